@@ -1,0 +1,42 @@
+# The README's commands. `make run` and `make test` create .venv and install on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CONSTRAINTS ?= constraints-ci.txt
+export HF_HUB_OFFLINE ?= 1
+export TRANSFORMERS_OFFLINE ?= 1
+
+.PHONY: run test test-all test-fast setup lint demo bench package package-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml $(CONSTRAINTS)
+	$(BIN)/python -m pip install -c $(CONSTRAINTS) -e '.[gui,dev]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+run: setup
+	$(BIN)/vsearch-gui
+
+test: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not slow" -q
+
+test-all: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check vsearch tests benchmarks
+
+demo: setup
+	$(BIN)/vsearch index ../shared/data/devset/videos
+	$(BIN)/vsearch search "a dog runs on the grass"
+
+bench: setup
+	$(BIN)/python benchmarks/bench_index.py
+	$(BIN)/python benchmarks/bench_search.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

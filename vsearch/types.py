@@ -1,0 +1,172 @@
+"""Plain values that cross module boundaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class VideoFile:
+    """A file found by the scanner: stat only, nothing decoded."""
+
+    path: str
+    size: int
+    mtime: float
+
+
+@dataclass(frozen=True, slots=True)
+class VideoInfo:
+    """What probing a video tells. ``width``/``height`` are as displayed (after rotation)."""
+
+    duration: float
+    fps: float
+    width: int
+    height: int
+    rotation: int = 0
+    codec: str = ""
+    has_audio: bool = False
+    keyframe_interval: float | None = None
+
+
+@dataclass(slots=True)
+class FrameBatch:
+    """Decoded frames of one video, already resized where they were decoded.
+
+    Attributes:
+        times: seconds from the start of the file, shape [N], float64, increasing.
+        images: RGB uint8, shape [N, H, W, 3].
+    """
+
+    times: np.ndarray
+    images: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One sampled frame returned by the ANN for a query."""
+
+    frame_id: int
+    video_id: int
+    time: float
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """A ranked start–end span inside one video: what a search returns.
+
+    Attributes:
+        path: absolute path of the video file.
+        start, end: the span in seconds from the start of the file.
+        score: the span's relevance (cosine-similarity scale, higher is better).
+        best_time: the time of the frame that supports the span most (thumbnail, seek target).
+        video_id: the library's id of the video.
+        duration: the whole video's duration in seconds.
+        fps: the video's frame rate (for timecodes in exports).
+        source: which expert found it: "visual", "speech" or "visual+speech".
+        text: the spoken line that matched, when speech did.
+    """
+
+    path: str
+    start: float
+    end: float
+    score: float
+    best_time: float
+    video_id: int = 0
+    duration: float = 0.0
+    fps: float = 0.0
+    source: str = "visual"
+    text: str | None = None
+
+    @property
+    def length(self) -> float:
+        return self.end - self.start
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "score": round(float(self.score), 5),
+            "best_time": round(self.best_time, 3),
+            "duration": round(self.duration, 3),
+            "fps": self.fps,
+            "source": self.source,
+            "text": self.text,
+        }
+
+
+@dataclass(slots=True)
+class IndexStats:
+    """What one indexing run did, and how long each stage took (seconds)."""
+
+    scanned: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    gone: int = 0
+    moved: int = 0
+    indexed: int = 0
+    failed: int = 0
+    frames: int = 0
+    video_seconds: float = 0.0
+    cancelled: bool = False
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A progress report from the indexer, sent once per batch (never per frame)."""
+
+    stage: str
+    done_files: int
+    total_files: int
+    done_seconds: float
+    total_seconds: float
+    current: str = ""
+    rate: float = 0.0  # video-seconds per wall-second
+    eta: float | None = None  # seconds left
+
+
+class CancelToken:
+    """Cooperative cancel and pause for long runs; checked between batches.
+
+    ``cancel()`` makes the run stop at the next batch boundary, leaving a consistent library;
+    ``pause()``/``resume()`` hold it there without losing state.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        self._cancel = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+        self._running.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def checkpoint(self) -> bool:
+        """Block while paused; return True if the run should stop."""
+        self._running.wait()
+        return self._cancel.is_set()
