@@ -1,0 +1,342 @@
+"""open_clip backend: an architecture plus a pretrained tag, a local checkpoint or random weights."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vsearch.embed.base import pick_device
+from vsearch.errors import EnvironmentProblem, ModelMissing, UserError
+from vsearch.log import embed as log
+
+#: Version of this module's image preprocessing; part of every model_id.
+PREPROCESS_VERSION = "pp1"
+#: open_clip architecture name of the bundled tiny test config (vsearch/resources/tiny_clip.json).
+TINY_ARCH = "tiny_clip"
+#: The file names open_clip looks for in an ``hf_hub`` repo, safest first.
+_HF_WEIGHT_NAMES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
+_DIGEST_CACHE: dict[tuple[str, int, int], str] = {}
+_CONFIG_LOCK = threading.Lock()
+
+
+
+def file_digest(path: str | os.PathLike[str]) -> str:
+    """Short sha256 (16 hex digits) of a checkpoint, computed once per (path, size, mtime)."""
+    p = Path(path).resolve()
+    st = p.stat()
+    key = (str(p), st.st_size, st.st_mtime_ns)
+    digest = _DIGEST_CACHE.get(key)
+    if digest is None:
+        h = hashlib.sha256()
+        with open(p, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        digest = h.hexdigest()[:16]
+        _DIGEST_CACHE[key] = digest
+    return digest
+
+
+def ensure_bundled_configs() -> None:
+    """Register vsearch's own open_clip configs (the tiny test model) once per process."""
+    import open_clip
+
+    from vsearch.paths import resource
+
+    with _CONFIG_LOCK:
+        if TINY_ARCH not in open_clip.list_models():
+            open_clip.add_model_config(str(resource(f"{TINY_ARCH}.json")))
+
+
+def model_config(arch: str) -> dict[str, Any]:
+    """open_clip's config dict for *arch*; UserError if open_clip does not know it."""
+    import open_clip
+
+    ensure_bundled_configs()
+    cfg = open_clip.get_model_config(arch)
+    if cfg is None:
+        raise UserError(f"unknown open_clip architecture {arch!r} (see `python -m open_clip.list_models` or vsearch docs/MODELS.md)")
+    return cfg
+
+
+def hf_weight_candidates(arch: str, tag: str) -> tuple[str, list[str]] | None:
+    """(hf repo id, file names to try) for a pretrained tag, or None if it has no hf_hub entry."""
+    import open_clip
+
+    cfg = open_clip.get_pretrained_cfg(arch, tag)
+    hub = cfg.get("hf_hub", "") if cfg else ""
+    if not hub:
+        return None
+    repo, fname = os.path.split(hub)
+    if not fname:
+        return repo, list(_HF_WEIGHT_NAMES)
+    names = [fname]
+    if fname.endswith((".bin", ".pth")):
+        names.insert(0, fname[:-4] + ".safetensors")
+    return repo, names
+
+
+def find_pretrained_weights(arch: str, tag: str, cache_dir: Path | None = None) -> str | None:
+    """Local path of the weights for (arch, tag) if they are already on this machine, else None.
+
+    Looks in *cache_dir* (a Hugging Face hub cache layout, where ``vsearch models download``
+    puts them) and then in the default hub cache and ``~/.cache/clip`` where open_clip itself
+    would have put them. Never touches the network.
+    """
+    import open_clip
+    from huggingface_hub import try_to_load_from_cache
+
+    cfg = open_clip.get_pretrained_cfg(arch, tag)
+    if not cfg:
+        raise UserError(
+            f"unknown pretrained tag {tag!r} for {arch}; known: {', '.join(open_clip.list_pretrained_tags_by_model(arch)) or 'none'}"
+        )
+    dirs: list[Path | None] = [cache_dir, None] if cache_dir is not None else [None]
+    hf = hf_weight_candidates(arch, tag)
+    if hf is not None:
+        repo, names = hf
+        for d in dirs:
+            for name in names:
+                try:
+                    found = try_to_load_from_cache(repo, name, cache_dir=d)
+                except Exception:  # a malformed cache folder is the same as no cache
+                    found = None
+                if isinstance(found, str) and os.path.isfile(found):
+                    return found
+    url = cfg.get("url", "")
+    if url:
+        for d in [cache_dir, Path("~/.cache/clip").expanduser()]:
+            if d is not None and (d / os.path.basename(url)).is_file():
+                return str(d / os.path.basename(url))
+    return None
+
+
+def missing_message(arch: str, tag: str) -> str:
+    """The one-line ModelMissing message for (arch, tag)."""
+    from vsearch.embed.registry import preset_for
+
+    preset = preset_for(arch, tag)
+    target = preset.name if preset is not None else f"{arch}/{tag}"
+    return (
+        f"model {arch}/{tag} is not on this machine; run `vsearch models download {target}` (needs network) "
+        f"or `vsearch models import FILE --arch {arch}`"
+    )
+
+
+class ClipEmbedder:
+    """An open_clip model behind the Embedder protocol.
+
+    The weights are located (never downloaded) in the constructor, so a missing model fails
+    fast with :class:`ModelMissing`; the model itself is built on first use.
+
+    Attributes:
+        model_id: ``openclip:{arch}:{weights}:pp1`` where weights is the pretrained tag, a short
+            sha256 of a local checkpoint, or ``random-seed{N}``.
+        dim: embedding width.
+        image_size: the square side the image tower sees.
+        device: the torch device used ("cuda", "mps" or "cpu").
+        precision: "fp16" on GPUs, "fp32" on CPU unless given.
+        weights_path: the checkpoint file loaded, or None for random weights.
+    """
+
+    def __init__(
+        self,
+        arch: str,
+        pretrained: str | None,
+        *,
+        device: str = "auto",
+        precision: str | None = None,
+        batch_size: int = 64,
+        cache_dir: Path | None = None,
+        threads: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        import open_clip
+
+        cfg = model_config(arch)
+        self.arch = arch
+        self.batch_size = max(1, int(batch_size))
+        self.device = pick_device(device)
+        self.precision = precision or ("fp16" if self.device in ("cuda", "mps") else "fp32")
+        self.threads = threads
+        self._seed = seed
+        self._force_quick_gelu = False
+        self._pp: dict[str, Any] = {}
+        text_cfg = cfg.get("text_cfg", {})
+        if text_cfg.get("hf_model_name") and importlib.util.find_spec("transformers") is None:
+            raise EnvironmentProblem(f"model {arch} needs the `transformers` package: pip install transformers")
+
+        self.weights_path: str | None
+        if pretrained is None:
+            self.weights_path = None
+            weights_id = f"random-seed{seed}"
+        elif open_clip.get_pretrained_cfg(arch, pretrained):
+            tag_cfg = open_clip.get_pretrained_cfg(arch, pretrained)
+            self.weights_path = find_pretrained_weights(arch, pretrained, cache_dir)
+            if self.weights_path is None:
+                raise ModelMissing(missing_message(arch, pretrained))
+            weights_id = pretrained
+            self._pp = {k: tag_cfg[k] for k in ("mean", "std", "interpolation", "resize_mode") if k in tag_cfg}
+            self._force_quick_gelu = bool(tag_cfg.get("quick_gelu", False)) and not cfg.get("quick_gelu", False)
+        elif os.path.sep in pretrained or pretrained.endswith((".pt", ".pth", ".bin", ".safetensors")) or Path(pretrained).exists():
+            path = Path(pretrained).expanduser()
+            if not path.is_file():
+                raise ModelMissing(f"checkpoint file {path} does not exist")
+            self.weights_path = str(path.resolve())
+            weights_id = f"sha256-{file_digest(path)}"
+        else:
+            tags = ", ".join(open_clip.list_pretrained_tags_by_model(arch)) or "none"
+            raise UserError(f"unknown pretrained tag {pretrained!r} for {arch} (known tags: {tags}); or give a checkpoint file")
+
+        vision = cfg.get("vision_cfg", {})
+        size = vision.get("image_size", 224)
+        self.image_size = int(size[0] if isinstance(size, (list, tuple)) else size)
+        self.dim = int(cfg["embed_dim"])
+        self.model_id = f"openclip:{arch}:{weights_id}:{PREPROCESS_VERSION}"
+        from open_clip.transform import PreprocessCfg
+
+        defaults = PreprocessCfg()
+        self._mean = tuple(self._pp.get("mean", defaults.mean))
+        self._std = tuple(self._pp.get("std", defaults.std))
+        self._interp = self._pp.get("interpolation", defaults.interpolation)
+        self._resize_mode = self._pp.get("resize_mode", defaults.resize_mode)
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._load_lock = threading.Lock()
+
+    # -- loading -------------------------------------------------------------------------
+
+    def _ensure_model(self) -> Any:
+        if self._model is not None:
+            return self._model
+        with self._load_lock:
+            if self._model is None:
+                self._model = self._build()
+        return self._model
+
+    def _build(self) -> Any:
+        import open_clip
+        import torch
+
+        if self.threads:
+            torch.set_num_threads(int(self.threads))
+        log.info("loading %s on %s (%s)", self.model_id, self.device, self.precision)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self._seed)
+            try:
+                model = open_clip.create_model(
+                    self.arch,
+                    pretrained=self.weights_path,
+                    precision=self.precision,
+                    device=self.device,
+                    force_quick_gelu=self._force_quick_gelu,
+                    require_pretrained=self.weights_path is not None,
+                )
+            except (RuntimeError, ValueError, KeyError) as exc:
+                if self.weights_path is None:
+                    raise
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise UserError(f"checkpoint {self.weights_path} does not load into {self.arch}: {first[:200]}") from exc
+        model.eval()
+        self._dtype = next(model.parameters()).dtype
+        return model
+
+    def _ensure_tokenizer(self) -> Any:
+        if self._tokenizer is None:
+            import open_clip
+
+            self._tokenizer = open_clip.get_tokenizer(self.arch)
+        return self._tokenizer
+
+    # -- preprocessing -------------------------------------------------------------------
+
+    def _square(self, img: np.ndarray) -> np.ndarray:
+        """One RGB frame -> uint8 [S, S, 3]: resize (short side, or squash) and centre-crop."""
+        import cv2
+
+        s = self.image_size
+        a = np.asarray(img)
+        if a.ndim == 2:
+            a = np.stack([a] * 3, axis=-1)
+        elif a.shape[2] == 4:
+            a = a[:, :, :3]
+        elif a.shape[2] == 1:
+            a = np.repeat(a, 3, axis=2)
+        if a.dtype != np.uint8:
+            a = np.clip(a, 0, 255).astype(np.uint8)
+        h, w = a.shape[:2]
+        if self._resize_mode == "squash":
+            nh, nw = s, s
+        else:  # "shortest" (CLIP's default); "longest" is treated the same (crop, not pad)
+            scale = s / min(h, w)
+            nh, nw = max(s, round(h * scale)), max(s, round(w * scale))
+        if (nh, nw) != (h, w):
+            down = nh < h or nw < w
+            interp = cv2.INTER_AREA if down else (cv2.INTER_LINEAR if self._interp == "bilinear" else cv2.INTER_CUBIC)
+            a = cv2.resize(np.ascontiguousarray(a), (nw, nh), interpolation=interp)
+        top, left = (nh - s) // 2, (nw - s) // 2
+        return a[top : top + s, left : left + s]
+
+    def preprocess(self, images: Sequence[np.ndarray]) -> Any:
+        """RGB frames -> a normalised float tensor [N, 3, S, S] on the model's device and dtype."""
+        import torch
+
+        batch = np.stack([self._square(im) for im in images])
+        t = torch.from_numpy(batch).to(self.device).permute(0, 3, 1, 2).float().div_(255.0)
+        mean = torch.tensor(self._mean, device=self.device).view(1, 3, 1, 1)
+        std = torch.tensor(self._std, device=self.device).view(1, 3, 1, 1)
+        t = (t - mean) / std
+        return t.to(getattr(self, "_dtype", torch.float32)).contiguous()
+
+    # -- Embedder protocol ---------------------------------------------------------------
+
+    def embed_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        """RGB uint8 arrays [H, W, 3] -> float32 [N, dim], each row L2-normalised."""
+        import torch
+
+        if len(images) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._ensure_model()
+        out = []
+        with torch.inference_mode():
+            for i in range(0, len(images), self.batch_size):
+                x = self.preprocess(images[i : i + self.batch_size])
+                out.append(self._finish(model.encode_image(x)))
+        return np.concatenate(out)
+
+    def embed_text(self, texts: Sequence[str]) -> np.ndarray:
+        """Sentences -> float32 [N, dim], each row L2-normalised."""
+        import torch
+
+        if len(texts) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._ensure_model()
+        tok = self._ensure_tokenizer()
+        out = []
+        with torch.inference_mode():
+            for i in range(0, len(texts), self.batch_size):
+                ids = tok(list(texts[i : i + self.batch_size])).to(self.device)
+                out.append(self._finish(model.encode_text(ids)))
+        return np.concatenate(out)
+
+    @staticmethod
+    def _finish(feats: Any) -> np.ndarray:
+        import torch
+
+        f = feats.float()
+        f = f / f.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+        return np.ascontiguousarray(f.cpu().numpy().astype(np.float32, copy=False))
+
+    def release(self) -> None:
+        """Drop the loaded model (for example after indexing); it is rebuilt on next use."""
+        with self._load_lock:
+            self._model = None
+
+    def __repr__(self) -> str:
+        return f"ClipEmbedder({self.model_id!r}, device={self.device!r}, precision={self.precision!r})"

@@ -1,0 +1,434 @@
+"""Model presets, what is present on this machine, explicit downloads and checkpoint imports.
+
+Preset choice (from open_clip's own pretrained table, ``open_clip.list_pretrained()``, and its
+published retrieval results, docs/openclip_retrieval_results.csv; text-to-image retrieval is what
+vsearch does, so "image retr. R@1" is the number that matters):
+
+* ``fast`` = MobileCLIP2-S0 / dfndr2b: Apple's mobile CLIP (FastViT-MCi0 image tower, 75 M
+  parameters in all, 256 px input). Built for phone-class latency; the best quality per CPU
+  millisecond in open_clip's table. Not in open_clip's published retrieval CSV yet.
+* ``balanced`` (the recommended default) = ViT-B-32 / laion2b_s34b_b79k: 151 M parameters,
+  14.8 GFLOPs per image. Of the ViT-B-32 weights it has the best text-to-image retrieval
+  (Flickr30k image R@1 0.668, MSCOCO 0.393) - better than datacomp_xl_s13b_b90k (0.611 / 0.371)
+  although DataComp wins on ImageNet classification - and runs on a laptop CPU.
+* ``best`` = ViT-L-14 / laion2b_s32b_b82k: 428 M parameters, 175 GFLOPs per image (12x the
+  B-32), Flickr image R@1 0.755, MSCOCO 0.465. For machines with a GPU.
+* ``multilingual`` = xlm-roberta-base-ViT-B-32 / laion5b_s13b_b90k: a ViT-B-32 image tower with
+  an XLM-RoBERTa text tower trained on LAION-5B (100+ languages); English retrieval stays close
+  to the balanced preset (Flickr 0.645, MSCOCO 0.378). Needs the ``transformers`` package and
+  the xlm-roberta-base tokenizer files.
+
+Special names: ``starter`` (offline model that ships with vsearch), ``test-color`` (colour
+histogram, for tests and demos), ``tiny-random`` (a tiny random open_clip model for tests),
+``openclip:ARCH:PRETRAINED`` or ``ARCH/PRETRAINED`` (any open_clip pair; PRETRAINED may be a tag,
+a checkpoint file or ``random``), and names given to ``vsearch models import``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vsearch.atomic import atomic_write
+from vsearch.errors import EnvironmentProblem, ModelMissing, UserError
+from vsearch.log import models as log
+
+if TYPE_CHECKING:
+    from vsearch.embed.base import Embedder
+
+#: Sub-folder of the models dir holding downloaded weights, in Hugging Face hub cache layout.
+HF_SUBDIR = "hf"
+#: Sub-folder of the models dir holding imported checkpoints.
+IMPORTED_SUBDIR = "imported"
+#: The JSON registry of imported models.
+REGISTRY_FILE = "models.json"
+#: Preference order for :func:`default_model`.
+DEFAULT_ORDER = ("balanced", "fast", "best", "multilingual")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelPreset:
+    """A named open_clip model that ``vsearch models download NAME`` can fetch.
+
+    Attributes:
+        name: the short name users type.
+        arch: open_clip architecture name.
+        pretrained: open_clip pretrained tag.
+        description: one line for ``vsearch models``.
+        size_mb: approximate download size (fp32 weights).
+        dim: vector length.
+        image_size: input side in pixels.
+        speed: a rough speed note for the listing.
+        requires: extra Python packages the model needs.
+    """
+
+    name: str
+    arch: str
+    pretrained: str
+    description: str
+    size_mb: int
+    dim: int
+    image_size: int
+    speed: str
+    requires: tuple[str, ...] = ()
+
+
+PRESETS: dict[str, ModelPreset] = {
+    p.name: p
+    for p in (
+        ModelPreset(
+            "fast", "MobileCLIP2-S0", "dfndr2b",
+            "Apple MobileCLIP2-S0: smallest good CLIP, for laptops without a GPU",
+            300, 512, 256, "fastest on CPU",
+        ),
+        ModelPreset(
+            "balanced", "ViT-B-32", "laion2b_s34b_b79k",
+            "OpenCLIP ViT-B/32 trained on LAION-2B: recommended default",
+            605, 512, 224, "fast on CPU, very fast on GPU",
+        ),
+        ModelPreset(
+            "best", "ViT-L-14", "laion2b_s32b_b82k",
+            "OpenCLIP ViT-L/14 trained on LAION-2B: most accurate, wants a GPU",
+            1710, 768, 224, "slow on CPU (about 12x balanced); use a GPU",
+        ),
+        ModelPreset(
+            "multilingual", "xlm-roberta-base-ViT-B-32", "laion5b_s13b_b90k",
+            "ViT-B/32 with an XLM-RoBERTa text tower: queries in 100+ languages",
+            1470, 512, 224, "like balanced for images; slower text encoding",
+            ("transformers",),
+        ),
+    )
+}
+
+TEST_NAMES = ("test-color", "tiny-random")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelStatus:
+    """One row of ``vsearch models``.
+
+    Attributes:
+        name: what to pass to ``--model``.
+        description: one line.
+        size_mb: approximate size on disk (0 when bundled).
+        present: the weights are on this machine, so the model works offline.
+        speed: a rough speed note.
+        kind: "starter", "preset" or "imported".
+    """
+
+    name: str
+    description: str
+    size_mb: int
+    present: bool
+    speed: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedModel:
+    """An entry of models.json: a local checkpoint registered under a name.
+
+    Attributes:
+        name: the name given at import.
+        arch: open_clip architecture.
+        file: checkpoint file name inside ``models_dir/imported``.
+        sha256: short sha256 of the file.
+        size: bytes.
+        source: the path it was imported from.
+        imported_at: ISO time.
+    """
+
+    name: str
+    arch: str
+    file: str
+    sha256: str
+    size: int
+    source: str
+    imported_at: str
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def preset_for(arch: str, pretrained: str) -> ModelPreset | None:
+    """The preset with this (arch, tag), if any."""
+    for p in PRESETS.values():
+        if p.arch == arch and p.pretrained == pretrained:
+            return p
+    return None
+
+
+def hf_cache(models_dir: Path) -> Path:
+    """Where downloaded weights live (Hugging Face hub cache layout)."""
+    return Path(models_dir) / HF_SUBDIR
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _read_registry(models_dir: Path) -> dict[str, ImportedModel]:
+    path = Path(models_dir) / REGISTRY_FILE
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {name: ImportedModel(**entry) for name, entry in data.get("imported", {}).items()}
+    except (OSError, ValueError, TypeError) as exc:
+        raise EnvironmentProblem(f"model registry {path} is unreadable ({exc}); remove it and import again") from exc
+
+
+def _write_registry(models_dir: Path, entries: dict[str, ImportedModel]) -> None:
+    payload = {"version": 1, "imported": {n: asdict(e) for n, e in sorted(entries.items())}}
+    with atomic_write(Path(models_dir) / REGISTRY_FILE, "w") as fh:
+        json.dump(payload, fh, indent=2)
+        fh.write("\n")
+
+
+def imported_models(models_dir: Path) -> dict[str, ImportedModel]:
+    """Imported models recorded in ``models_dir/models.json``."""
+    return _read_registry(models_dir)
+
+
+def parse_spec(name: str) -> tuple[str, str | None] | None:
+    """``openclip:ARCH:PRETRAINED`` or ``ARCH/PRETRAINED`` -> (arch, pretrained or None for random)."""
+    arch: str | None = None
+    pre: str | None = None
+    if name.startswith("openclip:"):
+        rest = name[len("openclip:") :]
+        if ":" not in rest:
+            return None
+        arch, pre = rest.split(":", 1)
+    elif "/" in name and not name.startswith(("/", ".", "~")):
+        arch, pre = name.split("/", 1)
+    if not arch or pre is None:
+        return None
+    if pre in ("", "random", "none", "None") or pre.startswith("random-seed"):
+        return arch, None
+    return arch, pre
+
+
+def _is_present(preset: ModelPreset, models_dir: Path) -> bool:
+    from vsearch.embed.clip import find_pretrained_weights
+
+    try:
+        return find_pretrained_weights(preset.arch, preset.pretrained, hf_cache(models_dir)) is not None
+    except Exception:  # a broken cache is the same as an absent model
+        return False
+
+
+# -- public API ----------------------------------------------------------------------------
+
+
+def load_embedder(name: str, *, models_dir: Path, device: str = "auto", batch_size: int = 64) -> Embedder:
+    """Build the embedder called *name*; nothing is downloaded.
+
+    Raises:
+        UserError: unknown name.
+        ModelMissing: the weights are not on this machine (the message says how to get them).
+    """
+    from vsearch.embed.clip import TINY_ARCH, ClipEmbedder
+
+    models_dir = Path(models_dir)
+    if name == "starter":
+        from vsearch.embed.starter import StarterEmbedder
+
+        try:
+            return StarterEmbedder(device=device)  # type: ignore[call-arg]
+        except TypeError:
+            return StarterEmbedder()  # type: ignore[call-arg]
+    if name == "test-color":
+        from vsearch.embed.testing import ColorEmbedder
+
+        return ColorEmbedder()
+    if name == "tiny-random":
+        return ClipEmbedder(TINY_ARCH, None, device=device, batch_size=batch_size)
+    if name in PRESETS:
+        p = PRESETS[name]
+        return ClipEmbedder(p.arch, p.pretrained, device=device, batch_size=batch_size, cache_dir=hf_cache(models_dir))
+    imported = imported_models(models_dir)
+    if name in imported:
+        entry = imported[name]
+        path = models_dir / IMPORTED_SUBDIR / entry.file
+        if not path.is_file():
+            raise ModelMissing(f"imported model {name}: file {path} is gone; run `vsearch models import FILE --arch {entry.arch} --name {name}` again")
+        return ClipEmbedder(entry.arch, str(path), device=device, batch_size=batch_size)
+    spec = parse_spec(name)
+    if spec is not None:
+        arch, pre = spec
+        return ClipEmbedder(arch, pre, device=device, batch_size=batch_size, cache_dir=hf_cache(models_dir))
+    known = ", ".join(["starter", *PRESETS, *imported])
+    raise UserError(f"unknown model {name!r}; choose one of: {known} (or ARCH/PRETRAINED for any open_clip model)")
+
+
+def list_models(models_dir: Path) -> list[ModelStatus]:
+    """Every user-facing model with whether it is on this machine (starter, presets, imported)."""
+    models_dir = Path(models_dir)
+    rows = [ModelStatus("starter", "offline starter model shipped with vsearch (lower accuracy)", 0, True, "fast on CPU", "starter")]
+    for p in PRESETS.values():
+        present = _is_present(p, models_dir)
+        desc = p.description
+        missing = [r for r in p.requires if not _importable(r)]
+        if missing:
+            desc += f" (needs: pip install {' '.join(missing)})"
+        rows.append(ModelStatus(p.name, desc, p.size_mb, present, p.speed, "preset"))
+    for name, e in imported_models(models_dir).items():
+        path = models_dir / IMPORTED_SUBDIR / e.file
+        rows.append(
+            ModelStatus(name, f"imported {e.arch} checkpoint ({Path(e.source).name})", round(e.size / 1e6), path.is_file(), "", "imported")
+        )
+    return rows
+
+
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def default_model(models_dir: Path) -> str:
+    """A preset whose weights are present (balanced first), else an imported model, else "starter"."""
+    models_dir = Path(models_dir)
+    for name in DEFAULT_ORDER:
+        p = PRESETS[name]
+        if all(_importable(r) for r in p.requires) and _is_present(p, models_dir):
+            return name
+    return "starter"
+
+
+def download(name: str, models_dir: Path, progress: Callable[[int, int], None] | None = None) -> Path:
+    """Download a preset's weights (or any ``ARCH/TAG`` on the Hugging Face hub) into the models dir.
+
+    Only ever called on the user's explicit request. Resumes a partial download.
+
+    Args:
+        name: preset name or ``ARCH/TAG`` / ``openclip:ARCH:TAG``.
+        models_dir: the models folder; weights go to ``models_dir/hf`` (hub cache layout).
+        progress: called with (bytes done, bytes total) as the file arrives.
+
+    Returns:
+        The local path of the weights file.
+
+    Raises:
+        EnvironmentProblem: downloads disabled (HF_HUB_OFFLINE=1) or the network failed.
+        UserError: unknown name, or a model without hub weights.
+    """
+    from vsearch.embed.clip import find_pretrained_weights, hf_weight_candidates, model_config
+
+    if name in PRESETS:
+        arch, tag = PRESETS[name].arch, PRESETS[name].pretrained
+    else:
+        spec = parse_spec(name)
+        if spec is None or spec[1] is None:
+            raise UserError(f"cannot download {name!r}; choose one of: {', '.join(PRESETS)} (or ARCH/TAG)")
+        arch, tag = spec[0], spec[1]
+        model_config(arch)
+    cache = hf_cache(Path(models_dir))
+    found = find_pretrained_weights(arch, tag, cache)
+    if found is not None:
+        return Path(found)
+    if _offline():
+        raise EnvironmentProblem("downloads are disabled (HF_HUB_OFFLINE=1)")
+    cand = hf_weight_candidates(arch, tag)
+    if cand is None:
+        raise UserError(f"{arch}/{tag} is not on the Hugging Face hub; download it yourself and use `vsearch models import FILE --arch {arch}`")
+    repo, names = cand
+    from huggingface_hub import hf_hub_download
+
+    tqdm_class = _progress_tqdm(progress) if progress is not None else None
+    last: Exception | None = None
+    for fname in names:
+        try:
+            log.info("downloading %s/%s from %s", repo, fname, "huggingface.co")
+            path = hf_hub_download(repo, fname, cache_dir=cache, tqdm_class=tqdm_class)
+            return Path(path)
+        except Exception as exc:  # try the next file name (.safetensors, then .bin)
+            last = exc
+            if type(exc).__name__ not in {"EntryNotFoundError", "RemoteEntryNotFoundError"}:
+                break
+    raise EnvironmentProblem(f"download of {arch}/{tag} failed: {str(last).splitlines()[0] if last else 'unknown error'}")
+
+
+def _progress_tqdm(progress: Callable[[int, int], None]) -> Any:
+    """A tqdm subclass that forwards (done, total) to *progress* (huggingface_hub's hook)."""
+    from tqdm.auto import tqdm
+
+    class _Forward(tqdm):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["disable"] = True
+            super().__init__(*args, **kwargs)
+
+        def update(self, n: float | None = 1) -> bool | None:
+            out = super().update(n)
+            with contextlib.suppress(Exception):
+                progress(int(self.n), int(self.total or 0))
+            return out
+
+    return _Forward
+
+
+def import_checkpoint(file: Path, arch: str, models_dir: Path, name: str | None = None) -> str:
+    """Copy a local open_clip checkpoint into the models dir, check it loads, and register it.
+
+    Works offline. The file is hard-linked when possible, else copied.
+
+    Args:
+        file: a state dict saved by open_clip / torch (``.pt``, ``.bin``, ``.safetensors``).
+        arch: the open_clip architecture it belongs to.
+        models_dir: the models folder.
+        name: the name to register (default: the file's stem).
+
+    Returns:
+        The registered name, usable with ``--model NAME``.
+
+    Raises:
+        UserError: missing file, unknown architecture, a name clash with a built-in name,
+            or a checkpoint that does not fit *arch*.
+    """
+    from vsearch.embed.clip import ClipEmbedder, file_digest, model_config
+
+    src = Path(file).expanduser()
+    if not src.is_file():
+        raise UserError(f"checkpoint {src} does not exist")
+    model_config(arch)
+    models_dir = Path(models_dir)
+    reg_name = name or src.stem
+    if reg_name in PRESETS or reg_name in ("starter", *TEST_NAMES) or parse_spec(reg_name) is not None or not reg_name.strip():
+        raise UserError(f"cannot import as {reg_name!r}: the name is reserved or invalid; pass another --name")
+    # Load it before registering anything: a checkpoint that does not fit is refused.
+    probe = ClipEmbedder(arch, str(src), device="cpu")
+    probe._ensure_model()
+    probe.release()
+    digest = file_digest(src)
+    dest_dir = models_dir / IMPORTED_SUBDIR
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    dest = dest_dir / f"{reg_name}-{digest}{src.suffix or '.pt'}"
+    if not dest.exists():
+        tmp = dest.with_name(f".{dest.name}.tmp")
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        try:
+            os.link(src, tmp)
+        except OSError:
+            shutil.copyfile(src, tmp)
+        os.replace(tmp, dest)
+    entries = _read_registry(models_dir)
+    entries[reg_name] = ImportedModel(
+        name=reg_name,
+        arch=arch,
+        file=dest.name,
+        sha256=digest,
+        size=dest.stat().st_size,
+        source=str(src.resolve()),
+        imported_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+    _write_registry(models_dir, entries)
+    log.info("imported %s (%s) as %s", src, arch, reg_name)
+    return reg_name
