@@ -1,0 +1,466 @@
+"""The player: QMediaPlayer showing a moment, with a pending seek, moment/loop playback and match marks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+from PySide6.QtCore import QRectF, QSize, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QColor, QDesktopServices, QImage, QKeyEvent, QPainter, QPaintEvent
+from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer, QVideoFrame, QVideoSink
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from vsearch import log
+from vsearch.types import Moment
+from vsearch.ui.icons import icon
+from vsearch.ui.results_model import fmt_time
+from vsearch.ui.timeline import Timeline
+
+_READY = (
+    QMediaPlayer.MediaStatus.LoadedMedia,
+    QMediaPlayer.MediaStatus.BufferedMedia,
+    QMediaPlayer.MediaStatus.BufferingMedia,
+    QMediaPlayer.MediaStatus.EndOfMedia,
+)
+
+
+class VideoView(QWidget):
+    """Paints the frames a QVideoSink receives (letterboxed, on black).
+
+    Used instead of QVideoWidget because it draws through QPainter: it works the same on
+    every platform plugin (offscreen and Xvfb included) and ``grab()`` captures the picture.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._sink = QVideoSink(self)
+        self._sink.videoFrameChanged.connect(self._on_sink_frame)
+        self._image = QImage()
+        self._placeholder = "Pick a result to play it here"
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(240, 135)
+
+    def sink(self) -> QVideoSink:
+        return self._sink
+
+    def image(self) -> QImage:
+        return self._image
+
+    def set_placeholder(self, text: str) -> None:
+        self._placeholder = text
+        self.update()
+
+    def clear(self) -> None:
+        self._image = QImage()
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(640, 360)
+
+    @Slot(QVideoFrame)
+    def _on_sink_frame(self, frame: QVideoFrame) -> None:
+        if not frame.isValid():
+            return
+        image = frame.toImage()
+        if not image.isNull():
+            self._image = image
+            self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor("#000000"))
+        if self._image.isNull():
+            p.setPen(QColor("#6b7386"))
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self._placeholder)
+        else:
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            size = self._image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRectF(0, 0, size.width(), size.height())
+            target.moveCenter(QRectF(self.rect()).center())
+            p.drawImage(target, self._image)
+        p.end()
+
+
+class PlayerPanel(QWidget):
+    """Plays one video at a chosen moment; shows every match of the query on the timeline.
+
+    ``open_moment`` loads the file and seeks to the moment's start. A seek asked for while
+    the media is still loading is kept in ``_pending_seek_ms`` and applied when the media
+    is loaded or becomes seekable (QMediaPlayer silently drops it otherwise). "Play moment"
+    stops at the moment's end; "Loop" jumps back to its start.
+
+    Keys: Space / K play-pause, J / L back / forward 5 s, Left / Right one step
+    (a frame when paused, 1 s when playing), N / P next / previous match.
+
+    Signals:
+        matchesExhausted(int): N pressed after the last mark (+1) or P before the first (-1):
+            the window may move to the next / previous result.
+        currentMarkChanged(int): the player moved to another match of this video.
+        errorOccurred(str): the media could not be played (also shown in the panel).
+    """
+
+    matchesExhausted = Signal(int)
+    currentMarkChanged = Signal(int)
+    errorOccurred = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None, *, autoplay: bool = True, audio: bool = True) -> None:
+        super().__init__(parent)
+        self.setObjectName("PlayerPanel")
+        self._autoplay = autoplay
+        self._path = ""
+        self._moment: Moment | None = None
+        self._marks: list[tuple[float, float]] = []
+        self._current = -1
+        self._pending_seek_ms: int | None = None
+        self._pending_play = False
+        self._fps = 25.0
+        self._stop_at_end = False
+
+        self.player = QMediaPlayer(self)
+        self._audio = QAudioOutput(self) if audio else None
+        if self._audio is not None:
+            self.player.setAudioOutput(self._audio)
+        self.video = VideoView(self)
+        self.player.setVideoSink(self.video.sink())
+        self.timeline = Timeline(self)
+
+        self.title = QLabel("", self)
+        self.title.setObjectName("PlayerTitle")
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.subtitle = QLabel("", self)
+        self.subtitle.setObjectName("Dim")
+        self.time_label = QLabel("0:00.0 / 0:00.0", self)
+        self.time_label.setObjectName("TimeLabel")
+        self.message = QLabel("", self)
+        self.message.setObjectName("Error")
+        self.message.setWordWrap(True)
+        self.message.hide()
+
+        def button(name: str, tip: str, slot, checkable: bool = False) -> QToolButton:
+            b = QToolButton(self)
+            b.setIcon(icon(name))
+            b.setToolTip(tip)
+            b.setAutoRaise(True)
+            b.setCheckable(checkable)
+            b.setIconSize(QSize(20, 20))
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            (b.toggled if checkable else b.clicked).connect(slot)
+            return b
+
+        self.prev_btn = button("prev", "Previous match (P)", self.previous_match)
+        self.play_btn = button("play", "Play / pause (Space)", self.toggle_play)
+        self.next_btn = button("next", "Next match (N)", self.next_match)
+        self.moment_btn = button("moment", "Play just this moment", self.play_moment)
+        self.loop_check = QCheckBox("Loop moment", self)
+        self.loop_check.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.loop_check.setToolTip("Play the moment over and over")
+        self.loop_check.toggled.connect(self._on_loop_toggled)
+        self.open_btn = button("external", "Open in the system's video player", self.open_external)
+        self.folder_btn = button("folder", "Show in folder", self.show_in_folder)
+
+        controls = QHBoxLayout()
+        controls.setContentsMargins(0, 0, 0, 0)
+        controls.setSpacing(4)
+        for w in (self.prev_btn, self.play_btn, self.next_btn, self.moment_btn):
+            controls.addWidget(w)
+        controls.addSpacing(6)
+        controls.addWidget(self.loop_check)
+        controls.addStretch(1)
+        controls.addWidget(self.time_label)
+        controls.addSpacing(8)
+        controls.addWidget(self.open_btn)
+        controls.addWidget(self.folder_btn)
+
+        head = QVBoxLayout()
+        head.setSpacing(0)
+        head.addWidget(self.title)
+        head.addWidget(self.subtitle)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 8)
+        lay.setSpacing(6)
+        lay.addLayout(head)
+        lay.addWidget(self.video, 1)
+        lay.addWidget(self.message)
+        lay.addWidget(self.timeline)
+        lay.addLayout(controls)
+
+        self.player.mediaStatusChanged.connect(self._on_player_media_status_changed)
+        self.player.seekableChanged.connect(self._on_player_seekable_changed)
+        self.player.positionChanged.connect(self._on_player_position_changed)
+        self.player.durationChanged.connect(self._on_player_duration_changed)
+        self.player.playbackStateChanged.connect(self._on_player_playback_state_changed)
+        self.player.errorOccurred.connect(self._on_player_error_occurred)
+        self.timeline.seekRequested.connect(self._on_timeline_seek_requested)
+        self.timeline.markActivated.connect(self.go_to_mark)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._set_enabled(False)
+
+    # --- public API --------------------------------------------------------------------
+    def path(self) -> str:
+        return self._path
+
+    def moment(self) -> Moment | None:
+        return self._moment
+
+    def position(self) -> float:
+        """Current position in seconds (the pending seek while loading)."""
+        if self._pending_seek_ms is not None:
+            return self._pending_seek_ms / 1000.0
+        return self.player.position() / 1000.0
+
+    def pending_seek(self) -> float | None:
+        return None if self._pending_seek_ms is None else self._pending_seek_ms / 1000.0
+
+    def open_moment(self, moment: Moment, marks: Sequence[tuple[float, float]] | None = None, current: int = -1) -> None:
+        """Load *moment*'s video (if not loaded yet) and seek to its start.
+
+        Args:
+            moment: what to show.
+            marks: every matched span in this video (for the timeline and N/P); default: the moment only.
+            current: which of *marks* is *moment* (-1: found by start time).
+        """
+        self._moment = moment
+        self._fps = moment.fps if moment.fps and moment.fps > 0 else 25.0
+        spans = [(float(s), float(e)) for s, e in (marks or [(moment.start, moment.end)])]
+        if current < 0:
+            current = int(np.argmin([abs(s - moment.start) for s, _ in spans])) if spans else -1
+        self._marks = spans
+        self._current = current
+        self.message.hide()
+        self.title.setText(os.path.basename(moment.path))
+        self.subtitle.setText(
+            f"{os.path.dirname(moment.path)}   ·   moment {fmt_time(moment.start)} – {fmt_time(moment.end)}"
+            f"   ·   score {moment.score:.3f}"
+        )
+        new_file = moment.path != self._path
+        if new_file:
+            self._path = moment.path
+            self.timeline.clear()
+            self.video.clear()
+            self.video.set_placeholder("Loading…")
+            if moment.duration > 0:
+                self.timeline.set_duration(moment.duration)
+        self.timeline.set_marks(self._marks, self._current)
+        self._set_enabled(True)
+        self._stop_at_end = False
+        self._pending_play = self._autoplay
+        if new_file:
+            self._pending_seek_ms = int(round(moment.start * 1000))
+            self.player.setSource(QUrl.fromLocalFile(moment.path))
+        else:
+            self.seek(moment.start)
+            if self._autoplay:
+                self.player.play()
+        self.currentMarkChanged.emit(self._current)
+
+    def set_curve(self, times: Sequence[float] | np.ndarray, scores: Sequence[float] | np.ndarray) -> None:
+        """Show the query's similarity across the whole video as the timeline's heat strip."""
+        self.timeline.set_curve(times, scores)
+
+    def seek(self, seconds: float) -> None:
+        """Seek now if the media is ready, otherwise remember it for when it is."""
+        ms = max(0, int(round(seconds * 1000)))
+        if self.player.mediaStatus() in _READY and self.player.isSeekable():
+            self._pending_seek_ms = None
+            self.player.setPosition(ms)
+            self.timeline.set_position(ms / 1000.0)
+        else:
+            self._pending_seek_ms = ms
+        self._update_time_label(ms)
+
+    def toggle_play(self) -> None:
+        if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
+            self.player.pause()
+        elif self._path:
+            self._stop_at_end = False
+            self.player.play()
+
+    def play_moment(self) -> None:
+        """Play from the moment's start and stop at its end (or loop, when Loop is on)."""
+        if self._moment is None:
+            return
+        span = self._current_span()
+        self.seek(span[0])
+        self._stop_at_end = True
+        self.player.play()
+
+    def next_match(self) -> None:
+        if self._current + 1 < len(self._marks):
+            self.go_to_mark(self._current + 1)
+        else:
+            self.matchesExhausted.emit(1)
+
+    def previous_match(self) -> None:
+        if self._current - 1 >= 0:
+            self.go_to_mark(self._current - 1)
+        else:
+            self.matchesExhausted.emit(-1)
+
+    @Slot(int)
+    def go_to_mark(self, index: int) -> None:
+        if not 0 <= index < len(self._marks):
+            return
+        self._current = index
+        self.timeline.set_current_mark(index)
+        self.seek(self._marks[index][0])
+        self.currentMarkChanged.emit(index)
+
+    def step(self, direction: int) -> None:
+        playing = self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
+        delta = 1.0 if playing else 1.0 / self._fps
+        self.seek(max(0.0, self.position() + direction * delta))
+
+    def jump(self, seconds: float) -> None:
+        self.seek(max(0.0, self.position() + seconds))
+
+    def open_external(self) -> bool:
+        if not self._path:
+            return False
+        return bool(QDesktopServices.openUrl(QUrl.fromLocalFile(self._path)))
+
+    def show_in_folder(self) -> bool:
+        if not self._path:
+            return False
+        return bool(QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(self._path))))
+
+    def stop(self) -> None:
+        self.player.stop()
+
+    def unload(self) -> None:
+        """Stop and release the file (used on close)."""
+        self.player.stop()
+        self.player.setSource(QUrl())
+        self._path = ""
+        self._pending_seek_ms = None
+
+    # --- keys --------------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if self.handle_key(event.key()):
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def handle_key(self, key: int) -> bool:
+        """Run the player shortcut for *key*; False if the key is not one of them."""
+        k = Qt.Key
+        actions = {
+            k.Key_Space: self.toggle_play,
+            k.Key_K: self.toggle_play,
+            k.Key_J: lambda: self.jump(-5.0),
+            k.Key_L: lambda: self.jump(5.0),
+            k.Key_Left: lambda: self.step(-1),
+            k.Key_Right: lambda: self.step(1),
+            k.Key_N: self.next_match,
+            k.Key_P: self.previous_match,
+        }
+        action = actions.get(k(key)) if key in {int(a) for a in actions} else None
+        if action is None or not self._path:
+            return False
+        action()
+        return True
+
+    # --- internals ---------------------------------------------------------------------
+    def _current_span(self) -> tuple[float, float]:
+        if 0 <= self._current < len(self._marks):
+            return self._marks[self._current]
+        assert self._moment is not None
+        return (self._moment.start, self._moment.end)
+
+    def _set_enabled(self, on: bool) -> None:
+        for w in (self.prev_btn, self.play_btn, self.next_btn, self.moment_btn, self.loop_check, self.open_btn, self.folder_btn):
+            w.setEnabled(on)
+
+    def _apply_pending(self) -> None:
+        if self._pending_seek_ms is None or not self.player.isSeekable():
+            return
+        ms = self._pending_seek_ms
+        self._pending_seek_ms = None
+        self.player.setPosition(ms)
+        self.timeline.set_position(ms / 1000.0)
+        if self._pending_play:
+            self._pending_play = False
+            self.player.play()
+        else:
+            # show the frame at the seek target without playing
+            self.player.pause()
+
+    def _update_time_label(self, ms: int) -> None:
+        dur = self.timeline.duration()
+        self.time_label.setText(f"{fmt_time(ms / 1000.0)} / {fmt_time(dur)}")
+
+    @Slot(QMediaPlayer.MediaStatus)
+    def _on_player_media_status_changed(self, status: QMediaPlayer.MediaStatus) -> None:
+        if status in (QMediaPlayer.MediaStatus.LoadedMedia, QMediaPlayer.MediaStatus.BufferedMedia):
+            self._apply_pending()
+        elif status == QMediaPlayer.MediaStatus.InvalidMedia:
+            self._show_error(f"Cannot play {os.path.basename(self._path)}")
+
+    @Slot(bool)
+    def _on_player_seekable_changed(self, seekable: bool) -> None:
+        if seekable and self.player.mediaStatus() in _READY:
+            self._apply_pending()
+
+    @Slot(int)
+    def _on_player_position_changed(self, ms: int) -> None:
+        if self._pending_seek_ms is not None:
+            return  # the old file's last positions, or before the seek lands
+        t = ms / 1000.0
+        self.timeline.set_position(t)
+        self._update_time_label(ms)
+        if self._moment is None:
+            return
+        start, end = self._current_span()
+        playing = self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
+        if playing and t >= end and (self.loop_check.isChecked() or self._stop_at_end):
+            if self.loop_check.isChecked():
+                self.player.setPosition(int(start * 1000))
+            else:
+                self._stop_at_end = False
+                self.player.pause()
+
+    @Slot(int)
+    def _on_player_duration_changed(self, ms: int) -> None:
+        if ms > 0:
+            self.timeline.set_duration(ms / 1000.0)
+            self._update_time_label(self.player.position())
+
+    @Slot(QMediaPlayer.PlaybackState)
+    def _on_player_playback_state_changed(self, state: QMediaPlayer.PlaybackState) -> None:
+        playing = state == QMediaPlayer.PlaybackState.PlayingState
+        self.play_btn.setIcon(icon("pause" if playing else "play"))
+
+    @Slot(QMediaPlayer.Error, str)
+    def _on_player_error_occurred(self, error: QMediaPlayer.Error, text: str) -> None:
+        if error == QMediaPlayer.Error.NoError:
+            return
+        self._show_error(text or "The video could not be played")
+
+    def _show_error(self, text: str) -> None:
+        log.ui.warning("player: %s (%s)", text, self._path)
+        self.message.setText(f"{text}. Try “Open in system player”.")
+        self.message.show()
+        self.video.set_placeholder("Cannot play this file")
+        self.errorOccurred.emit(text)
+
+    @Slot(bool)
+    def _on_loop_toggled(self, on: bool) -> None:
+        if on and self._moment is not None:
+            start, end = self._current_span()
+            if not start <= self.position() <= end:
+                self.seek(start)
+            self.player.play()
+
+    @Slot(float)
+    def _on_timeline_seek_requested(self, seconds: float) -> None:
+        self._stop_at_end = False
+        self.seek(seconds)

@@ -1,0 +1,298 @@
+"""List model of search results (moments) with asynchronously filled thumbnails, and its card delegate."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPainterPath, QPixmap
+from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from vsearch.types import Moment
+
+MomentRole = Qt.ItemDataRole.UserRole + 1
+ScoreRole = Qt.ItemDataRole.UserRole + 2
+FolderRole = Qt.ItemDataRole.UserRole + 3
+SpanRole = Qt.ItemDataRole.UserRole + 4
+ThumbnailKeyRole = Qt.ItemDataRole.UserRole + 5
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def fmt_time(seconds: float) -> str:
+    """``m:ss.s`` (or ``h:mm:ss``) for a time in seconds."""
+    seconds = max(0.0, float(seconds))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    if h >= 1:
+        return f"{int(h)}:{int(m):02d}:{int(s):02d}"
+    return f"{int(m)}:{s:04.1f}"
+
+
+def fmt_span(m: Moment) -> str:
+    return f"{fmt_time(m.start)} – {fmt_time(m.end)}"
+
+
+def thumb_key(m: Moment) -> tuple[str, float]:
+    """The key a thumbnail is cached under in the model (one per video and frame time)."""
+    return (m.path, round(float(m.best_time), 2))
+
+
+class ResultsModel(QAbstractListModel):
+    """The current query's moments, ranked; one row per moment.
+
+    The model holds values only: moments come from Service.search (run elsewhere) and
+    thumbnails arrive later as QImage (made off the GUI thread) through :meth:`set_thumbnail`.
+    A result set is tagged with the query's generation; :meth:`set_results` ignores older
+    generations so a slow, stale search can never replace a newer one.
+
+    Signals:
+        thumbnailsWanted(list): keys ``(path, time)`` of rows that have no thumbnail yet.
+    """
+
+    thumbnailsWanted = Signal(list)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._moments: list[Moment] = []
+        self._thumbs: dict[tuple[str, float], QPixmap] = {}
+        self._generation = -1
+        self._query = ""
+
+    # --- Qt API ----------------------------------------------------------------------
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self._moments)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self._moments) or index.column() != 0:
+            return None
+        m = self._moments[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"{os.path.basename(m.path)}  {fmt_span(m)}"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            tip = f"{m.path}\n{fmt_span(m)}  ·  score {m.score:.3f}  ·  {m.source}"
+            if m.text:
+                tip += f"\n“{m.text}”"
+            return tip
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._thumbs.get(thumb_key(m))
+        if role == MomentRole:
+            return m
+        if role == ScoreRole:
+            return float(m.score)
+        if role == FolderRole:
+            return os.path.dirname(m.path)
+        if role == SpanRole:
+            return fmt_span(m)
+        if role == ThumbnailKeyRole:
+            return thumb_key(m)
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def roleNames(self) -> dict[int, bytes]:  # noqa: N802
+        names = dict(super().roleNames())
+        names.update({MomentRole: b"moment", ScoreRole: b"score", FolderRole: b"folder", SpanRole: b"span"})
+        return names
+
+    # --- values ----------------------------------------------------------------------
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    @property
+    def query(self) -> str:
+        return self._query
+
+    def moments(self) -> list[Moment]:
+        return list(self._moments)
+
+    def moment(self, row: int) -> Moment:
+        return self._moments[row]
+
+    def set_results(self, moments: Sequence[Moment], generation: int | None = None, query: str = "") -> bool:
+        """Replace the rows; returns False (and changes nothing) for a stale generation."""
+        if generation is not None:
+            if generation < self._generation:
+                return False
+            self._generation = generation
+        self.beginResetModel()
+        self._moments = list(moments)
+        self._query = query
+        self.endResetModel()
+        missing = []
+        seen = set()
+        for m in self._moments:
+            k = thumb_key(m)
+            if k not in self._thumbs and k not in seen:
+                seen.add(k)
+                missing.append(k)
+        if missing:
+            self.thumbnailsWanted.emit(missing)
+        return True
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._moments = []
+        self._query = ""
+        self.endResetModel()
+
+    def has_thumbnail(self, key: tuple[str, float]) -> bool:
+        return key in self._thumbs
+
+    def set_thumbnail(self, key: tuple[str, float], image: QImage) -> None:
+        """Store a thumbnail made off the GUI thread (converted to QPixmap here, on the GUI thread)."""
+        if image is None or image.isNull():
+            return
+        if len(self._thumbs) > 2000:  # a long session must not grow without bound
+            self._thumbs.clear()
+        self._thumbs[key] = QPixmap.fromImage(image)
+        for row, m in enumerate(self._moments):
+            if thumb_key(m) == key:
+                idx = self.index(row, 0)
+                self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+
+
+class MomentDelegate(QStyledItemDelegate):
+    """Paints a result as a card: thumbnail, file name, folder, time span and a score bar.
+
+    In a QListView in IconMode it draws a grid card (thumbnail on top); in ListMode a row
+    (thumbnail on the left).
+    """
+
+    THUMB = QSize(224, 126)
+    ROW_THUMB = QSize(128, 72)
+
+    def _grid(self, option: QStyleOptionViewItem) -> bool:
+        view = option.widget
+        return isinstance(view, QListView) and view.viewMode() == QListView.ViewMode.IconMode
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:  # noqa: N802
+        if self._grid(option):
+            return QSize(self.THUMB.width() + 16, self.THUMB.height() + 72)
+        return QSize(320, self.ROW_THUMB.height() + 12)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
+        m: Moment | None = index.data(MomentRole)
+        if m is None:
+            return super().paint(painter, option, index)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pal = option.palette
+        r = QRectF(option.rect).adjusted(4, 4, -4, -4)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        hover = bool(option.state & QStyle.StateFlag.State_MouseOver)
+        bg = pal.color(pal.ColorRole.Base).lighter(135 if hover else 118)
+        if selected:
+            bg = pal.color(pal.ColorRole.Highlight)
+            bg.setAlpha(110)
+        path = QPainterPath()
+        path.addRoundedRect(r, 8, 8)
+        painter.fillPath(path, bg)
+        if selected:
+            painter.setPen(pal.color(pal.ColorRole.Highlight))
+            painter.drawPath(path)
+
+        grid = self._grid(option)
+        if grid:
+            thumb_rect = QRectF(r.left() + 4, r.top() + 4, r.width() - 8, self.THUMB.height())
+            text_rect = QRectF(r.left() + 8, thumb_rect.bottom() + 6, r.width() - 16, r.bottom() - thumb_rect.bottom() - 8)
+        else:
+            thumb_rect = QRectF(r.left() + 4, r.top() + 2, self.ROW_THUMB.width(), r.height() - 4)
+            text_rect = QRectF(thumb_rect.right() + 12, r.top() + 4, r.right() - thumb_rect.right() - 18, r.height() - 8)
+
+        # thumbnail (letterboxed) or placeholder
+        clip = QPainterPath()
+        clip.addRoundedRect(thumb_rect, 6, 6)
+        painter.save()
+        painter.setClipPath(clip)
+        painter.fillRect(thumb_rect, QColor("#0d1017"))
+        pix: QPixmap | None = index.data(Qt.ItemDataRole.DecorationRole)
+        if isinstance(pix, QPixmap) and not pix.isNull():
+            scaled = pix.size().scaled(thumb_rect.size().toSize(), Qt.AspectRatioMode.KeepAspectRatioByExpanding)
+            target = QRectF(0, 0, scaled.width(), scaled.height())
+            target.moveCenter(thumb_rect.center())
+            painter.drawPixmap(target, pix, QRectF(pix.rect()))
+        else:
+            painter.setPen(QColor("#5a6275"))
+            painter.drawText(thumb_rect, Qt.AlignmentFlag.AlignCenter, "…")
+        # time badge on the thumbnail
+        badge_font = QFont(option.font)
+        badge_font.setPointSizeF(max(7.0, option.font.pointSizeF() - 1))
+        painter.setFont(badge_font)
+        fm = QFontMetrics(badge_font)
+        badge = fmt_span(m)
+        bw, bh = fm.horizontalAdvance(badge) + 10, fm.height() + 2
+        brect = QRectF(thumb_rect.right() - bw - 4, thumb_rect.bottom() - bh - 4, bw, bh)
+        bpath = QPainterPath()
+        bpath.addRoundedRect(brect, 4, 4)
+        painter.fillPath(bpath, QColor(0, 0, 0, 170))
+        painter.setPen(QColor("#ffffff"))
+        painter.drawText(brect, Qt.AlignmentFlag.AlignCenter, badge)
+        painter.restore()
+
+        # text
+        title_font = QFont(option.font)
+        title_font.setBold(True)
+        fm_title = QFontMetrics(title_font)
+        fm_body = QFontMetrics(option.font)
+        text_colour = pal.color(pal.ColorRole.HighlightedText if selected else pal.ColorRole.Text)
+        dim = QColor(text_colour)
+        dim.setAlpha(150)
+        y = text_rect.top()
+        painter.setFont(title_font)
+        painter.setPen(text_colour)
+        name = os.path.basename(m.path)
+        painter.drawText(
+            QRectF(text_rect.left(), y, text_rect.width(), fm_title.height()),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            fm_title.elidedText(name, Qt.TextElideMode.ElideMiddle, int(text_rect.width())),
+        )
+        y += fm_title.height() + 2
+        painter.setFont(option.font)
+        painter.setPen(dim)
+        folder = os.path.dirname(m.path)
+        line2 = folder if grid else f"{folder}"
+        painter.drawText(
+            QRectF(text_rect.left(), y, text_rect.width(), fm_body.height()),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            fm_body.elidedText(line2, Qt.TextElideMode.ElideLeft, int(text_rect.width())),
+        )
+        y += fm_body.height() + 4
+        # score bar + number (+ span in list mode)
+        score_txt = f"{m.score:.3f}"
+        if m.source != "visual":
+            score_txt += f" · {m.source}"
+        if not grid:
+            score_txt = f"{fmt_span(m)}   ·   {score_txt}"
+        sw = fm_body.horizontalAdvance(score_txt)
+        bar_w = max(20.0, text_rect.width() - sw - 10)
+        bar = QRectF(text_rect.left(), y + fm_body.height() / 2 - 2, bar_w, 4)
+        top = float(index.model().data(index.model().index(0, 0), ScoreRole) or 1.0) if index.model() else 1.0
+        frac = 0.0 if top <= 0 else max(0.05, min(1.0, m.score / top))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(255, 255, 255, 35))
+        painter.drawRoundedRect(bar, 2, 2)
+        painter.setBrush(QColor("#4c8dff"))
+        painter.drawRoundedRect(QRectF(bar.left(), bar.top(), bar.width() * frac, bar.height()), 2, 2)
+        painter.setPen(dim)
+        painter.drawText(
+            QRect(int(bar.right() + 8), int(y), int(sw + 2), fm_body.height()),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            score_txt,
+        )
+        painter.restore()
+        return None
