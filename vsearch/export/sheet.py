@@ -1,0 +1,177 @@
+"""Contact sheet: a PNG grid and an HTML page of the moments' thumbnails with their times."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from vsearch import log
+from vsearch.atomic import atomic_write
+from vsearch.export.base import (
+    ExportOptions,
+    Thumbnailer,
+    check_moments,
+    ensure_writable,
+    file_uri,
+    title_for,
+    with_extension,
+)
+from vsearch.types import Moment
+
+THUMB_W = 320
+THUMB_H = 180
+COLUMNS = 4
+CAPTION_H = 44
+PAD = 8
+
+
+def grab_frame(path: str, seconds: float) -> np.ndarray:
+    """The first frame at or after *seconds* as RGB uint8, decoded with PyAV (no ffmpeg binary)."""
+    import av
+
+    with av.open(path) as c:
+        v = c.streams.video[0]
+        v.thread_type = "AUTO"
+        if seconds > 0:
+            c.seek(int(seconds / v.time_base), stream=v, backward=True, any_frame=False)
+        last = None
+        for frame in c.decode(v):
+            last = frame
+            if frame.pts is not None and float(frame.pts * v.time_base) >= seconds - 0.02:
+                break
+        if last is None:
+            raise ValueError(f"no frame at {seconds:.2f} s")
+        return last.to_ndarray(format="rgb24")
+
+
+def _thumbnail_image(thumbnail: Thumbnailer, m: Moment):  # -> PIL.Image.Image
+    from PIL import Image
+
+    try:
+        got = thumbnail(m.path, m.best_time)
+        img = Image.open(io.BytesIO(got)).convert("RGB") if isinstance(got, (bytes, bytearray)) else Image.fromarray(
+            np.asarray(got, dtype=np.uint8)
+        ).convert("RGB")
+    except Exception as exc:  # an unreadable file gets a grey tile, the sheet still comes out
+        log.export.info("no thumbnail for %s at %.2f: %s", m.path, m.best_time, exc)
+        img = Image.new("RGB", (THUMB_W, THUMB_H), (60, 60, 60))
+    img.thumbnail((THUMB_W, THUMB_H))
+    tile = Image.new("RGB", (THUMB_W, THUMB_H), (0, 0, 0))
+    tile.paste(img, ((THUMB_W - img.width) // 2, (THUMB_H - img.height) // 2))
+    return tile
+
+
+def _font(size: int):
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.load_default(size=size)
+    except Exception:  # Pillow without FreeType: the small bitmap font
+        return ImageFont.load_default()
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(seconds, 60)
+    h, m = divmod(int(m), 60)
+    return f"{h}:{m:02d}:{s:05.2f}" if h else f"{m}:{s:05.2f}"
+
+
+class ContactSheetExporter:
+    """``<out>.html`` (self-contained: thumbnails inlined, each linked to its file at the moment)
+    and ``<out>.png`` (a grid of thumbnails captioned with rank, file, times and score)."""
+
+    name = "sheet"
+    extension = ".html"
+    description = "contact sheet: HTML page and PNG of thumbnails with times"
+
+    def export(
+        self, moments: Sequence[Moment], out: Path, *, query: str = "", options: ExportOptions
+    ) -> list[Path]:
+        from PIL import Image, ImageDraw
+
+        ms = check_moments(moments)
+        html_path = with_extension(out, self.extension)
+        png_path = html_path.with_suffix(".png")
+        ensure_writable([html_path, png_path], options.overwrite)
+        thumbnail = options.thumbnail or grab_frame
+        title = title_for(query, options)
+        tiles = [_thumbnail_image(thumbnail, m) for m in ms]
+
+        rows = (len(ms) + COLUMNS - 1) // COLUMNS
+        cols = min(COLUMNS, len(ms))
+        head = 36
+        sheet = Image.new(
+            "RGB", (PAD + cols * (THUMB_W + PAD), head + rows * (THUMB_H + CAPTION_H + PAD)), (24, 24, 24)
+        )
+        draw = ImageDraw.Draw(sheet)
+        draw.text((PAD, 8), title, fill=(240, 240, 240), font=_font(18))
+        small = _font(13)
+        cards = []
+        for i, (m, tile) in enumerate(zip(ms, tiles, strict=True)):
+            x = PAD + (i % COLUMNS) * (THUMB_W + PAD)
+            y = head + (i // COLUMNS) * (THUMB_H + CAPTION_H + PAD)
+            sheet.paste(tile, (x, y))
+            name = Path(m.path).name
+            draw.text((x, y + THUMB_H + 3), f"#{i + 1}  {name}"[:48], fill=(235, 235, 235), font=small)
+            draw.text(
+                (x, y + THUMB_H + 21),
+                f"{_clock(m.start)} - {_clock(m.end)}   score {m.score:.3f}",
+                fill=(170, 170, 170),
+                font=small,
+            )
+            buf = io.BytesIO()
+            tile.save(buf, "JPEG", quality=80)
+            cards.append(self._card(i + 1, m, base64.b64encode(buf.getvalue()).decode("ascii")))
+
+        png = io.BytesIO()
+        sheet.save(png, "PNG", optimize=True)
+        page = _PAGE.format(
+            title=html.escape(title), query=html.escape(query), count=len(ms), cards="\n".join(cards)
+        )
+        with atomic_write(html_path, "wb") as fh:
+            fh.write(page.encode("utf-8"))
+        with atomic_write(png_path, "wb") as fh:
+            fh.write(png.getvalue())
+        return [html_path, png_path]
+
+    @staticmethod
+    def _card(rank: int, m: Moment, jpeg_b64: str) -> str:
+        url = f"{file_uri(m.path)}#t={m.start:.2f},{m.end:.2f}"
+        said = f'<p class="said">“{html.escape(m.text)}”</p>' if m.text else ""
+        return (
+            f'<figure><a href="{html.escape(url, quote=True)}">'
+            f'<img src="data:image/jpeg;base64,{jpeg_b64}" alt="{html.escape(Path(m.path).name, quote=True)}"'
+            f' width="{THUMB_W}" height="{THUMB_H}"></a>'
+            f"<figcaption><b>#{rank}</b> {html.escape(Path(m.path).name)}<br>"
+            f"{_clock(m.start)} – {_clock(m.end)} · {m.end - m.start:.1f} s · score {m.score:.3f}"
+            f'<br><span class="path">{html.escape(m.path)}</span>{said}</figcaption></figure>'
+        )
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; background: #181818; color: #eee; margin: 1.5em; }}
+main {{ display: flex; flex-wrap: wrap; gap: 12px; }}
+figure {{ margin: 0; width: 320px; }}
+img {{ display: block; background: #000; }}
+figcaption {{ font-size: 13px; padding: 4px 0; }}
+.path {{ color: #999; font-size: 11px; word-break: break-all; }}
+.said {{ color: #bbb; font-style: italic; margin: 2px 0; }}
+a {{ color: inherit; }}
+</style></head>
+<body>
+<h1>{title}</h1>
+<p>{count} moments for “{query}”. Click a thumbnail to open its file (players that honour
+<code>#t=start,end</code> jump to the moment).</p>
+<main>
+{cards}
+</main>
+</body></html>
+"""
