@@ -16,8 +16,8 @@ from pathlib import Path
 
 from vsearch.errors import UserError
 from vsearch.export.base import (
-    ExportOptions,
     Exporter,
+    ExportOptions,
     MediaFacts,
     Thumbnailer,
     default_filename,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -86,8 +87,17 @@ class MediaFacts:
     audio_channels: int = 2
 
 
-@functools.lru_cache(maxsize=256)
 def _probe(path: str) -> MediaFacts | None:
+    """Probe *path*, cached by (path, size, mtime) so an edited or new file is probed again."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return _probe_cached(path, st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _probe_cached(path: str, size: int, mtime_ns: int) -> MediaFacts | None:
     try:
         import av
 

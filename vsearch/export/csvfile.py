@@ -13,8 +13,21 @@ from vsearch.export.timecode import frames_to_timecode, seconds_to_frames
 from vsearch.types import Moment
 
 COLUMNS = (
-    "rank", "path", "file_name", "start", "end", "duration", "score", "best_time",
-    "start_tc", "end_tc", "fps", "source", "text", "query", "video_duration",
+    "rank",
+    "path",
+    "file_name",
+    "start",
+    "end",
+    "duration",
+    "score",
+    "best_time",
+    "start_tc",
+    "end_tc",
+    "fps",
+    "source",
+    "text",
+    "query",
+    "video_duration",
 )
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

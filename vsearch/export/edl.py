@@ -101,8 +101,10 @@ class EdlExporter:
             src_in_f = seconds_to_frames(m.start, fps)
             src_out_f = max(src_in_f + 1, seconds_to_frames(m.end, fps))
             # the record side lasts as long as the source side, counted in timeline frames
-            rec_len = max(1, seconds_to_frames((src_out_f - src_in_f) / fps, tl_fps)) if fps != tl_fps else (
-                src_out_f - src_in_f
+            rec_len = (
+                max(1, seconds_to_frames((src_out_f - src_in_f) / fps, tl_fps))
+                if fps != tl_fps
+                else (src_out_f - src_in_f)
             )
             track = "AA/V" if facts.has_audio else "V"
             lines.append(

@@ -76,8 +76,12 @@ class FcpxmlExporter:
             if key not in formats:
                 formats[key] = fid = next(ids)
                 ET.SubElement(
-                    resources, "format", id=fid, frameDuration=rational(1 / key[0]),
-                    width=str(width), height=str(height),
+                    resources,
+                    "format",
+                    id=fid,
+                    frameDuration=rational(1 / key[0]),
+                    width=str(width),
+                    height=str(height),
                 )
             return formats[key]
 
@@ -100,7 +104,9 @@ class FcpxmlExporter:
             }
             if facts.has_audio:
                 attrs.update(
-                    hasAudio="1", audioSources="1", audioChannels=str(facts.audio_channels),
+                    hasAudio="1",
+                    audioSources="1",
+                    audioChannels=str(facts.audio_channels),
                     audioRate=str(facts.audio_rate),
                 )
             asset = ET.SubElement(resources, "asset", attrs)
@@ -109,10 +115,20 @@ class FcpxmlExporter:
         library = ET.SubElement(root, "library")
         event = ET.SubElement(library, "event", name="vsearch")
         project = ET.SubElement(event, "project", name=title)
-        tc_format = "DF" if (options.drop_frame if options.drop_frame is not None else default_drop_frame(tl_fps)) and default_drop_frame(tl_fps) else "NDF"
+        tc_format = (
+            "DF"
+            if (options.drop_frame if options.drop_frame is not None else default_drop_frame(tl_fps))
+            and default_drop_frame(tl_fps)
+            else "NDF"
+        )
         sequence = ET.SubElement(
-            project, "sequence", format=seq_format, tcStart="0s", tcFormat=tc_format,
-            audioLayout="stereo", audioRate="48k",
+            project,
+            "sequence",
+            format=seq_format,
+            tcStart="0s",
+            tcFormat=tc_format,
+            audioLayout="stereo",
+            audioRate="48k",
         )
         spine = ET.SubElement(sequence, "spine")
         offset = 0
@@ -122,14 +138,23 @@ class FcpxmlExporter:
             src_out = max(src_in + 1, seconds_to_frames(m.end, facts.fps))
             length = max(1, seconds_to_frames(Fraction(src_out - src_in) / exact_rate(facts.fps), tl_fps))
             clip = ET.SubElement(
-                spine, "asset-clip", ref=assets[m.path], name=Path(m.path).name,
-                offset=frame_time(offset, tl_fps), start=frame_time(src_in, facts.fps),
-                duration=frame_time(length, tl_fps), tcFormat=tc_format,
+                spine,
+                "asset-clip",
+                ref=assets[m.path],
+                name=Path(m.path).name,
+                offset=frame_time(offset, tl_fps),
+                start=frame_time(src_in, facts.fps),
+                duration=frame_time(length, tl_fps),
+                tcFormat=tc_format,
             )
             best = min(max(seconds_to_frames(m.best_time, facts.fps), src_in), src_out - 1)
             label = f"#{rank} {m.score:.3f} {query}".strip()
             ET.SubElement(
-                clip, "marker", start=frame_time(best, facts.fps), duration=frame_time(1, facts.fps), value=label
+                clip,
+                "marker",
+                start=frame_time(best, facts.fps),
+                duration=frame_time(1, facts.fps),
+                value=label,
             )
             offset += length
         sequence.set("duration", frame_time(offset, tl_fps))

@@ -6,7 +6,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vsearch.atomic import atomic_write
-from vsearch.export.base import ExportOptions, check_moments, ensure_writable, file_uri, title_for, with_extension
+from vsearch.export.base import (
+    ExportOptions,
+    check_moments,
+    ensure_writable,
+    file_uri,
+    title_for,
+    with_extension,
+)
 from vsearch.export.edl import one_line
 from vsearch.types import Moment
 

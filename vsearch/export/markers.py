@@ -76,7 +76,11 @@ class ResolveMarkersExporter:
         first = items[0][1]
         fps = media_facts(first).fps
         title = one_line(f"{title_for(query, options)} - {Path(first.path).name}")[:70]
-        lines = [f"TITLE: {title}", "FCM: NON-DROP FRAME" if ";" not in frames_to_timecode(0, fps) else "FCM: DROP FRAME", ""]
+        lines = [
+            f"TITLE: {title}",
+            "FCM: NON-DROP FRAME" if ";" not in frames_to_timecode(0, fps) else "FCM: DROP FRAME",
+            "",
+        ]
         for num, (rank, m) in enumerate(sorted(items, key=lambda it: it[1].start), 1):
             start = seconds_to_frames(m.start, fps)
             length = max(1, seconds_to_frames(m.end, fps) - start)

@@ -54,9 +54,11 @@ def _thumbnail_image(thumbnail: Thumbnailer, m: Moment):  # -> PIL.Image.Image
 
     try:
         got = thumbnail(m.path, m.best_time)
-        img = Image.open(io.BytesIO(got)).convert("RGB") if isinstance(got, (bytes, bytearray)) else Image.fromarray(
-            np.asarray(got, dtype=np.uint8)
-        ).convert("RGB")
+        img = (
+            Image.open(io.BytesIO(got)).convert("RGB")
+            if isinstance(got, (bytes, bytearray))
+            else Image.fromarray(np.asarray(got, dtype=np.uint8)).convert("RGB")
+        )
     except Exception as exc:  # an unreadable file gets a grey tile, the sheet still comes out
         log.export.info("no thumbnail for %s at %.2f: %s", m.path, m.best_time, exc)
         img = Image.new("RGB", (THUMB_W, THUMB_H), (60, 60, 60))

@@ -35,7 +35,7 @@ SEQUENCE_START_SECONDS = 3600
 def pathurl(path: str) -> str:
     """``file://localhost/...``, the percent-encoded form Premiere writes and reads."""
     uri = file_uri(path)
-    return "file://localhost" + uri[len("file://"):]
+    return "file://localhost" + uri[len("file://") :]
 
 
 def _text(parent: ET.Element, tag: str, text: object) -> ET.Element:
@@ -113,8 +113,14 @@ class XmemlExporter:
         for rank, (m, f) in enumerate(zip(ms, facts, strict=True), 1):
             src_in = seconds_to_frames(m.start, f.fps)
             src_out = max(src_in + 1, seconds_to_frames(m.end, f.fps))
-            length = max(1, seconds_to_frames((src_out - src_in) / f.fps, tl_fps)) if abs(f.fps - tl_fps) > 1e-6 else src_out - src_in
-            clip_ids = [f"clipitem-{rank}-v"] + ([f"clipitem-{rank}-a{i}" for i in (1, 2)] if f.has_audio else [])
+            length = (
+                max(1, seconds_to_frames((src_out - src_in) / f.fps, tl_fps))
+                if abs(f.fps - tl_fps) > 1e-6
+                else src_out - src_in
+            )
+            clip_ids = [f"clipitem-{rank}-v"] + (
+                [f"clipitem-{rank}-a{i}" for i in (1, 2)] if f.has_audio else []
+            )
             for kind, track, clip_id in self._placements(vtrack, atracks, clip_ids):
                 item = ET.SubElement(track, "clipitem", id=clip_id)
                 _text(item, "name", Path(m.path).name)
@@ -124,7 +130,11 @@ class XmemlExporter:
                 _text(item, "start", position)
                 _text(item, "end", position + length)
                 _text(item, "in", src_in)
-                _text(item, "out", src_in + round(length * f.fps / tl_fps) if abs(f.fps - tl_fps) > 1e-6 else src_out)
+                _text(
+                    item,
+                    "out",
+                    src_in + round(length * f.fps / tl_fps) if abs(f.fps - tl_fps) > 1e-6 else src_out,
+                )
                 self._file(item, m, f, file_ids)
                 if kind == "audio":
                     st = ET.SubElement(item, "sourcetrack")
