@@ -46,8 +46,9 @@ class SampleOptions:
     """How frames are sampled from a video.
 
     Attributes:
-        mode: "keyframe" (default, fast): keep keyframes, at least ``interval`` apart
-            (dense keyframes are thinned without decoding them); where keyframes are more
+        mode: "keyframe" (default, fast): keep keyframes, about one per ``interval``
+            (dense keyframes are thinned without decoding them: the first keyframe in each
+            ``interval`` bucket, never two closer than interval/2); where keyframes are more
             than ``max_gap`` apart, evenly spaced frames are added so no two kept frames
             are further apart than ``max_gap``. So the spacing is between ``interval`` and
             ``max_gap``, set by the file's keyframe layout (commonly 1-2 s).
@@ -165,7 +166,14 @@ class _Sampler:
             ref = self.last_target
             if seg.keyframe and (floor is None or seg.start > floor):
                 # Thin dense keyframes, unless skipping this one would leave a gap to fill.
-                if ref is None or seg.start - ref >= 0.75 * opts.interval or end - ref > opts.max_gap + self.tol:
+                # Keep the first keyframe in each new ``interval`` bucket (about one per interval
+                # on average, never closer than half an interval).
+                step = opts.interval
+                if (
+                    ref is None
+                    or (math.floor(seg.start / step + 1e-9) > math.floor(ref / step + 1e-9) and seg.start - ref >= 0.5 * step)
+                    or end - ref > opts.max_gap + self.tol
+                ):
                     new.append(seg.start)
                     ref = seg.start
             if ref is None:
