@@ -147,7 +147,9 @@ def reencode_clip(src: str, dst: Path, start: float, end: float, fmt: str) -> No
             vout.height = vin.codec_context.height
             vout.pix_fmt = "yuv420p"
             vout.options = {"crf": "18", "preset": "veryfast"}
-            vout.time_base = 1 / rate
+            # frames are stamped in 1/rate; the stream's own time base changes once the header is written
+            frame_tb = Fraction(1) / rate
+            vout.time_base = frame_tb
             aout = None
             if ain is not None:
                 aout = outp.add_stream("aac", rate=ain.codec_context.sample_rate or 48000)
@@ -169,21 +171,22 @@ def reencode_clip(src: str, dst: Path, start: float, end: float, fmt: str) -> No
                     else:
                         img = frame.reformat(format="yuv420p")
                         img.pts = n
-                        img.time_base = vout.time_base
+                        img.time_base = frame_tb
                         n += 1
                         for p in vout.encode(img):
                             outp.mux(p)
                 elif aout is not None:
                     if a_done:
                         continue
-                    dur = frame.samples / (frame.sample_rate or 48000)
-                    if t + dur <= start:
+                    sr = frame.sample_rate or 48000
+                    if t + frame.samples / sr <= start:
                         continue
                     if t >= end:
                         a_done = True
-                    else:
-                        frame.pts = None
-                        for p in aout.encode(frame):
+                        continue
+                    trimmed = _trim_audio(frame, round((start - t) * sr), round((end - t) * sr))
+                    if trimmed is not None:
+                        for p in aout.encode(trimmed):
                             outp.mux(p)
                 if v_done and a_done:
                     break
@@ -194,3 +197,25 @@ def reencode_clip(src: str, dst: Path, start: float, end: float, fmt: str) -> No
             if aout is not None:
                 for p in aout.encode(None):
                     outp.mux(p)
+
+
+def _trim_audio(frame, first: int, stop: int):  # (av.AudioFrame, int, int) -> av.AudioFrame | None
+    """Keep samples [first, stop) of *frame* (clamped); None when nothing is left."""
+    import av
+
+    first, stop = max(0, first), min(frame.samples, stop)
+    if stop <= first:
+        return None
+    if first == 0 and stop == frame.samples:
+        frame.pts = None
+        return frame
+    arr = frame.to_ndarray()
+    if frame.format.is_planar:
+        arr = arr[:, first:stop]
+    else:
+        ch = len(frame.layout.channels)
+        arr = arr[:, first * ch : stop * ch]
+    out = av.AudioFrame.from_ndarray(arr.copy(), format=frame.format.name, layout=frame.layout.name)
+    out.sample_rate = frame.sample_rate
+    out.pts = None
+    return out

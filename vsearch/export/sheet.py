@@ -50,7 +50,7 @@ def grab_frame(path: str, seconds: float) -> np.ndarray:
 
 
 def _thumbnail_image(thumbnail: Thumbnailer, m: Moment):  # -> PIL.Image.Image
-    from PIL import Image
+    from PIL import Image, ImageOps
 
     try:
         got = thumbnail(m.path, m.best_time)
@@ -62,7 +62,7 @@ def _thumbnail_image(thumbnail: Thumbnailer, m: Moment):  # -> PIL.Image.Image
     except Exception as exc:  # an unreadable file gets a grey tile, the sheet still comes out
         log.export.info("no thumbnail for %s at %.2f: %s", m.path, m.best_time, exc)
         img = Image.new("RGB", (THUMB_W, THUMB_H), (60, 60, 60))
-    img.thumbnail((THUMB_W, THUMB_H))
+    img = ImageOps.contain(img, (THUMB_W, THUMB_H))  # scales small frames up too
     tile = Image.new("RGB", (THUMB_W, THUMB_H), (0, 0, 0))
     tile.paste(img, ((THUMB_W - img.width) // 2, (THUMB_H - img.height) // 2))
     return tile
