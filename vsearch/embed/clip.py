@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
@@ -24,7 +25,6 @@ TINY_ARCH = "tiny_clip"
 _HF_WEIGHT_NAMES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
 _DIGEST_CACHE: dict[tuple[str, int, int], str] = {}
 _CONFIG_LOCK = threading.Lock()
-
 
 
 def file_digest(path: str | os.PathLike[str]) -> str:
@@ -61,7 +61,9 @@ def model_config(arch: str) -> dict[str, Any]:
     ensure_bundled_configs()
     cfg = open_clip.get_model_config(arch)
     if cfg is None:
-        raise UserError(f"unknown open_clip architecture {arch!r} (see `python -m open_clip.list_models` or vsearch docs/MODELS.md)")
+        raise UserError(
+            f"unknown open_clip architecture {arch!r} (see `python -m open_clip.list_models` or vsearch docs/MODELS.md)"
+        )
     return cfg
 
 
@@ -117,6 +119,14 @@ def find_pretrained_weights(arch: str, tag: str, cache_dir: Path | None = None) 
     return None
 
 
+@functools.lru_cache(maxsize=8)
+def _tokenizer(arch: str) -> Any:
+    """open_clip's tokenizer for *arch*, shared by every embedder of that architecture."""
+    import open_clip
+
+    return open_clip.get_tokenizer(arch)
+
+
 def missing_message(arch: str, tag: str) -> str:
     """The one-line ModelMissing message for (arch, tag)."""
     from vsearch.embed.registry import preset_for
@@ -170,7 +180,9 @@ class ClipEmbedder:
         self._pp: dict[str, Any] = {}
         text_cfg = cfg.get("text_cfg", {})
         if text_cfg.get("hf_model_name") and importlib.util.find_spec("transformers") is None:
-            raise EnvironmentProblem(f"model {arch} needs the `transformers` package: pip install transformers")
+            raise EnvironmentProblem(
+                f"model {arch} needs the `transformers` package: pip install transformers"
+            )
 
         self.weights_path: str | None
         if pretrained is None:
@@ -182,9 +194,17 @@ class ClipEmbedder:
             if self.weights_path is None:
                 raise ModelMissing(missing_message(arch, pretrained))
             weights_id = pretrained
-            self._pp = {k: tag_cfg[k] for k in ("mean", "std", "interpolation", "resize_mode") if k in tag_cfg}
-            self._force_quick_gelu = bool(tag_cfg.get("quick_gelu", False)) and not cfg.get("quick_gelu", False)
-        elif os.path.sep in pretrained or pretrained.endswith((".pt", ".pth", ".bin", ".safetensors")) or Path(pretrained).exists():
+            self._pp = {
+                k: tag_cfg[k] for k in ("mean", "std", "interpolation", "resize_mode") if k in tag_cfg
+            }
+            self._force_quick_gelu = bool(tag_cfg.get("quick_gelu", False)) and not cfg.get(
+                "quick_gelu", False
+            )
+        elif (
+            os.path.sep in pretrained
+            or pretrained.endswith((".pt", ".pth", ".bin", ".safetensors"))
+            or Path(pretrained).exists()
+        ):
             path = Path(pretrained).expanduser()
             if not path.is_file():
                 raise ModelMissing(f"checkpoint file {path} does not exist")
@@ -192,7 +212,9 @@ class ClipEmbedder:
             weights_id = f"sha256-{file_digest(path)}"
         else:
             tags = ", ".join(open_clip.list_pretrained_tags_by_model(arch)) or "none"
-            raise UserError(f"unknown pretrained tag {pretrained!r} for {arch} (known tags: {tags}); or give a checkpoint file")
+            raise UserError(
+                f"unknown pretrained tag {pretrained!r} for {arch} (known tags: {tags}); or give a checkpoint file"
+            )
 
         vision = cfg.get("vision_cfg", {})
         size = vision.get("image_size", 224)
@@ -242,16 +264,16 @@ class ClipEmbedder:
                 if self.weights_path is None:
                     raise
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise UserError(f"checkpoint {self.weights_path} does not load into {self.arch}: {first[:200]}") from exc
+                raise UserError(
+                    f"checkpoint {self.weights_path} does not load into {self.arch}: {first[:200]}"
+                ) from exc
         model.eval()
         self._dtype = next(model.parameters()).dtype
         return model
 
     def _ensure_tokenizer(self) -> Any:
         if self._tokenizer is None:
-            import open_clip
-
-            self._tokenizer = open_clip.get_tokenizer(self.arch)
+            self._tokenizer = _tokenizer(self.arch)
         return self._tokenizer
 
     # -- preprocessing -------------------------------------------------------------------
@@ -278,7 +300,11 @@ class ClipEmbedder:
             nh, nw = max(s, round(h * scale)), max(s, round(w * scale))
         if (nh, nw) != (h, w):
             down = nh < h or nw < w
-            interp = cv2.INTER_AREA if down else (cv2.INTER_LINEAR if self._interp == "bilinear" else cv2.INTER_CUBIC)
+            interp = (
+                cv2.INTER_AREA
+                if down
+                else (cv2.INTER_LINEAR if self._interp == "bilinear" else cv2.INTER_CUBIC)
+            )
             a = cv2.resize(np.ascontiguousarray(a), (nw, nh), interpolation=interp)
         top, left = (nh - s) // 2, (nw - s) // 2
         return a[top : top + s, left : left + s]
@@ -327,7 +353,6 @@ class ClipEmbedder:
 
     @staticmethod
     def _finish(feats: Any) -> np.ndarray:
-        import torch
 
         f = feats.float()
         f = f / f.norm(dim=-1, keepdim=True).clamp_min(1e-12)

@@ -74,9 +74,13 @@ def check_vectors(
         )
     norms = np.linalg.norm(v, axis=1)
     if (norms < 1e-6).any():
-        raise EmbeddingHealthError(f"{where} returned all-zero vectors for {int((norms < 1e-6).sum())} inputs")
+        raise EmbeddingHealthError(
+            f"{where} returned all-zero vectors for {int((norms < 1e-6).sum())} inputs"
+        )
     if (np.abs(norms - 1.0) > 1e-2).any():
-        raise EmbeddingHealthError(f"{where} returned vectors that are not unit length (norm {norms.min():.3g}..{norms.max():.3g})")
+        raise EmbeddingHealthError(
+            f"{where} returned vectors that are not unit length (norm {norms.min():.3g}..{norms.max():.3g})"
+        )
     if min_distinct > 1:
         distinct = _count_distinct(v / norms[:, None], collapse_cos)
         if distinct < min_distinct:
@@ -114,8 +118,12 @@ def probe_model(embedder: Embedder) -> None:
     iv = embedder.embed_images(images)
     check_vectors(iv, model_id=embedder.model_id, dim=embedder.dim, min_distinct=2)
     if iv.shape[0] != len(images):
-        raise EmbeddingHealthError(f"model {embedder.model_id} returned {iv.shape[0]} vectors for {len(images)} images")
+        raise EmbeddingHealthError(
+            f"model {embedder.model_id} returned {iv.shape[0]} vectors for {len(images)} images"
+        )
     tv = embedder.embed_text(list(_PROBE_TEXTS))
     check_vectors(tv, model_id=embedder.model_id, dim=embedder.dim, min_distinct=2)
     if tv.shape[0] != len(_PROBE_TEXTS):
-        raise EmbeddingHealthError(f"model {embedder.model_id} returned {tv.shape[0]} vectors for {len(_PROBE_TEXTS)} texts")
+        raise EmbeddingHealthError(
+            f"model {embedder.model_id} returned {tv.shape[0]} vectors for {len(_PROBE_TEXTS)} texts"
+        )

@@ -84,24 +84,44 @@ PRESETS: dict[str, ModelPreset] = {
     p.name: p
     for p in (
         ModelPreset(
-            "fast", "MobileCLIP2-S0", "dfndr2b",
+            "fast",
+            "MobileCLIP2-S0",
+            "dfndr2b",
             "Apple MobileCLIP2-S0: smallest good CLIP, for laptops without a GPU",
-            300, 512, 256, "fastest on CPU",
+            300,
+            512,
+            256,
+            "fastest on CPU",
         ),
         ModelPreset(
-            "balanced", "ViT-B-32", "laion2b_s34b_b79k",
+            "balanced",
+            "ViT-B-32",
+            "laion2b_s34b_b79k",
             "OpenCLIP ViT-B/32 trained on LAION-2B: recommended default",
-            605, 512, 224, "fast on CPU, very fast on GPU",
+            605,
+            512,
+            224,
+            "fast on CPU, very fast on GPU",
         ),
         ModelPreset(
-            "best", "ViT-L-14", "laion2b_s32b_b82k",
+            "best",
+            "ViT-L-14",
+            "laion2b_s32b_b82k",
             "OpenCLIP ViT-L/14 trained on LAION-2B: most accurate, wants a GPU",
-            1710, 768, 224, "slow on CPU (about 12x balanced); use a GPU",
+            1710,
+            768,
+            224,
+            "slow on CPU (about 12x balanced); use a GPU",
         ),
         ModelPreset(
-            "multilingual", "xlm-roberta-base-ViT-B-32", "laion5b_s13b_b90k",
+            "multilingual",
+            "xlm-roberta-base-ViT-B-32",
+            "laion5b_s13b_b90k",
             "ViT-B/32 with an XLM-RoBERTa text tower: queries in 100+ languages",
-            1470, 512, 224, "like balanced for images; slower text encoding",
+            1470,
+            512,
+            224,
+            "like balanced for images; slower text encoding",
             ("transformers",),
         ),
     )
@@ -182,7 +202,9 @@ def _read_registry(models_dir: Path) -> dict[str, ImportedModel]:
         data = json.loads(path.read_text(encoding="utf-8"))
         return {name: ImportedModel(**entry) for name, entry in data.get("imported", {}).items()}
     except (OSError, ValueError, TypeError) as exc:
-        raise EnvironmentProblem(f"model registry {path} is unreadable ({exc}); remove it and import again") from exc
+        raise EnvironmentProblem(
+            f"model registry {path} is unreadable ({exc}); remove it and import again"
+        ) from exc
 
 
 def _write_registry(models_dir: Path, entries: dict[str, ImportedModel]) -> None:
@@ -227,8 +249,18 @@ def _is_present(preset: ModelPreset, models_dir: Path) -> bool:
 # -- public API ----------------------------------------------------------------------------
 
 
-def load_embedder(name: str, *, models_dir: Path, device: str = "auto", batch_size: int = 64) -> Embedder:
-    """Build the embedder called *name*; nothing is downloaded.
+def load_embedder(
+    name: str, *, models_dir: Path, device: str = "auto", batch_size: int = 64, threads: int | None = None
+) -> Embedder:
+    """Build the embedder called *name*; nothing is downloaded and no weights are read yet.
+
+    Args:
+        name: a preset, "starter", "test-color", "tiny-random", an imported name, or an
+            open_clip spec (``ARCH/PRETRAINED`` or ``openclip:ARCH:PRETRAINED``).
+        models_dir: the models folder (``Dirs.models``).
+        device: "auto", "cpu", "cuda" or "mps".
+        batch_size: images or sentences per forward pass.
+        threads: torch intra-op threads (process-wide); None keeps torch's default.
 
     Raises:
         UserError: unknown name.
@@ -240,38 +272,57 @@ def load_embedder(name: str, *, models_dir: Path, device: str = "auto", batch_si
     if name == "starter":
         from vsearch.embed.starter import StarterEmbedder
 
-        try:
-            return StarterEmbedder(device=device)  # type: ignore[call-arg]
-        except TypeError:
-            return StarterEmbedder()  # type: ignore[call-arg]
+        return StarterEmbedder(device=device, threads=threads, batch_size=batch_size)
     if name == "test-color":
         from vsearch.embed.testing import ColorEmbedder
 
         return ColorEmbedder()
     if name == "tiny-random":
-        return ClipEmbedder(TINY_ARCH, None, device=device, batch_size=batch_size)
+        return ClipEmbedder(TINY_ARCH, None, device=device, batch_size=batch_size, threads=threads)
     if name in PRESETS:
         p = PRESETS[name]
-        return ClipEmbedder(p.arch, p.pretrained, device=device, batch_size=batch_size, cache_dir=hf_cache(models_dir))
+        return ClipEmbedder(
+            p.arch,
+            p.pretrained,
+            device=device,
+            batch_size=batch_size,
+            threads=threads,
+            cache_dir=hf_cache(models_dir),
+        )
     imported = imported_models(models_dir)
     if name in imported:
         entry = imported[name]
         path = models_dir / IMPORTED_SUBDIR / entry.file
         if not path.is_file():
-            raise ModelMissing(f"imported model {name}: file {path} is gone; run `vsearch models import FILE --arch {entry.arch} --name {name}` again")
-        return ClipEmbedder(entry.arch, str(path), device=device, batch_size=batch_size)
+            raise ModelMissing(
+                f"imported model {name}: file {path} is gone; run `vsearch models import FILE --arch {entry.arch} --name {name}` again"
+            )
+        return ClipEmbedder(entry.arch, str(path), device=device, batch_size=batch_size, threads=threads)
     spec = parse_spec(name)
     if spec is not None:
         arch, pre = spec
-        return ClipEmbedder(arch, pre, device=device, batch_size=batch_size, cache_dir=hf_cache(models_dir))
+        return ClipEmbedder(
+            arch, pre, device=device, batch_size=batch_size, threads=threads, cache_dir=hf_cache(models_dir)
+        )
     known = ", ".join(["starter", *PRESETS, *imported])
-    raise UserError(f"unknown model {name!r}; choose one of: {known} (or ARCH/PRETRAINED for any open_clip model)")
+    raise UserError(
+        f"unknown model {name!r}; choose one of: {known} (or ARCH/PRETRAINED for any open_clip model)"
+    )
 
 
 def list_models(models_dir: Path) -> list[ModelStatus]:
     """Every user-facing model with whether it is on this machine (starter, presets, imported)."""
     models_dir = Path(models_dir)
-    rows = [ModelStatus("starter", "offline starter model shipped with vsearch (lower accuracy)", 0, True, "fast on CPU", "starter")]
+    rows = [
+        ModelStatus(
+            "starter",
+            "offline starter model shipped with vsearch (lower accuracy)",
+            0,
+            True,
+            "fast on CPU",
+            "starter",
+        )
+    ]
     for p in PRESETS.values():
         present = _is_present(p, models_dir)
         desc = p.description
@@ -282,7 +333,14 @@ def list_models(models_dir: Path) -> list[ModelStatus]:
     for name, e in imported_models(models_dir).items():
         path = models_dir / IMPORTED_SUBDIR / e.file
         rows.append(
-            ModelStatus(name, f"imported {e.arch} checkpoint ({Path(e.source).name})", round(e.size / 1e6), path.is_file(), "", "imported")
+            ModelStatus(
+                name,
+                f"imported {e.arch} checkpoint ({Path(e.source).name})",
+                round(e.size / 1e6),
+                path.is_file(),
+                "",
+                "imported",
+            )
         )
     return rows
 
@@ -338,7 +396,9 @@ def download(name: str, models_dir: Path, progress: Callable[[int, int], None] |
         raise EnvironmentProblem("downloads are disabled (HF_HUB_OFFLINE=1)")
     cand = hf_weight_candidates(arch, tag)
     if cand is None:
-        raise UserError(f"{arch}/{tag} is not on the Hugging Face hub; download it yourself and use `vsearch models import FILE --arch {arch}`")
+        raise UserError(
+            f"{arch}/{tag} is not on the Hugging Face hub; download it yourself and use `vsearch models import FILE --arch {arch}`"
+        )
     repo, names = cand
     from huggingface_hub import hf_hub_download
 
@@ -353,7 +413,9 @@ def download(name: str, models_dir: Path, progress: Callable[[int, int], None] |
             last = exc
             if type(exc).__name__ not in {"EntryNotFoundError", "RemoteEntryNotFoundError"}:
                 break
-    raise EnvironmentProblem(f"download of {arch}/{tag} failed: {str(last).splitlines()[0] if last else 'unknown error'}")
+    raise EnvironmentProblem(
+        f"download of {arch}/{tag} failed: {str(last).splitlines()[0] if last else 'unknown error'}"
+    )
 
 
 def _progress_tqdm(progress: Callable[[int, int], None]) -> Any:
@@ -400,8 +462,15 @@ def import_checkpoint(file: Path, arch: str, models_dir: Path, name: str | None 
     model_config(arch)
     models_dir = Path(models_dir)
     reg_name = name or src.stem
-    if reg_name in PRESETS or reg_name in ("starter", *TEST_NAMES) or parse_spec(reg_name) is not None or not reg_name.strip():
-        raise UserError(f"cannot import as {reg_name!r}: the name is reserved or invalid; pass another --name")
+    if (
+        reg_name in PRESETS
+        or reg_name in ("starter", *TEST_NAMES)
+        or parse_spec(reg_name) is not None
+        or not reg_name.strip()
+    ):
+        raise UserError(
+            f"cannot import as {reg_name!r}: the name is reserved or invalid; pass another --name"
+        )
     # Load it before registering anything: a checkpoint that does not fit is refused.
     probe = ClipEmbedder(arch, str(src), device="cpu")
     probe._ensure_model()

@@ -1,0 +1,135 @@
+"""The open_clip backend: tiny random model offline, determinism, missing weights, preprocessing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vsearch.embed.base import Embedder
+from vsearch.embed.clip import TINY_ARCH, ClipEmbedder, file_digest
+from vsearch.errors import ModelMissing, UserError
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    import huggingface_hub.constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # an empty default hub cache, so weights a developer happens to have do not leak in
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "default-hub-cache"))
+
+
+def frames(n: int, h: int = 40, w: int = 56, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for _ in range(n)]
+
+
+def test_tiny_random_gives_normalised_float32_rows() -> None:
+    emb = ClipEmbedder(TINY_ARCH, None, device="cpu")
+    assert isinstance(emb, Embedder)
+    v = emb.embed_images(frames(5))
+    assert v.shape == (5, emb.dim) and v.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    t = emb.embed_text(["a red car", "a dog on the beach"])
+    assert t.shape == (2, emb.dim) and t.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(t, axis=1), 1.0, atol=1e-5)
+    assert emb.model_id == f"openclip:{TINY_ARCH}:random-seed0:pp1"
+    assert emb.image_size == 32
+
+
+def test_empty_inputs_give_empty_arrays() -> None:
+    emb = ClipEmbedder(TINY_ARCH, None, device="cpu")
+    assert emb.embed_images([]).shape == (0, emb.dim)
+    assert emb.embed_text([]).shape == (0, emb.dim)
+
+
+def test_two_loads_give_the_same_model_and_vectors() -> None:
+    imgs = frames(4)
+    a = ClipEmbedder(TINY_ARCH, None, device="cpu")
+    b = ClipEmbedder(TINY_ARCH, None, device="cpu")
+    assert a.model_id == b.model_id
+    np.testing.assert_array_equal(a.embed_images(imgs), b.embed_images(imgs))
+    np.testing.assert_array_equal(a.embed_text(["sunset"]), b.embed_text(["sunset"]))
+    c = ClipEmbedder(TINY_ARCH, None, device="cpu", seed=1)
+    assert c.model_id != a.model_id
+    assert not np.allclose(c.embed_images(imgs), a.embed_images(imgs))
+
+
+def test_batching_does_not_change_results() -> None:
+    imgs = frames(7)
+    one = ClipEmbedder(TINY_ARCH, None, device="cpu", batch_size=64).embed_images(imgs)
+    small = ClipEmbedder(TINY_ARCH, None, device="cpu", batch_size=3).embed_images(imgs)
+    np.testing.assert_allclose(one, small, atol=1e-5)
+
+
+def test_frames_of_any_shape_and_channels_are_accepted() -> None:
+    emb = ClipEmbedder(TINY_ARCH, None, device="cpu")
+    rng = np.random.default_rng(3)
+    imgs = [
+        rng.integers(0, 256, (32, 32, 3), dtype=np.uint8),  # already the model size
+        rng.integers(0, 256, (90, 30, 3), dtype=np.uint8),  # portrait, downscaled
+        rng.integers(0, 256, (10, 20, 3), dtype=np.uint8),  # tiny, upscaled
+        rng.integers(0, 256, (40, 40, 4), dtype=np.uint8),  # RGBA
+        rng.integers(0, 256, (40, 50), dtype=np.uint8),  # greyscale
+        np.ascontiguousarray(rng.integers(0, 256, (50, 80, 3), dtype=np.uint8)[:, ::-1]),
+    ]
+    v = emb.embed_images(imgs)
+    assert v.shape == (len(imgs), emb.dim)
+    assert np.isfinite(v).all()
+
+
+def test_preprocess_centre_crops_to_the_model_square() -> None:
+    emb = ClipEmbedder(TINY_ARCH, None, device="cpu")
+    img = np.zeros((32, 64, 3), dtype=np.uint8)
+    img[:, 16:48] = 255  # the centre square is white, the sides black
+    x = emb.preprocess([img])
+    assert tuple(x.shape) == (1, 3, 32, 32)
+    white = (1.0 - np.array(emb._mean)) / np.array(emb._std)
+    np.testing.assert_allclose(x[0].mean(dim=(1, 2)).numpy(), white, rtol=1e-4)
+
+
+def test_missing_pretrained_tag_raises_model_missing_with_one_line(tmp_path) -> None:
+    with pytest.raises(ModelMissing) as err:
+        ClipEmbedder("ViT-B-32", "laion2b_s34b_b79k", device="cpu", cache_dir=tmp_path)
+    msg = str(err.value)
+    assert "\n" not in msg
+    assert "ViT-B-32/laion2b_s34b_b79k is not on this machine" in msg
+    assert "vsearch models download balanced" in msg
+    assert "vsearch models import FILE --arch ViT-B-32" in msg
+
+
+def test_unknown_arch_and_tag_are_user_errors(tmp_path) -> None:
+    with pytest.raises(UserError, match="unknown open_clip architecture"):
+        ClipEmbedder("ViT-Q-99", None)
+    with pytest.raises(UserError, match="unknown pretrained tag"):
+        ClipEmbedder("ViT-B-32", "no_such_tag", cache_dir=tmp_path)
+
+
+def test_missing_checkpoint_file_is_model_missing(tmp_path) -> None:
+    with pytest.raises(ModelMissing, match="does not exist"):
+        ClipEmbedder(TINY_ARCH, str(tmp_path / "gone.pt"))
+
+
+def test_local_checkpoint_is_identified_by_its_hash(tmp_path) -> None:
+    import open_clip
+    import torch
+
+    torch.manual_seed(123)
+    model = open_clip.create_model(TINY_ARCH, pretrained=None)
+    ckpt = tmp_path / "tiny.pt"
+    torch.save(model.state_dict(), ckpt)
+    emb = ClipEmbedder(TINY_ARCH, str(ckpt), device="cpu")
+    assert emb.model_id == f"openclip:{TINY_ARCH}:sha256-{file_digest(ckpt)}:pp1"
+    with torch.inference_mode():
+        ref = model.eval().encode_text(open_clip.get_tokenizer(TINY_ARCH)(["hello"]), normalize=True).numpy()
+    np.testing.assert_allclose(emb.embed_text(["hello"]), ref, atol=1e-5)
+
+
+def test_checkpoint_of_another_architecture_is_refused(tmp_path) -> None:
+    import torch
+
+    bad = tmp_path / "bad.pt"
+    torch.save({"not": torch.zeros(3)}, bad)
+    emb = ClipEmbedder(TINY_ARCH, str(bad), device="cpu")
+    with pytest.raises(UserError, match="does not load into"):
+        emb.embed_text(["x"])
