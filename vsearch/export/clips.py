@@ -89,18 +89,20 @@ def copy_clip(src: str, dst: Path, start: float, end: float, fmt: str) -> None:
         vin = inp.streams.video[0]
         ain = inp.streams.audio[0] if inp.streams.audio else None
         ins = [s for s in (vin, ain) if s is not None]
+        vtb = vin.time_base or Fraction(1, 90000)
         with av.open(str(dst), "w", format=fmt) as outp:
             outs = {s.index: outp.add_stream_from_template(s) for s in ins}
             if start > 0:
-                inp.seek(int(start / vin.time_base), stream=vin, backward=True, any_frame=False)
+                inp.seek(int(start / vtb), stream=vin, backward=True, any_frame=False)
             t0: float | None = None
             done = dict.fromkeys(outs, False)
             for pkt in inp.demux(ins):
                 if pkt.dts is None or pkt.pts is None:
                     continue
                 s = pkt.stream
-                t = float(pkt.pts * s.time_base)
-                dts_t = float(pkt.dts * s.time_base)
+                stb = s.time_base or vtb
+                t = float(pkt.pts * stb)
+                dts_t = float(pkt.dts * stb)
                 if s is vin:
                     if t0 is None:
                         if not pkt.is_keyframe:
@@ -120,7 +122,7 @@ def copy_clip(src: str, dst: Path, start: float, end: float, fmt: str) -> None:
                         if all(done.values()):
                             break
                         continue
-                shift = int(round(t0 / s.time_base))
+                shift = int(round(t0 / stb))
                 pkt.pts -= shift
                 pkt.dts -= shift
                 pkt.stream = outs[s.index]
@@ -138,6 +140,7 @@ def reencode_clip(src: str, dst: Path, start: float, end: float, fmt: str) -> No
             raise UserError(f"{src} has no video stream")
         vin = inp.streams.video[0]
         ain = inp.streams.audio[0] if inp.streams.audio else None
+        vtb = vin.time_base or Fraction(1, 90000)
         rate = vin.average_rate or vin.guessed_rate or Fraction(25)
         rate = Fraction(rate).limit_denominator(1001)
         half = 0.5 / float(rate)
@@ -155,14 +158,14 @@ def reencode_clip(src: str, dst: Path, start: float, end: float, fmt: str) -> No
                 aout = outp.add_stream("aac", rate=ain.codec_context.sample_rate or 48000)
                 aout.layout = "stereo" if (ain.codec_context.channels or 2) >= 2 else "mono"
             if start > 0:
-                inp.seek(int(start / vin.time_base), stream=vin, backward=True, any_frame=False)
+                inp.seek(int(start / vtb), stream=vin, backward=True, any_frame=False)
             n = 0
             v_done = False
             a_done = ain is None
             for frame in inp.decode(*[s for s in (vin, ain) if s is not None]):
-                if frame.pts is None:
+                if frame.pts is None or not isinstance(frame, (av.VideoFrame, av.AudioFrame)):
                     continue
-                t = float(frame.pts * frame.time_base)
+                t = float(frame.pts * (frame.time_base or vtb))
                 if isinstance(frame, av.VideoFrame):
                     if v_done or t < start - half:
                         continue

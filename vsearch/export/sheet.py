@@ -6,6 +6,7 @@ import base64
 import html
 import io
 from collections.abc import Sequence
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -37,12 +38,13 @@ def grab_frame(path: str, seconds: float) -> np.ndarray:
     with av.open(path) as c:
         v = c.streams.video[0]
         v.thread_type = "AUTO"
+        tb = v.time_base or Fraction(1, 90000)
         if seconds > 0:
-            c.seek(int(seconds / v.time_base), stream=v, backward=True, any_frame=False)
+            c.seek(int(seconds / tb), stream=v, backward=True, any_frame=False)
         last = None
         for frame in c.decode(v):
             last = frame
-            if frame.pts is not None and float(frame.pts * v.time_base) >= seconds - 0.02:
+            if frame.pts is not None and float(frame.pts * tb) >= seconds - 0.02:
                 break
         if last is None:
             raise ValueError(f"no frame at {seconds:.2f} s")

@@ -48,7 +48,7 @@ def default_drop_frame(fps: float) -> bool:
     return exact_rate(fps) in (Fraction(30000, 1001), Fraction(60000, 1001))
 
 
-def seconds_to_frames(seconds: float, fps: float) -> int:
+def seconds_to_frames(seconds: float | Fraction, fps: float) -> int:
     """The nearest whole frame to *seconds* at *fps* (never negative)."""
     return max(0, round(Fraction(seconds).limit_denominator(1_000_000) * exact_rate(fps)))
 
