@@ -1,0 +1,130 @@
+"""Desktop app entry point (``vsearch-gui``): QApplication, theme, crash handling, MainWindow(Service)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import traceback
+from collections.abc import Sequence
+from types import TracebackType
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from vsearch import __version__, log
+from vsearch.errors import VSearchError
+
+
+def dark_palette() -> QPalette:
+    """A dark palette for the Fusion style; the stylesheet refines it."""
+    p = QPalette()
+    base, window, text = QColor("#12151d"), QColor("#14171f"), QColor("#d8dee9")
+    p.setColor(QPalette.ColorRole.Window, window)
+    p.setColor(QPalette.ColorRole.WindowText, text)
+    p.setColor(QPalette.ColorRole.Base, base)
+    p.setColor(QPalette.ColorRole.AlternateBase, QColor("#161a24"))
+    p.setColor(QPalette.ColorRole.ToolTipBase, QColor("#1b2030"))
+    p.setColor(QPalette.ColorRole.ToolTipText, text)
+    p.setColor(QPalette.ColorRole.Text, text)
+    p.setColor(QPalette.ColorRole.Button, QColor("#232a3a"))
+    p.setColor(QPalette.ColorRole.ButtonText, text)
+    p.setColor(QPalette.ColorRole.BrightText, QColor("#ff5252"))
+    p.setColor(QPalette.ColorRole.Highlight, QColor("#3b6fd8"))
+    p.setColor(QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
+    p.setColor(QPalette.ColorRole.Link, QColor("#7aa7ff"))
+    p.setColor(QPalette.ColorRole.PlaceholderText, QColor("#687186"))
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor("#5d6578"))
+    return p
+
+
+def install_excepthooks() -> None:
+    """Exceptions in slots and plain threads reach the log and the user, never vanish."""
+
+    def show(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        details = "".join(traceback.format_exception(exc_type, exc, tb))
+        log.ui.error("unhandled exception\n%s", details)
+        app = QApplication.instance()
+        if app is None:
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        text = str(exc) if isinstance(exc, VSearchError) else f"{exc_type.__name__}: {exc}\n\nThis is a bug; the log has the details."
+
+        def popup() -> None:
+            box = QMessageBox(QMessageBox.Icon.Critical, "vsearch", text, QMessageBox.StandardButton.Ok, app.activeWindow())
+            box.setDetailedText(details)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()
+
+        QTimer.singleShot(0, popup)  # show it on the GUI thread, whatever thread raised
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is not None:
+            show(args.exc_type, args.exc_value, args.exc_traceback)
+
+    sys.excepthook = show
+    threading.excepthook = thread_hook
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="vsearch-gui", description="Search your own videos by sentence (desktop app).")
+    ap.add_argument("--library", help="library folder (default: the one in the settings, or the per-user folder)")
+    ap.add_argument("--model", help="embedding model to index with (default: from the settings)")
+    ap.add_argument("--device", help="auto, cpu, cuda or mps (default: from the settings)")
+    ap.add_argument("--version", action="version", version=f"vsearch {__version__}")
+    ns, _qt_args = ap.parse_known_args(argv)
+    return ns
+
+
+def create_app(argv: Sequence[str] | None = None) -> QApplication:
+    """The QApplication with vsearch's name, style, palette and stylesheet (reused if one exists)."""
+    from vsearch.ui.icons import icon, stylesheet
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication([sys.argv[0], *(argv or [])])
+    app.setApplicationName("vsearch")
+    app.setApplicationDisplayName("vsearch")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("vsearch")
+    app.setStyle("Fusion")
+    app.setPalette(dark_palette())
+    app.setStyleSheet(stylesheet())
+    app.setWindowIcon(icon("vsearch"))
+    return app
+
+
+def build(argv: Sequence[str] | None = None, **window_options: object):
+    """Create the app, the service and the main window; returns (app, window) or raises VSearchError."""
+    from vsearch.service import Service
+    from vsearch.ui.main_window import MainWindow
+
+    ns = parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    app = create_app([])
+    service = Service(ns.library, model=ns.model, device=ns.device)
+    window = MainWindow(service, **window_options)
+    app.aboutToQuit.connect(service.close)
+    return app, window
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Start the desktop app; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    install_excepthooks()
+    try:
+        app, window = build(argv)
+    except VSearchError as exc:
+        create_app([])
+        log.ui.error("cannot start: %s", exc)
+        QMessageBox.critical(None, "vsearch cannot start", str(exc))
+        return 3
+    window.show()
+    return int(app.exec())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
