@@ -1,0 +1,365 @@
+"""The `vsearch` command line: index, search, status, forget, rebuild-index, eval, models, export."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from vsearch import __version__
+from vsearch.errors import EnvironmentProblem, UserError, VSearchError
+from vsearch.types import CancelToken, Progress
+
+
+def _fmt_time(s: float | None) -> str:
+    if s is None:
+        return "--:--"
+    s = int(round(s))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def _ts(s: float) -> str:
+    m, sec = divmod(max(0.0, s), 60)
+    h, m = divmod(int(m), 60)
+    return f"{h}:{m:02d}:{sec:05.2f}" if h else f"{m}:{sec:05.2f}"
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr with rate (video-seconds per second) and ETA."""
+
+    def __init__(self, stream=sys.stderr, quiet: bool = False) -> None:  # noqa: ANN001
+        self.stream = stream
+        self.quiet = quiet
+        self.tty = stream.isatty()
+        self._last = 0.0
+        self._shown = False
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        if self.quiet or (now - self._last < (0.1 if self.tty else 2.0) and p.done_files < p.total_files):
+            return
+        self._last = now
+        frac = min(1.0, p.done_seconds / p.total_seconds) if p.total_seconds else 0.0
+        bar = "#" * int(frac * 24)
+        name = os.path.basename(p.current)[:28]
+        line = (
+            f"[{bar:<24s}] {frac * 100:5.1f}% {p.done_files}/{p.total_files} files "
+            f"{p.rate:5.1f}x real time  ETA {_fmt_time(p.eta)}  {name}"
+        )
+        if self.tty:
+            self.stream.write("\r" + line[:150].ljust(150))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        if self._shown and self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="vsearch", description="Search your video folders by sentence; find the moment.")
+    p.add_argument("--version", action="version", version=f"vsearch {__version__}")
+    p.add_argument("--library", metavar="DIR", help="library folder (default: per-user data dir, or $VSEARCH_HOME)")
+    p.add_argument("--model", help="embedding model (see `vsearch models`); default: the library's model")
+    p.add_argument("--device", default=None, help="auto (default), cpu, cuda or mps")
+    p.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser("index", help="add folders and index new or changed videos")
+    s.add_argument("paths", nargs="*", help="folders (default: every folder in the library)")
+    s.add_argument("--sampling", choices=["keyframe", "exact"], help="keyframe (fast, default) or exact interval")
+    s.add_argument("--interval", type=float, help="seconds between samples (exact) / longest gap (keyframe)")
+    s.add_argument("--no-speech", action="store_true", help="skip transcribing audio tracks")
+    s.add_argument("-q", "--quiet", action="store_true")
+
+    s = sub.add_parser("search", help="find moments matching a sentence")
+    s.add_argument("text")
+    s.add_argument("-k", type=int, default=10, help="number of moments (default 10)")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    s.add_argument("--folder", help="only videos inside this folder")
+    s.add_argument("--min-score", type=float)
+    s.add_argument("--per-video", type=int)
+    s.add_argument("--only", choices=["visual", "speech"], help="use one expert only")
+
+    sub.add_parser("status", help="library summary, folders and failed files")
+
+    s = sub.add_parser("forget", help="remove a folder (or file) and its vectors from the library")
+    s.add_argument("path")
+
+    sub.add_parser("rebuild-index", help="rebuild the ANN caches from the library database")
+
+    s = sub.add_parser("eval", help="index a folder and score a ground truth (R@K, tIoU, mIoU)")
+    s.add_argument("ground_truth")
+    s.add_argument("--videos", required=True, help="folder holding the ground truth's videos")
+    s.add_argument("--predictions", help="write the top 10 results per query to this JSON file")
+    s.add_argument("--json", action="store_true", help="print the full report as JSON")
+
+    s = sub.add_parser("models", help="list, download or import models")
+    msub = s.add_subparsers(dest="models_command", metavar="ACTION")
+    d = msub.add_parser("download", help="download a preset's weights (needs network)")
+    d.add_argument("name")
+    i = msub.add_parser("import", help="add a local open_clip checkpoint (offline)")
+    i.add_argument("file")
+    i.add_argument("--arch", required=True)
+    i.add_argument("--name")
+
+    s = sub.add_parser("export", help="export a search's moments as a clip list")
+    s.add_argument("text", nargs="?", help="the query (or use --from)")
+    s.add_argument("--format", "-f", required=True, help="csv, json, edl, fcpxml, xmeml, markers, m3u, clips, sheet")
+    s.add_argument("--out", "-o", help="output file or folder")
+    s.add_argument("--from", dest="from_json", help="a results JSON saved by `vsearch search --json`")
+    s.add_argument("-k", type=int, default=10)
+    s.add_argument("--overwrite", action="store_true")
+    s.add_argument("--reencode", action="store_true", help="clips: re-encode (frame-accurate) instead of stream copy")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 0
+    if args.verbose:
+        import logging
+
+        from vsearch import log
+
+        log.setup(None, console_level=logging.DEBUG)
+    try:
+        return _dispatch(args)
+    except UserError as e:
+        print(f"vsearch: error: {e}", file=sys.stderr)
+        return 2
+    except EnvironmentProblem as e:
+        print(f"vsearch: error: {e}", file=sys.stderr)
+        return 3
+    except VSearchError as e:
+        print(f"vsearch: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("vsearch: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as e:  # noqa: BLE001 - a bug: one line here, the traceback in the log
+        import logging
+
+        logging.getLogger("vsearch").exception("unexpected error")
+        print(f"vsearch: internal error: {type(e).__name__}: {e} (details in the log)", file=sys.stderr)
+        return 1
+
+
+def _service(args: argparse.Namespace, readonly: bool = False):  # noqa: ANN202
+    from vsearch.service import Service
+
+    return Service(args.library, model=args.model, device=args.device, readonly=readonly)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    cmd = args.command
+    if cmd == "index":
+        return _cmd_index(args)
+    if cmd == "search":
+        return _cmd_search(args)
+    if cmd == "status":
+        return _cmd_status(args)
+    if cmd == "forget":
+        with _service(args) as svc:
+            n = svc.remove_folder(args.path)
+        print(f"forgot {n} video(s) under {os.path.abspath(args.path)}")
+        return 0
+    if cmd == "rebuild-index":
+        with _service(args) as svc:
+            n = svc.rebuild_index()
+        print(f"rebuilt the ANN index: {n} vectors")
+        return 0
+    if cmd == "eval":
+        return _cmd_eval(args)
+    if cmd == "models":
+        return _cmd_models(args)
+    if cmd == "export":
+        return _cmd_export(args)
+    raise UserError(f"unknown command {cmd}")
+
+
+def _run_index(svc, paths, quiet: bool) -> int:  # noqa: ANN001
+    cancel = CancelToken()
+    bar = ProgressBar(quiet=quiet)
+
+    def on_sigint(signum, frame):  # noqa: ANN001
+        if cancel.cancelled:
+            raise KeyboardInterrupt
+        print("\nstopping after the current batch (Ctrl-C again to abort)...", file=sys.stderr)
+        cancel.cancel()
+
+    old = signal.signal(signal.SIGINT, on_sigint) if _main_thread() else None
+    try:
+        stats = svc.index(paths or None, progress=bar, cancel=cancel)
+    finally:
+        bar.close()
+        if old is not None:
+            signal.signal(signal.SIGINT, old)
+    secs = stats.stage_seconds.get("total", 0.0)
+    rate = f", {stats.video_seconds / secs:.1f}x real time" if secs > 0 and stats.video_seconds else ""
+    print(
+        f"{stats.scanned} videos found: {stats.new} new, {stats.changed} changed, {stats.moved} moved, "
+        f"{stats.gone} gone; indexed {stats.indexed} ({stats.frames} frames{rate}), failed {stats.failed}"
+        + (" -- cancelled, run again to resume" if stats.cancelled else "")
+    )
+    for path, err in stats.errors[:20]:
+        print(f"  failed: {path}: {err}", file=sys.stderr)
+    if len(stats.errors) > 20:
+        print(f"  ... and {len(stats.errors) - 20} more (see `vsearch status`)", file=sys.stderr)
+    return 130 if stats.cancelled else 0
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    for p in args.paths:
+        if not os.path.exists(p):
+            raise UserError(f"no such folder: {p}")
+    with _service(args) as svc:
+        changes = {}
+        if args.sampling:
+            changes["sampling"] = args.sampling
+        if args.interval:
+            changes["interval"] = args.interval
+        if args.no_speech:
+            changes["speech"] = False
+        if changes:
+            svc.settings = svc.settings.replace(**changes)
+        return _run_index(svc, args.paths, args.quiet)
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    with _service(args) as svc:
+        if svc.search_model() is None:
+            raise UserError("nothing is indexed yet; run `vsearch index FOLDER` first")
+        res = svc.search(args.text, k=args.k, folder=args.folder, min_score=args.min_score, per_video=args.per_video, only=args.only)
+    if args.json:
+        json.dump({"query": args.text, "results": [m.to_dict() for m in res]}, sys.stdout, indent=1, ensure_ascii=False)
+        print()
+        return 0
+    if not res:
+        print("no matching moments")
+        return 0
+    for i, m in enumerate(res, 1):
+        why = m.source if not m.text else f'{m.source}: "{m.text}"'
+        print(f"{i:2d}. {m.score:6.3f}  {_ts(m.start)}-{_ts(m.end)}  {m.path}  [{why}]")
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    with _service(args) as svc:
+        st = svc.status()
+        fails = svc.failures()
+    print(f"library: {st.library}{' (read-only)' if st.readonly else ''}")
+    print(f"model:   {st.model or '-'}  ({st.model_id or 'nothing indexed yet'})")
+    print(f"videos:  {st.videos} ({st.indexed} indexed, {st.pending} pending, {st.failed} failed), {st.frames} frames")
+    for m in st.models:
+        print(f"  model {m.name}: {m.state}, {m.model_id}")
+    for f in st.folders:
+        state = "" if f.online else "  [offline: entries kept, still searchable]"
+        print(f"  {f.path}: {f.indexed}/{f.videos} indexed, {f.failed} failed, {f.frames} frames{state}")
+    if fails:
+        print(f"failed files ({len(fails)}):")
+        for fe in fails:
+            print(f"  {fe.path}: {fe.error}")
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from vsearch import evaluate
+
+    try:
+        gt = evaluate.load_ground_truth(args.ground_truth)
+    except (OSError, ValueError) as e:
+        raise UserError(f"cannot read ground truth {args.ground_truth}: {e}") from None
+    if not os.path.isdir(args.videos):
+        raise UserError(f"no such folder: {args.videos}")
+    with _service(args) as svc:
+        _run_index(svc, [args.videos], quiet=False)
+        folder = os.path.abspath(args.videos)
+        preds = evaluate.predict(gt, lambda q: svc.search(q, k=10, folder=folder))
+    report = evaluate.evaluate(gt, preds)
+    if args.predictions:
+        Path(args.predictions).write_text(json.dumps(preds, indent=1))
+    if args.json:
+        print(json.dumps(report, indent=1))
+    else:
+        print(evaluate.format_report(report))
+    return 0
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from vsearch import paths
+    from vsearch.embed import registry
+
+    dirs = paths.resolve(args.library)
+    if args.models_command == "download":
+        bar = {"last": 0.0}
+
+        def prog(done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - bar["last"] > 0.2 or done >= total:
+                bar["last"] = now
+                pct = 100 * done / total if total else 0
+                print(f"\r{args.name}: {done / 1e6:7.1f}/{total / 1e6:.1f} MB {pct:5.1f}%", end="", file=sys.stderr)
+
+        path = registry.download(args.name, dirs.models, prog)
+        print(f"\ndownloaded {args.name} to {path}")
+        return 0
+    if args.models_command == "import":
+        name = registry.import_checkpoint(Path(args.file), args.arch, dirs.models, name=args.name)
+        print(f"imported {args.file} as model '{name}'; use it with --model {name}")
+        return 0
+    rows = registry.list_models(dirs.models)
+    print(f"{'name':14s} {'size':>8s} {'here':>5s}  description")
+    for r in rows:
+        size = f"{r.size_mb} MB" if r.size_mb else "-"
+        print(f"{r.name:14s} {size:>8s} {'yes' if r.present else 'no':>5s}  {r.description}{'; ' + r.speed if r.speed else ''}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from vsearch.export import EXPORTERS, load_results_json
+
+    if args.from_json:
+        query, moments = load_results_json(Path(args.from_json))
+    elif args.text:
+        query = args.text
+        with _service(args) as svc:
+            moments = svc.search(args.text, k=args.k)
+    else:
+        raise UserError("give a query or --from RESULTS.json")
+    if not moments:
+        raise UserError("no moments to export")
+    fmt = args.format
+    if fmt not in EXPORTERS:
+        raise UserError(f"unknown format {fmt!r}; choose one of: {', '.join(EXPORTERS)}")
+    ext = EXPORTERS[fmt].extension
+    out = Path(args.out) if args.out else Path(f"vsearch-export{ext}" if ext else "vsearch-clips")
+    from vsearch.export import export
+
+    opts = {"overwrite": args.overwrite}
+    if fmt == "clips":
+        opts["clip_mode"] = "reencode" if args.reencode else "copy"
+    written = export(moments, fmt, out, query=query, **opts)
+    for w in written:
+        print(w)
+    return 0

@@ -1,0 +1,81 @@
+"""User settings: a frozen dataclass saved as TOML in the config folder, atomically."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from vsearch import log
+from vsearch.atomic import atomic_write
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What the user can change; remembered between runs.
+
+    Attributes:
+        model: embedding model name ("" = the library's active model, or the default).
+        device: "auto", "cpu", "cuda", "mps".
+        sampling: "keyframe" (fast, default) or "exact" (one frame every ``interval`` s).
+        interval: seconds between samples in exact mode; the longest gap in keyframe mode.
+        batch: frames per embedding batch.
+        speech: transcribe audio tracks while indexing.
+        min_score: default relevance floor for searches (None: automatic).
+        library: library folder chosen in the app ("" = default location).
+    """
+
+    model: str = ""
+    device: str = "auto"
+    sampling: str = "keyframe"
+    interval: float = 1.0
+    batch: int = 32
+    speech: bool = True
+    min_score: float | None = None
+    library: str = ""
+
+    def replace(self, **changes: object) -> Settings:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+def load(path: Path) -> Settings:
+    """Read settings; a missing or broken file gives the defaults (logged, never fatal)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Settings()
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        log.store.warning("ignoring unreadable settings %s: %s", path, e)
+        return Settings()
+    known = {f.name: f for f in fields(Settings)}
+    kwargs = {}
+    for k, v in data.items():
+        if k in known and v is not None:
+            kwargs[k] = v
+    try:
+        return Settings(**kwargs)
+    except TypeError:
+        return Settings()
+
+
+def save(path: Path, settings: Settings) -> None:
+    lines = []
+    for f in fields(Settings):
+        v = getattr(settings, f.name)
+        if v is None:
+            continue
+        if isinstance(v, bool):
+            lines.append(f"{f.name} = {'true' if v else 'false'}")
+        elif isinstance(v, (int, float)):
+            lines.append(f"{f.name} = {v!r}")
+        else:
+            s = str(v).replace("\\", "\\\\").replace('"', '\\"')
+            lines.append(f'{f.name} = "{s}"')
+    with atomic_write(path, "w") as fh:
+        fh.write("\n".join(lines) + "\n")

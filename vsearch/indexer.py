@@ -1,0 +1,345 @@
+"""Indexer: scan -> diff -> probe -> sample (decode threads) -> embed (batched) -> write (one writer).
+
+Decoding runs in a small thread pool ahead of the embedder (PyAV and torch release the GIL),
+through a bounded queue so memory stays flat. This thread is the only writer: each batch
+of frames and vectors is one SQLite transaction, a video is marked done only when all its
+frames are stored, and the ANN cache is saved atomically every so often and at the end.
+A kill at any point leaves a library that opens; the next run resumes each video after its
+last stored frame.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from vsearch import log
+from vsearch.embed.base import Embedder
+from vsearch.embed.health import check_vectors
+from vsearch.errors import MediaError
+from vsearch.frames import SampleOptions, iter_frames
+from vsearch.probe import probe
+from vsearch.scan import scan
+from vsearch.store.ann import AnnIndex
+from vsearch.store.library import Library, ModelRow, VideoRow, warn_unreadable
+from vsearch.types import CancelToken, IndexStats, Progress, VideoInfo
+
+ProgressFn = Callable[[Progress], None]
+ANN_SAVE_EVERY = 30.0  # seconds
+
+
+@dataclass(frozen=True, slots=True)
+class IndexOptions:
+    sampling: str = "keyframe"
+    interval: float = 1.0
+    batch: int = 32
+    decode_workers: int = 0  # 0 = from the core count
+    decode_timeout: float = 600.0
+
+
+class _Cancelled(Exception):
+    pass
+
+
+class Indexer:
+    """Brings one model's index of a library up to date with the folders on disk.
+
+    Attributes:
+        library: the library (SQLite).
+        embedder_factory: builds the embedder on first need (no model load when nothing changed).
+        options: sampling and batching.
+    """
+
+    def __init__(
+        self,
+        library: Library,
+        embedder_factory: Callable[[], Embedder],
+        *,
+        model_name: str,
+        ann_folder: os.PathLike[str] | str,
+        options: IndexOptions = IndexOptions(),
+        after_video: Callable[[VideoRow, VideoInfo | None], None] | None = None,
+    ) -> None:
+        self.library = library
+        self._factory = embedder_factory
+        self._embedder: Embedder | None = None
+        self.model_name = model_name
+        self.ann_folder = ann_folder
+        self.options = options
+        self.after_video = after_video
+        self.model: ModelRow | None = None
+        self.ann: AnnIndex | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = self._factory()
+        return self._embedder
+
+    # -- phase 1: scan and diff (no decoding) ----------------------------------------------
+    def sync_folders(self, roots: Sequence[str], stats: IndexStats) -> None:
+        t0 = time.perf_counter()
+        for path in roots:
+            root = self.library.add_root(path)
+            if not os.path.exists(path):
+                # unplugged drive or unmounted share: keep its entries, they stay searchable
+                log.scan.warning("%s is offline; keeping its %s", path, "entries")
+                continue
+            errors: list[tuple[str, str]] = []
+            files = list(scan([path], errors))
+            for p, e in errors:
+                stats.errors.append((p, e))
+            d = self.library.diff(root.id, files)
+            stats.scanned += len(files)
+            stats.unchanged += len(d.unchanged)
+            for row, f in d.moved:
+                self.library.move_video(row.id, f, root.id)
+            stats.moved += len(d.moved)
+            for row, f in d.changed:
+                self.library.reset_video(row.id, f)
+            stats.changed += len(d.changed)
+            for f in d.new:
+                self.library.add_video(f, root.id)
+            stats.new += len(d.new)
+            if d.gone:
+                self.library.delete_videos([r.id for r in d.gone])
+            stats.gone += len(d.gone)
+            self.library.mark_scanned(root.id)
+        stats.stage_seconds["scan"] = stats.stage_seconds.get("scan", 0.0) + time.perf_counter() - t0
+
+    def pending(self, roots: Sequence[str]) -> list[VideoRow]:
+        """Videos under the roots that still need work for this indexer's model."""
+        rows: list[VideoRow] = []
+        done = self.library.done_videos(self.model.id) if self.model else set()
+        for path in roots:
+            root = self.library.root(path)
+            if root is None or not os.path.exists(path):
+                continue
+            for row in self.library.videos_in_root(root.id).values():
+                if row.status == "failed" or row.id in done:
+                    continue
+                rows.append(row)
+        rows.sort(key=lambda r: r.path)
+        return rows
+
+    # -- phase 2: probe, decode, embed, write ----------------------------------------------
+    def update(
+        self,
+        roots: Sequence[str],
+        progress: ProgressFn | None = None,
+        cancel: CancelToken | None = None,
+    ) -> IndexStats:
+        stats = IndexStats()
+        cancel = cancel or CancelToken()
+        with self.library.writer():
+            self.sync_folders(roots, stats)
+            model = self.library.model_by_name(self.model_name)
+            self.model = model
+            work = self.pending(roots)
+            if not work:
+                return stats
+            emb = self.embedder
+            if model is None or model.model_id != emb.model_id:
+                model = self.library.ensure_model(emb.model_id, self.model_name, emb.dim)
+                self.model = model
+                work = self.pending(roots)
+            self.ann = AnnIndex(__import__("pathlib").Path(self.ann_folder), model.model_id, model.dim)
+            self.ann.load()
+            self.ann.sync(self.library, model.id)
+            try:
+                self._run(work, stats, progress, cancel)
+            finally:
+                try:
+                    self.ann.save(self.library.generation(model.id))
+                except OSError as e:
+                    log.store.error("could not save the ANN index (%s); it will be rebuilt from the library", e)
+            if not stats.cancelled and model.state == "building":
+                done, total = self.library.model_coverage(model.id)
+                if done >= total:
+                    self.library.activate_model(model.id)
+        return stats
+
+    def _probe_all(self, work: list[VideoRow], stats: IndexStats, cancel: CancelToken) -> list[tuple[VideoRow, VideoInfo]]:
+        t0 = time.perf_counter()
+        out = []
+        for row in work:
+            if cancel.checkpoint():
+                break
+            if row.duration is not None and row.status != "pending":
+                info = VideoInfo(row.duration, row.fps or 0.0, row.width or 0, row.height or 0, has_audio=row.has_audio)
+                out.append((row, info))
+                continue
+            try:
+                if not os.path.exists(row.path):
+                    raise MediaError("file vanished during indexing")
+                info = probe(row.path)
+            except MediaError as e:
+                msg = warn_unreadable(row.path, e)
+                self.library.set_failed(row.id, msg)
+                stats.failed += 1
+                stats.errors.append((row.path, msg))
+                continue
+            except Exception as e:  # noqa: BLE001 - one bad file never aborts a run
+                msg = warn_unreadable(row.path, e)
+                self.library.set_failed(row.id, f"cannot read: {msg}")
+                stats.failed += 1
+                stats.errors.append((row.path, msg))
+                continue
+            self.library.set_probe(row.id, info)
+            out.append((row, info))
+        stats.stage_seconds["probe"] = time.perf_counter() - t0
+        return out
+
+    def _run(self, work: list[VideoRow], stats: IndexStats, progress: ProgressFn | None, cancel: CancelToken) -> None:
+        assert self.model is not None and self.ann is not None
+        jobs = self._probe_all(work, stats, cancel)
+        if cancel.cancelled:
+            stats.cancelled = True
+            return
+        emb = self.embedder
+        sopts = SampleOptions(
+            mode=self.options.sampling,
+            interval=self.options.interval,
+            short_side=emb.image_size,
+            batch=self.options.batch,
+            timeout=self.options.decode_timeout,
+        )
+        total_s = sum(info.duration for _, info in jobs) or 1.0
+        done_s = 0.0
+        t_start = time.perf_counter()
+        last_save = time.perf_counter()
+        timings = {"decode_wait": 0.0, "embed": 0.0, "store": 0.0}
+        workers = self.options.decode_workers or max(1, min(4, (os.cpu_count() or 2) // 2))
+        q: queue.Queue = queue.Queue(maxsize=max(4, workers * 2))
+        job_q: queue.Queue = queue.Queue()
+        for i, job in enumerate(jobs):
+            job_q.put((i, job))
+        stop = threading.Event()
+
+        def decoder() -> None:
+            while not stop.is_set():
+                try:
+                    i, (row, info) = job_q.get_nowait()
+                except queue.Empty:
+                    return
+                start_after = self.library.last_frame_time(row.id, self.model.id)
+                try:
+                    for batch in iter_frames(row.path, info, sopts, start_after=start_after):
+                        while not stop.is_set():
+                            try:
+                                q.put(("batch", row, info, batch), timeout=0.2)
+                                break
+                            except queue.Full:
+                                continue
+                        if stop.is_set():
+                            return
+                    _put(("done", row, info, None))
+                except MediaError as e:
+                    _put(("error", row, info, str(e)))
+                except Exception as e:  # noqa: BLE001
+                    _put(("error", row, info, f"cannot decode: {type(e).__name__}: {e}"))
+
+        def _put(item: tuple) -> None:
+            while not stop.is_set():
+                try:
+                    q.put(item, timeout=0.2)
+                    return
+                except queue.Full:
+                    continue
+
+        threads = [threading.Thread(target=decoder, name=f"decode-{i}", daemon=True) for i in range(workers)]
+        for th in threads:
+            th.start()
+        remaining = len(jobs)
+        checked = False
+        per_video_s: dict[int, float] = {}
+        try:
+            while remaining:
+                if cancel.checkpoint():
+                    stats.cancelled = True
+                    break
+                t0 = time.perf_counter()
+                try:
+                    kind, row, info, payload = q.get(timeout=0.5)
+                except queue.Empty:
+                    if not any(th.is_alive() for th in threads):
+                        break
+                    continue
+                timings["decode_wait"] += time.perf_counter() - t0
+                if kind == "batch":
+                    t1 = time.perf_counter()
+                    vecs = emb.embed_images(list(payload.images))
+                    if not checked:
+                        check_vectors(vecs, model_id=emb.model_id) if len(vecs) > 1 else None
+                        checked = True
+                    if not np.isfinite(vecs).all():
+                        check_vectors(vecs, model_id=emb.model_id)
+                    t2 = time.perf_counter()
+                    ids = self.library.add_frames(row.id, self.model.id, payload.times, vecs)
+                    self.ann.add(np.asarray(ids, dtype=np.int64), vecs)
+                    t3 = time.perf_counter()
+                    timings["embed"] += t2 - t1
+                    timings["store"] += t3 - t2
+                    stats.frames += len(ids)
+                    covered = float(payload.times[-1])
+                    prev = per_video_s.get(row.id, 0.0)
+                    per_video_s[row.id] = max(prev, covered)
+                    done_s += max(0.0, min(covered, info.duration) - prev)
+                elif kind == "done":
+                    remaining -= 1
+                    n = self.library.finish_video(row.id, self.model.id)
+                    if n == 0:
+                        self.library.set_failed(row.id, "no frames could be decoded")
+                        stats.failed += 1
+                        stats.errors.append((row.path, "no frames could be decoded"))
+                    else:
+                        stats.indexed += 1
+                        stats.video_seconds += info.duration
+                    done_s += max(0.0, info.duration - per_video_s.get(row.id, 0.0))
+                    per_video_s[row.id] = info.duration
+                    if self.after_video is not None:
+                        try:
+                            self.after_video(row, info)
+                        except Exception as e:  # noqa: BLE001
+                            log.index.warning("post-processing %s failed: %s", row.path, e)
+                else:
+                    remaining -= 1
+                    msg = " ".join(str(payload).split())
+                    log.decode.warning("%s: %s", row.path, msg)
+                    self.library.set_failed(row.id, msg)
+                    stats.failed += 1
+                    stats.errors.append((row.path, msg))
+                    done_s += max(0.0, info.duration - per_video_s.get(row.id, 0.0))
+                    per_video_s[row.id] = info.duration
+                if time.perf_counter() - last_save > ANN_SAVE_EVERY:
+                    self.ann.save(self.library.generation(self.model.id))
+                    last_save = time.perf_counter()
+                if progress is not None:
+                    elapsed = time.perf_counter() - t_start
+                    rate = done_s / elapsed if elapsed > 0 else 0.0
+                    eta = (total_s - done_s) / rate if rate > 0 else None
+                    progress(
+                        Progress(
+                            stage="index",
+                            done_files=len(jobs) - remaining,
+                            total_files=len(jobs),
+                            done_seconds=done_s,
+                            total_seconds=total_s,
+                            current=row.path,
+                            rate=rate,
+                            eta=eta,
+                        )
+                    )
+        finally:
+            stop.set()
+            for th in threads:
+                th.join(timeout=5)
+            for k, v in timings.items():
+                stats.stage_seconds[k] = stats.stage_seconds.get(k, 0.0) + v
+            stats.stage_seconds["total"] = time.perf_counter() - t_start

@@ -1,0 +1,146 @@
+"""Pure functions: a video's similarity curve -> start–end spans -> ranked moments.
+
+A sample at time t_i stands for the interval between the midpoints to its neighbours
+(the first from 0, the last to the end of the video). A moment grows from a peak of the
+smoothed curve while neighbouring samples stay close to the peak (relative to how much the
+curve varies in this video) and stops early where the footage itself changes sharply
+(a drop in frame-to-frame similarity, i.e. a shot cut). Its score is what its frames
+support: the peak blended with the span's mean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class MomentParams:
+    """Knobs of the moment builder (tuned on the dev set; see docs/MODELS.md).
+
+    Attributes:
+        smooth: half-width (samples) of the moving average applied before peak finding.
+        rel_drop: a span keeps growing while the smoothed score >= peak - rel_drop * (peak - floor),
+            where floor is the video's median score.
+        abs_drop: ... or while it is within abs_drop of the peak, whichever is larger.
+        cut_sim: adjacent frames whose vectors' cosine similarity is below this are a cut;
+            a span does not grow across a cut unless the far side scores as high as the peak
+            side (>= peak - cut_slack * (peak - floor)).
+        cut_slack: see cut_sim.
+        peak_weight: span score = peak_weight * peak + (1 - peak_weight) * span mean.
+        max_per_video: at most this many moments per video.
+        min_len: spans shorter than this (seconds) are widened symmetrically.
+    """
+
+    smooth: int = 1
+    rel_drop: float = 0.5
+    abs_drop: float = 0.01
+    cut_sim: float = 0.0
+    cut_slack: float = 0.25
+    peak_weight: float = 0.7
+    max_per_video: int = 5
+    min_len: float = 1.0
+
+
+DEFAULT = MomentParams()
+
+
+def sample_bounds(times: np.ndarray, duration: float) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (seconds) of the interval each sample stands for."""
+    t = np.asarray(times, dtype=np.float64)
+    n = len(t)
+    if n == 0:
+        return t, t
+    mids = (t[1:] + t[:-1]) / 2
+    starts = np.concatenate([[0.0], mids])
+    end = max(duration, float(t[-1]))
+    ends = np.concatenate([mids, [end if end > t[-1] else t[-1] + 0.5]])
+    return starts, ends
+
+
+def smooth(scores: np.ndarray, half: int) -> np.ndarray:
+    if half <= 0 or len(scores) < 3:
+        return np.asarray(scores, dtype=np.float64)
+    k = np.ones(2 * half + 1)
+    s = np.asarray(scores, dtype=np.float64)
+    num = np.convolve(np.pad(s, half, mode="edge"), k, mode="valid")
+    return num / k.sum()
+
+
+def find_spans(
+    times: np.ndarray,
+    scores: np.ndarray,
+    duration: float,
+    *,
+    adjacent_sim: np.ndarray | None = None,
+    params: MomentParams = DEFAULT,
+) -> list[tuple[float, float, float, float]]:
+    """Spans of one video as (start, end, score, best_time), best first, non-overlapping.
+
+    Args:
+        times: sample times (increasing).
+        scores: query similarity of each sample.
+        duration: the video's length in seconds.
+        adjacent_sim: cosine similarity of each sample's vector with the next one's
+            (length n-1), used to stop spans at shot cuts; None to ignore.
+    """
+    t = np.asarray(times, dtype=np.float64)
+    raw = np.asarray(scores, dtype=np.float64)
+    n = len(t)
+    if n == 0:
+        return []
+    s = smooth(raw, params.smooth)
+    starts, ends = sample_bounds(t, duration)
+    floor = float(np.median(raw))
+    cut = np.zeros(max(n - 1, 0), dtype=bool)
+    if adjacent_sim is not None and n > 1 and params.cut_sim > 0:
+        cut = np.asarray(adjacent_sim) < params.cut_sim
+    taken = np.zeros(n, dtype=bool)
+    out: list[tuple[float, float, float, float]] = []
+    while len(out) < params.max_per_video and not taken.all():
+        # the peak is found on the smoothed curve (robust to one noisy sample); the span grows
+        # on the raw scores, so a sharp cut is not blurred into its neighbours
+        masked = np.where(taken, -np.inf, s)
+        p = int(np.argmax(masked))
+        peak = max(float(raw[p]), float(s[p]))
+        spread = max(peak - floor, 0.0)
+        thr = peak - max(params.rel_drop * spread, params.abs_drop)
+        cut_thr = peak - params.cut_slack * spread
+        lo = hi = p
+        while lo > 0 and not taken[lo - 1] and raw[lo - 1] >= thr and (not cut[lo - 1] or raw[lo - 1] >= cut_thr):
+            lo -= 1
+        while hi < n - 1 and not taken[hi + 1] and raw[hi + 1] >= thr and (not cut[hi] or raw[hi + 1] >= cut_thr):
+            hi += 1
+        taken[lo : hi + 1] = True
+        a, b = float(starts[lo]), float(ends[hi])
+        if b - a < params.min_len:
+            pad = (params.min_len - (b - a)) / 2
+            a, b = max(0.0, a - pad), min(max(duration, b), b + pad)
+        seg = raw[lo : hi + 1]
+        best = lo + int(np.argmax(seg))
+        score = params.peak_weight * float(raw[best]) + (1 - params.peak_weight) * float(seg.mean())
+        out.append((a, b, score, float(t[best])))
+        if peak <= floor:
+            break
+    out.sort(key=lambda x: -x[2])
+    return out
+
+
+def overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Temporal IoU of two spans."""
+    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+    union = max(a[1], b[1]) - min(a[0], b[0])
+    return inter / union if union > 0 else 0.0
+
+
+def drop_near_duplicates(items: Sequence, key_span, key_group, max_iou: float = 0.5) -> list:
+    """Keep the first of any two items of one group whose spans overlap more than max_iou."""
+    kept: list = []
+    for it in items:
+        sp, g = key_span(it), key_group(it)
+        if any(key_group(k) == g and overlap(sp, key_span(k)) > max_iou for k in kept):
+            continue
+        kept.append(it)
+    return kept

@@ -1,0 +1,190 @@
+"""Text -> vector -> ANN top-K frames -> per-video similarity curves -> ranked moments."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from vsearch import log
+from vsearch.embed.base import Embedder
+from vsearch.query.moments import DEFAULT, MomentParams, drop_near_duplicates, find_spans
+from vsearch.store.ann import AnnIndex, get_vectors
+from vsearch.store.library import Library, ModelRow, VideoRow
+from vsearch.types import Moment
+
+
+@dataclass(frozen=True, slots=True)
+class SearchOptions:
+    """Filters a user can set on one search.
+
+    Attributes:
+        k: number of moments to return.
+        folder: only videos inside this folder.
+        min_score: drop moments below this score (None: relative floor only).
+        per_video: at most this many moments per video (None: up to the builder's limit).
+        min_duration, max_duration: only videos whose length lies in this range (seconds).
+        candidates: how many videos get a full similarity curve.
+    """
+
+    k: int = 20
+    folder: str | None = None
+    min_score: float | None = None
+    per_video: int | None = None
+    min_duration: float | None = None
+    max_duration: float | None = None
+    candidates: int = 30
+
+
+class Searcher:
+    """Answers queries for one model of one library. Safe to call from several threads."""
+
+    def __init__(
+        self,
+        library: Library,
+        model: ModelRow,
+        ann: AnnIndex,
+        embedder: Embedder,
+        params: MomentParams = DEFAULT,
+    ) -> None:
+        self.library = library
+        self.model = model
+        self.ann = ann
+        self.embedder = embedder
+        self.params = params
+        self._qcache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def query_vector(self, text: str) -> np.ndarray:
+        with self._lock:
+            v = self._qcache.get(text)
+            if v is not None:
+                self._qcache.move_to_end(text)
+                return v
+        v = self.embedder.embed_text([text])[0].astype(np.float32)
+        with self._lock:
+            self._qcache[text] = v
+            while len(self._qcache) > 256:
+                self._qcache.popitem(last=False)
+        return v
+
+    def refresh(self) -> None:
+        """Pick up vectors written since the last search (cheap when nothing changed)."""
+        self.ann.sync(self.library, self.model.id)
+
+    def curve(self, video_id: int, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(times, similarities, adjacent-frame similarities) of a query across one video."""
+        rows = self.library.query(
+            "SELECT f.id, f.t FROM frames f JOIN vectors v ON v.frame_id = f.id "
+            "WHERE f.video_id = ? AND v.model = ? ORDER BY f.t",
+            (video_id, self.model.id),
+        )
+        if not rows:
+            return np.zeros(0), np.zeros(0), np.zeros(0)
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        times = np.array([r[1] for r in rows], dtype=np.float64)
+        vecs = get_vectors(self.ann, ids)
+        if vecs is None:
+            _, times, vecs = self.library.video_vectors(video_id, self.model.id, self.model.dim)
+        sims = vecs @ qvec
+        adj = np.einsum("ij,ij->i", vecs[1:], vecs[:-1]) if len(vecs) > 1 else np.zeros(0)
+        return times, sims.astype(np.float64), adj
+
+    def search(self, text: str, opts: SearchOptions = SearchOptions()) -> list[Moment]:
+        text = " ".join(text.split())
+        if not text:
+            return []
+        self.refresh()
+        q = self.query_vector(text)
+        return self.search_vector(q, opts)
+
+    def _candidates(self, q: np.ndarray, opts: SearchOptions) -> list[tuple[VideoRow, float]]:
+        total = self.ann.count
+        fetch = min(total, max(256, opts.k * 20))
+        while True:
+            ids, sims = self.ann.search(q, fetch)
+            frames = self.library.frames(ids)
+            best: dict[int, float] = {}
+            for fid, s in zip(ids, sims, strict=False):
+                fr = frames.get(int(fid))
+                if fr is None:
+                    continue
+                vid = fr[0]
+                if s > best.get(vid, -np.inf):
+                    best[vid] = float(s)
+            rows = self.library.videos(best.keys())
+            out = []
+            for vid, s in sorted(best.items(), key=lambda x: -x[1]):
+                row = rows.get(vid)
+                if row is None or not _passes(row, opts):
+                    continue
+                out.append((row, s))
+            if len(out) >= opts.candidates or fetch >= total:
+                return out[: opts.candidates]
+            fetch = min(total, fetch * 4)
+
+    def search_vector(self, q: np.ndarray, opts: SearchOptions = SearchOptions()) -> list[Moment]:
+        cands = self._candidates(q, opts)
+        if not cands:
+            return []
+        moments: list[Moment] = []
+        all_scores = []
+        for row, _ in cands:
+            times, sims, adj = self.curve(row.id, q)
+            if len(times) == 0:
+                continue
+            all_scores.append(sims)
+            dur = float(row.duration or (times[-1] + 1.0))
+            for a, b, score, best in find_spans(times, sims, dur, adjacent_sim=adj, params=self.params):
+                moments.append(
+                    Moment(
+                        path=row.path,
+                        start=a,
+                        end=b,
+                        score=score,
+                        best_time=best,
+                        video_id=row.id,
+                        duration=dur,
+                        fps=float(row.fps or 0.0),
+                    )
+                )
+        moments.sort(key=lambda m: -m.score)
+        moments = drop_near_duplicates(moments, lambda m: (m.start, m.end), lambda m: m.video_id)
+        moments = apply_floor(moments, np.concatenate(all_scores) if all_scores else np.zeros(0), opts.min_score)
+        if opts.per_video is not None:
+            seen: dict[int, int] = {}
+            kept = []
+            for m in moments:
+                if seen.get(m.video_id, 0) < opts.per_video:
+                    kept.append(m)
+                    seen[m.video_id] = seen.get(m.video_id, 0) + 1
+            moments = kept
+        log.query.debug("%d moments from %d candidate videos", len(moments), len(cands))
+        return moments[: opts.k]
+
+
+def apply_floor(moments: list[Moment], frame_scores: np.ndarray, min_score: float | None) -> list[Moment]:
+    """The relevance floor: an explicit minimum, and always 'better than a typical frame'."""
+    if min_score is not None:
+        moments = [m for m in moments if m.score >= min_score]
+    if len(frame_scores) >= 8 and len(moments) > 1:
+        typical = float(np.median(frame_scores))
+        top = moments[0].score
+        moments = [m for i, m in enumerate(moments) if i == 0 or m.score > typical or top <= typical]
+    return moments
+
+
+def _passes(row: VideoRow, opts: SearchOptions) -> bool:
+    if opts.folder:
+        folder = os.path.abspath(opts.folder).rstrip(os.sep) + os.sep
+        if not row.path.startswith(folder):
+            return False
+    d = row.duration or 0.0
+    if opts.min_duration is not None and d < opts.min_duration:
+        return False
+    if opts.max_duration is not None and d > opts.max_duration:
+        return False
+    return True

@@ -1,0 +1,375 @@
+"""The facade: the one API the CLI and the desktop app call. No Qt here."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from vsearch import config, log, paths
+from vsearch.embed.base import Embedder
+from vsearch.errors import EnvironmentProblem, UserError
+from vsearch.indexer import Indexer, IndexOptions
+from vsearch.query.search import Searcher, SearchOptions
+from vsearch.store.ann import AnnIndex
+from vsearch.store.library import Library, ModelRow
+from vsearch.types import CancelToken, IndexStats, Moment, Progress
+
+SETTINGS_FILE = "settings.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class FolderStatus:
+    path: str
+    videos: int
+    indexed: int
+    failed: int
+    pending: int
+    frames: int
+    online: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FileError:
+    path: str
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryStatus:
+    library: str
+    videos: int
+    indexed: int
+    failed: int
+    pending: int
+    frames: int
+    model: str | None
+    model_id: str | None
+    folders: list[FolderStatus] = field(default_factory=list)
+    models: list[ModelRow] = field(default_factory=list)
+    schema_version: int = 0
+    readonly: bool = False
+
+
+class Service:
+    """Everything a user can do with a library.
+
+    Attributes:
+        dirs: the folders in use (library, cache, config, logs, models).
+        settings: the remembered settings.
+        library: the open library.
+    """
+
+    def __init__(
+        self,
+        library: str | os.PathLike[str] | None = None,
+        *,
+        model: str | None = None,
+        device: str | None = None,
+        readonly: bool = False,
+    ) -> None:
+        self.dirs = paths.resolve(library)
+        log.setup(self.dirs.logs)
+        self.settings = config.load(self.dirs.config / SETTINGS_FILE)
+        if library is None and self.settings.library and not os.environ.get("VSEARCH_HOME"):
+            self.dirs = paths.resolve(self.settings.library)
+        self._model_override = model
+        self.device = device or self.settings.device or "auto"
+        self.readonly = readonly or not _writable(self.dirs.library)
+        self.library = Library(self.dirs.library, readonly=self.readonly)
+        self._lock = threading.RLock()
+        self._embedders: dict[str, Embedder] = {}
+        self._searchers: dict[str, Searcher] = {}
+        self._transcriber = None
+
+    def close(self) -> None:
+        self.library.close()
+
+    def __enter__(self) -> Service:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- settings -------------------------------------------------------------------------
+    def update_settings(self, **changes: object) -> config.Settings:
+        self.settings = self.settings.replace(**changes)
+        config.save(self.dirs.config / SETTINGS_FILE, self.settings)
+        if "device" in changes:
+            self.device = str(changes["device"]) or "auto"
+            self._embedders.clear()
+            self._searchers.clear()
+        return self.settings
+
+    # -- models ---------------------------------------------------------------------------
+    def model_name(self) -> str:
+        """The model that indexing uses: explicit, then settings, then the library's, then the default."""
+        if self._model_override:
+            return self._model_override
+        if self.settings.model:
+            return self.settings.model
+        active = self.library.active_model()
+        if active is not None:
+            return active.name
+        models = self.library.models()
+        if models:
+            return models[-1].name
+        from vsearch.embed.registry import default_model
+
+        return default_model(self.dirs.models)
+
+    def embedder(self, name: str) -> Embedder:
+        with self._lock:
+            emb = self._embedders.get(name)
+            if emb is None:
+                from vsearch.embed.registry import load_embedder
+
+                emb = load_embedder(name, models_dir=self.dirs.models, device=self.device)
+                self._embedders[name] = emb
+            return emb
+
+    def models(self) -> list:
+        from vsearch.embed.registry import list_models
+
+        return list_models(self.dirs.models)
+
+    def search_model(self) -> ModelRow | None:
+        """The model that answers searches: the explicitly chosen one if it has vectors, else the active one."""
+        if self._model_override:
+            row = self.library.model_by_name(self._model_override)
+            if row is not None:
+                return row
+        active = self.library.active_model()
+        if active is not None:
+            return active
+        models = [m for m in self.library.models() if m.generation > 0]
+        return models[-1] if models else None
+
+    # -- folders --------------------------------------------------------------------------
+    def add_folder(self, path: str | os.PathLike[str]) -> str:
+        p = _norm(path)
+        if not os.path.exists(p):
+            raise UserError(f"no such folder: {p}")
+        self._require_writable()
+        self.library.add_root(p)
+        return p
+
+    def remove_folder(self, path: str | os.PathLike[str]) -> int:
+        self._require_writable()
+        p = _norm(path)
+        known = {r.path for r in self.library.roots()}
+        n = self.library.remove_root(p)
+        if p not in known and n == 0:
+            raise UserError(f"{p} is not in the library")
+        self._searchers.clear()
+        return n
+
+    def folders(self) -> list[FolderStatus]:
+        counts = self.library.root_counts()
+        out = []
+        for r in self.library.roots():
+            c = counts.get(r.id, {})
+            out.append(
+                FolderStatus(
+                    path=r.path,
+                    videos=sum(v for k, v in c.items() if k != "frames"),
+                    indexed=c.get("indexed", 0),
+                    failed=c.get("failed", 0),
+                    pending=c.get("pending", 0),
+                    frames=c.get("frames", 0),
+                    online=os.path.isdir(r.path) or os.path.isfile(r.path),
+                )
+            )
+        return out
+
+    def failures(self, folder: str | None = None) -> list[FileError]:
+        return [FileError(p, e) for p, e in self.library.failures(_norm(folder) if folder else None)]
+
+    # -- indexing -------------------------------------------------------------------------
+    def index(
+        self,
+        paths_: Sequence[str | os.PathLike[str]] | None = None,
+        *,
+        progress: Callable[[Progress], None] | None = None,
+        cancel: CancelToken | None = None,
+        model: str | None = None,
+    ) -> IndexStats:
+        """Bring the library up to date with its folders (or the given ones, added first)."""
+        self._require_writable()
+        if paths_:
+            roots = []
+            for p in paths_:
+                roots.append(self.add_folder(p))
+        else:
+            roots = [r.path for r in self.library.roots()]
+            if not roots:
+                raise UserError("the library has no folders yet; add one (vsearch index FOLDER)")
+        name = model or self.model_name()
+        s = self.settings
+        indexer = Indexer(
+            self.library,
+            lambda: self._checked_embedder(name),
+            model_name=name,
+            ann_folder=self.dirs.library / "ann",
+            options=IndexOptions(sampling=s.sampling, interval=s.interval, batch=s.batch),
+            after_video=self._speech_stage if s.speech else None,
+        )
+        stats = indexer.update(roots, progress, cancel)
+        with self._lock:
+            self._searchers.clear()
+        return stats
+
+    def _checked_embedder(self, name: str) -> Embedder:
+        from vsearch.embed.health import probe_model
+
+        emb = self.embedder(name)
+        probe_model(emb)
+        return emb
+
+    def _speech_stage(self, row, info) -> None:  # noqa: ANN001 - wired by the speech issue
+        hook = getattr(self, "_speech_hook", None)
+        if hook is not None:
+            hook(row, info)
+
+    def rebuild_index(self) -> int:
+        """Throw away the ANN caches and rebuild them from SQLite; returns the vectors indexed."""
+        n = 0
+        for m in self.library.models():
+            ann = AnnIndex(self.dirs.library / "ann", m.model_id, m.dim)
+            ann.clear()
+            ann.generation = -2
+            ann.sync(self.library, m.id)
+            if not self.readonly:
+                ann.save(self.library.generation(m.id))
+            n += ann.count
+        self._searchers.clear()
+        return n
+
+    # -- search ---------------------------------------------------------------------------
+    def searcher(self) -> Searcher | None:
+        row = self.search_model()
+        if row is None:
+            return None
+        with self._lock:
+            s = self._searchers.get(row.model_id)
+            if s is not None:
+                return s
+            emb = self.embedder(row.name)
+            if emb.model_id != row.model_id:
+                raise UserError(
+                    f"the library was indexed with {row.model_id}, but model '{row.name}' is now "
+                    f"{emb.model_id}; run `vsearch index` to re-embed"
+                )
+            ann = AnnIndex(self.dirs.library / "ann", row.model_id, row.dim)
+            ann.load()
+            added, removed = ann.sync(self.library, row.id)
+            if (added or removed) and not self.readonly:
+                try:
+                    ann.save(self.library.generation(row.id))
+                except OSError as e:
+                    log.store.warning("could not save the rebuilt ANN index: %s", e)
+            s = Searcher(self.library, row, ann, emb)
+            self._searchers[row.model_id] = s
+            return s
+
+    def search(
+        self,
+        text: str,
+        *,
+        k: int = 20,
+        folder: str | None = None,
+        min_score: float | None = None,
+        per_video: int | None = None,
+        min_duration: float | None = None,
+        max_duration: float | None = None,
+        only: str | None = None,
+    ) -> list[Moment]:
+        if not text or not text.strip():
+            return []
+        if only not in (None, "visual", "speech"):
+            raise UserError(f"--only takes 'visual' or 'speech', not {only!r}")
+        opts = SearchOptions(
+            k=k,
+            folder=_norm(folder) if folder else None,
+            min_score=min_score if min_score is not None else self.settings.min_score,
+            per_video=per_video,
+            min_duration=min_duration,
+            max_duration=max_duration,
+        )
+        s = self.searcher()
+        visual = s.search(text, opts) if s is not None and only != "speech" else []
+        hook = getattr(self, "_speech_search", None)
+        if hook is not None and only != "visual":
+            return hook(text, visual, opts, only)
+        return visual
+
+    def similarity_curve(self, text: str, video_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """(times, scores in 0..1) of a query across one video, for the heat strip."""
+        s = self.searcher()
+        if s is None or not text.strip():
+            return np.zeros(0), np.zeros(0)
+        q = s.query_vector(" ".join(text.split()))
+        times, sims, _ = s.curve(video_id, q)
+        if len(sims) == 0:
+            return times, sims
+        lo = float(np.percentile(sims, 10))
+        hi = max(float(sims.max()), lo + 0.05)
+        return times, np.clip((sims - lo) / (hi - lo), 0.0, 1.0)
+
+    def thumbnail(self, path: str, time: float, size: int = 320) -> Path:
+        from vsearch.thumbs import thumbnail
+
+        paths.ensure_cache_tag(self.dirs.cache)
+        return thumbnail(self.dirs.cache, path, time, size)
+
+    # -- status ---------------------------------------------------------------------------
+    def status(self) -> LibraryStatus:
+        c = self.library.counts()
+        row = self.search_model()
+        version = self.library.query("PRAGMA user_version")[0][0]
+        return LibraryStatus(
+            library=str(self.dirs.library),
+            videos=c["videos"],
+            indexed=c.get("indexed", 0),
+            failed=c.get("failed", 0),
+            pending=c.get("pending", 0),
+            frames=c.get("frames", 0),
+            model=row.name if row else None,
+            model_id=row.model_id if row else None,
+            folders=self.folders(),
+            models=self.library.models(),
+            schema_version=version,
+            readonly=self.readonly,
+        )
+
+    # -- export ---------------------------------------------------------------------------
+    def export_formats(self) -> list[tuple[str, str]]:
+        from vsearch.export import EXPORTERS
+
+        return [(name, e.description) for name, e in EXPORTERS.items()]
+
+    def export(self, moments: Sequence[Moment], fmt: str, out: Path, *, query: str = "", **options: object) -> list[Path]:
+        from vsearch.export import export
+
+        return export(list(moments), fmt, Path(out), query=query, **options)
+
+    def _require_writable(self) -> None:
+        if self.readonly:
+            raise EnvironmentProblem(f"the library {self.dirs.library} is read-only; searching still works")
+
+
+def _norm(path: str | os.PathLike[str]) -> str:
+    return os.path.abspath(os.path.expanduser(os.fspath(path)))
+
+
+def _writable(folder: Path) -> bool:
+    if folder.exists():
+        return os.access(folder, os.W_OK)
+    parent = folder
+    while not parent.exists():
+        parent = parent.parent
+    return os.access(parent, os.W_OK)

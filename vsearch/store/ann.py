@@ -1,0 +1,201 @@
+"""hnswlib index per model: a cache of SQLite's vectors, saved atomically with a manifest.
+
+Labels are frame ids. The manifest records the model, dimension, count and the model's
+generation in SQLite when the file was written; on load, a mismatch is reconciled against
+SQLite (missing vectors added, stale ones marked deleted) or the index is rebuilt.
+hnswlib is not thread-safe between add_items and knn_query, so one lock guards both.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import hnswlib
+import numpy as np
+
+from vsearch import log
+from vsearch.atomic import atomic_path, atomic_write
+
+# HNSW parameters (see docs/PERFORMANCE.md for the recall/latency curve they come from).
+M = 16
+EF_CONSTRUCTION = 100
+EF_SEARCH = 128
+MANIFEST_VERSION = 1
+
+
+@dataclass(slots=True)
+class Manifest:
+    model_id: str
+    dim: int
+    count: int
+    generation: int
+    version: int = MANIFEST_VERSION
+    m: int = M
+    ef_construction: int = EF_CONSTRUCTION
+
+
+def _safe_name(model_id: str) -> str:
+    import hashlib
+
+    return hashlib.sha1(model_id.encode()).hexdigest()[:16]
+
+
+class AnnIndex:
+    """An HNSW index over L2-normalised vectors (inner-product space), labels = frame ids."""
+
+    def __init__(self, folder: Path, model_id: str, dim: int) -> None:
+        self.folder = folder
+        self.model_id = model_id
+        self.dim = dim
+        base = _safe_name(model_id)
+        self.path = folder / f"{base}.hnsw"
+        self.manifest_path = folder / f"{base}.json"
+        self._lock = threading.RLock()
+        self._index: hnswlib.Index | None = None
+        self._ids: set[int] = set()
+        self.generation = -1
+        self.dirty = False
+
+    # -- building -------------------------------------------------------------------------
+    def _new(self, capacity: int) -> hnswlib.Index:
+        idx = hnswlib.Index(space="ip", dim=self.dim)
+        idx.init_index(max_elements=max(capacity, 1024), ef_construction=EF_CONSTRUCTION, M=M, allow_replace_deleted=True)
+        idx.set_ef(EF_SEARCH)
+        idx.set_num_threads(1)
+        return idx
+
+    def clear(self) -> None:
+        with self._lock:
+            self._index = self._new(1024)
+            self._ids = set()
+            self.dirty = True
+
+    @property
+    def count(self) -> int:
+        return len(self._ids)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        if len(ids) == 0:
+            return
+        with self._lock:
+            if self._index is None:
+                self._index = self._new(len(ids) * 2)
+            idx = self._index
+            need = idx.get_current_count() + len(ids)
+            if need > idx.get_max_elements():
+                idx.resize_index(max(need, int(idx.get_max_elements() * 1.5)))
+            fresh = []
+            for i in ids:
+                i = int(i)
+                if i in self._ids:
+                    continue
+                fresh.append(i)
+            if not fresh:
+                return
+            sel = np.isin(ids, np.array(fresh, dtype=np.int64))
+            idx.add_items(np.asarray(vectors, dtype=np.float32)[sel], np.asarray(ids, dtype=np.int64)[sel], replace_deleted=True)
+            self._ids.update(fresh)
+            self.dirty = True
+
+    def delete(self, ids: np.ndarray) -> None:
+        with self._lock:
+            if self._index is None:
+                return
+            for i in ids:
+                i = int(i)
+                if i in self._ids:
+                    with contextlib.suppress(RuntimeError):
+                        self._index.mark_deleted(i)
+                    self._ids.discard(i)
+                    self.dirty = True
+
+    def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (frame ids, cosine similarities), best first. k is clamped to the count."""
+        with self._lock:
+            n = len(self._ids)
+            if self._index is None or n == 0 or k <= 0:
+                return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+            k = min(k, n)
+            self._index.set_ef(max(EF_SEARCH, k + 1))
+            try:
+                labels, dists = self._index.knn_query(np.asarray(vector, dtype=np.float32).reshape(1, -1), k=k)
+            except RuntimeError:
+                # fewer reachable elements than k (deleted ones): ask for fewer
+                labels, dists = self._index.knn_query(np.asarray(vector, dtype=np.float32).reshape(1, -1), k=max(1, k // 2))
+            return labels[0].astype(np.int64), (1.0 - dists[0]).astype(np.float32)
+
+    # -- persistence ----------------------------------------------------------------------
+    def save(self, generation: int) -> None:
+        """Write the index and then its manifest, each atomically; the old pair survives a failure."""
+        with self._lock:
+            if self._index is None:
+                self._index = self._new(1024)
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with atomic_path(self.path) as tmp:
+                self._index.save_index(str(tmp))
+            man = Manifest(self.model_id, self.dim, len(self._ids), generation)
+            with atomic_write(self.manifest_path, "w") as fh:
+                json.dump(asdict(man), fh)
+            self.generation = generation
+            self.dirty = False
+
+    def load(self) -> Manifest | None:
+        """Load the saved index; None if absent, unreadable or not this model's."""
+        try:
+            man = Manifest(**json.loads(self.manifest_path.read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+        if man.model_id != self.model_id or man.dim != self.dim or man.version != MANIFEST_VERSION:
+            return None
+        try:
+            idx = hnswlib.Index(space="ip", dim=self.dim)
+            idx.load_index(str(self.path), max_elements=0, allow_replace_deleted=True)
+            idx.set_ef(EF_SEARCH)
+            idx.set_num_threads(1)
+            ids = set(int(i) for i in idx.get_ids_list())
+            # labels marked deleted are still listed; the manifest count tells whether that matters
+        except (OSError, RuntimeError, ValueError) as e:
+            log.store.warning("ANN index %s unreadable (%s); rebuilding from the library", self.path, e)
+            return None
+        with self._lock:
+            self._index = idx
+            self._ids = ids
+            self.generation = man.generation
+            self.dirty = False
+        return man
+
+    def sync(self, library: object, model_pk: int) -> tuple[int, int]:
+        """Make the index agree with SQLite; returns (added, removed)."""
+        from vsearch.store.library import Library
+
+        assert isinstance(library, Library)
+        gen = library.generation(model_pk)
+        if gen == self.generation and self._index is not None:
+            return 0, 0
+        truth = library.vector_ids(model_pk)
+        with self._lock:
+            have = np.fromiter(self._ids, dtype=np.int64, count=len(self._ids))
+        missing = np.setdiff1d(truth, have, assume_unique=True)
+        stale = np.setdiff1d(have, truth, assume_unique=True)
+        if len(stale):
+            self.delete(stale)
+        for ids, vecs in library.iter_vectors(model_pk, self.dim, ids=missing if len(missing) < len(truth) else None):
+            self.add(ids, vecs)
+        if self._index is None:
+            self.clear()
+        self.generation = gen
+        if len(missing) or len(stale):
+            self.dirty = True
+        return len(missing), len(stale)
+
+
+def get_vectors(ann: AnnIndex, ids: np.ndarray) -> np.ndarray | None:
+    """Vectors of the given labels from the in-memory index, or None if any is missing."""
+    with ann._lock:
+        if ann._index is None or not len(ids) or any(int(i) not in ann._ids for i in ids):
+            return None
+        return np.asarray(ann._index.get_items(np.asarray(ids, dtype=np.int64)), dtype=np.float32)

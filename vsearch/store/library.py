@@ -1,0 +1,575 @@
+"""The library: roots, videos, sampled frames and their vectors in SQLite (the source of truth)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from vsearch import log
+from vsearch.errors import EnvironmentProblem, LibraryLocked
+from vsearch.store.db import open_database
+from vsearch.types import VideoFile, VideoInfo
+
+LOCK_NAME = "write.lock"
+
+
+@dataclass(frozen=True, slots=True)
+class Root:
+    id: int
+    path: str
+    added: float
+    last_scan: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class VideoRow:
+    id: int
+    root_id: int | None
+    path: str
+    size: int
+    mtime: float
+    duration: float | None
+    fps: float | None
+    width: int | None
+    height: int | None
+    status: str
+    error: str | None
+    has_audio: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRow:
+    id: int
+    model_id: str
+    name: str
+    dim: int
+    state: str
+    generation: int
+
+
+@dataclass(slots=True)
+class Diff:
+    """How the files found on disk relate to what the library holds for one root."""
+
+    new: list[VideoFile] = field(default_factory=list)
+    changed: list[tuple[VideoRow, VideoFile]] = field(default_factory=list)
+    unchanged: list[VideoRow] = field(default_factory=list)
+    gone: list[VideoRow] = field(default_factory=list)
+    moved: list[tuple[VideoRow, VideoFile]] = field(default_factory=list)
+
+
+_VIDEO_COLS = "id, root_id, path, size, mtime, duration, fps, width, height, status, error, has_audio"
+
+
+def _video(row: Sequence) -> VideoRow:
+    return VideoRow(*row[:11], has_audio=bool(row[11]))
+
+
+def _like_prefix(folder: str) -> str:
+    """A LIKE pattern matching every path inside *folder* (with % and _ escaped)."""
+    folder = folder.rstrip(os.sep) + os.sep
+    return folder.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def pack(vectors: np.ndarray) -> list[bytes]:
+    v16 = np.ascontiguousarray(vectors, dtype="<f2")
+    return [row.tobytes() for row in v16]
+
+
+def unpack(blobs: Sequence[bytes], dim: int) -> np.ndarray:
+    if not blobs:
+        return np.zeros((0, dim), dtype=np.float32)
+    return np.frombuffer(b"".join(blobs), dtype="<f2").reshape(len(blobs), dim).astype(np.float32)
+
+
+class WriteLock:
+    """An advisory, process-wide lock file: one writer per library at a time."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / LOCK_NAME
+        self._fh: object | None = None
+
+    def acquire(self) -> None:
+        try:
+            fh = open(self.path, "a+")
+        except OSError as e:
+            raise EnvironmentProblem(f"cannot write to library {self.path.parent}: {e.strerror}") from None
+        try:
+            if os.name == "nt":  # pragma: no cover
+                import msvcrt
+
+                fh.seek(0)
+                msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.seek(0)
+            holder = fh.read().strip()
+            fh.close()
+            who = f" (pid {holder})" if holder else ""
+            raise LibraryLocked(
+                f"another vsearch process{who} is updating this library; wait for it to finish or stop it"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        self._fh = fh
+
+    def release(self) -> None:
+        fh = self._fh
+        self._fh = None
+        if fh is not None:
+            with contextlib.suppress(OSError):
+                fh.truncate(0)  # type: ignore[attr-defined]
+            fh.close()  # type: ignore[attr-defined]  # closing drops the flock
+
+    @property
+    def held(self) -> bool:
+        return self._fh is not None
+
+
+class Library:
+    """Data access for one library folder. Thread-safe: one connection, serialised by a lock.
+
+    Attributes:
+        folder: the library folder (database, ANN caches, lock file).
+        readonly: opened without write access (searching still works).
+    """
+
+    def __init__(self, folder: str | os.PathLike[str], *, readonly: bool = False) -> None:
+        self.folder = Path(folder)
+        self.readonly = readonly
+        self.db = open_database(self.folder, readonly=readonly)
+        self.conn: sqlite3.Connection = self.db.conn
+        self._lock = threading.RLock()
+        self._write_lock = WriteLock(self.folder)
+
+    # -- plumbing -------------------------------------------------------------------------
+    def close(self) -> None:
+        with self._lock:
+            self._write_lock.release()
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write: BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    self.conn.execute("COMMIT")
+                except sqlite3.OperationalError as e:
+                    with contextlib.suppress(sqlite3.Error):
+                        self.conn.execute("ROLLBACK")
+                    raise EnvironmentProblem(f"cannot save to the library: {e}") from None
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A consistent read (one read transaction) even while another process writes."""
+        with self._lock:
+            self.conn.execute("BEGIN")
+            try:
+                yield self.conn
+            finally:
+                self.conn.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence | dict = ()) -> list[tuple]:
+        with self._lock:
+            return self.conn.execute(sql, params).fetchall()
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[None]:
+        """Hold the library's write lock (one indexing process at a time)."""
+        if self.readonly:
+            raise EnvironmentProblem("this library is open read-only")
+        if self._write_lock.held:
+            yield
+            return
+        self._write_lock.acquire()
+        try:
+            yield
+        finally:
+            self._write_lock.release()
+
+    def integrity_ok(self) -> bool:
+        return self.query("PRAGMA integrity_check")[0][0] == "ok"
+
+    # -- roots ----------------------------------------------------------------------------
+    def add_root(self, path: str) -> Root:
+        with self.transaction() as c:
+            c.execute("INSERT OR IGNORE INTO roots(path, added) VALUES (?, ?)", (path, time.time()))
+        return self.root(path)  # type: ignore[return-value]
+
+    def root(self, path: str) -> Root | None:
+        rows = self.query("SELECT id, path, added, last_scan FROM roots WHERE path = ?", (path,))
+        return Root(*rows[0]) if rows else None
+
+    def roots(self) -> list[Root]:
+        return [Root(*r) for r in self.query("SELECT id, path, added, last_scan FROM roots ORDER BY path")]
+
+    def remove_root(self, path: str) -> int:
+        """Forget a root and everything under it; returns how many videos were dropped."""
+        with self.transaction() as c:
+            row = c.execute("SELECT id FROM roots WHERE path = ?", (path,)).fetchone()
+            if row is None:
+                # forget a sub-folder or a single file that lies under a root
+                n = c.execute(
+                    "DELETE FROM videos WHERE path = ? OR path LIKE ? ESCAPE '\\'", (path, _like_prefix(path))
+                ).rowcount
+            else:
+                n = c.execute("SELECT count(*) FROM videos WHERE root_id = ?", (row[0],)).fetchone()[0]
+                c.execute("DELETE FROM videos WHERE root_id = ?", (row[0],))
+                c.execute("DELETE FROM roots WHERE id = ?", (row[0],))
+            if n:
+                c.execute("UPDATE models SET generation = generation + 1")
+        return n
+
+    def mark_scanned(self, root_id: int) -> None:
+        with self.transaction() as c:
+            c.execute("UPDATE roots SET last_scan = ? WHERE id = ?", (time.time(), root_id))
+
+    # -- models ---------------------------------------------------------------------------
+    def ensure_model(self, model_id: str, name: str, dim: int) -> ModelRow:
+        with self.transaction() as c:
+            c.execute(
+                "INSERT OR IGNORE INTO models(model_id, name, dim, state, created) VALUES (?, ?, ?, 'building', ?)",
+                (model_id, name, dim, time.time()),
+            )
+        return self.model(model_id)  # type: ignore[return-value]
+
+    def model(self, model_id: str) -> ModelRow | None:
+        rows = self.query(
+            "SELECT id, model_id, name, dim, state, generation FROM models WHERE model_id = ?", (model_id,)
+        )
+        return ModelRow(*rows[0]) if rows else None
+
+    def model_by_name(self, name: str) -> ModelRow | None:
+        """The newest model row recorded under a registry name."""
+        rows = self.query(
+            "SELECT id, model_id, name, dim, state, generation FROM models WHERE name = ? ORDER BY id DESC LIMIT 1",
+            (name,),
+        )
+        return ModelRow(*rows[0]) if rows else None
+
+    def models(self) -> list[ModelRow]:
+        rows = self.query("SELECT id, model_id, name, dim, state, generation FROM models ORDER BY id")
+        return [ModelRow(*r) for r in rows]
+
+    def active_model(self) -> ModelRow | None:
+        rows = self.query(
+            "SELECT id, model_id, name, dim, state, generation FROM models WHERE state = 'active' "
+            "ORDER BY activated DESC LIMIT 1"
+        )
+        return ModelRow(*rows[0]) if rows else None
+
+    def activate_model(self, model_pk: int) -> None:
+        """Make a model the one searches use; the previous one is kept (retired), not deleted."""
+        with self.transaction() as c:
+            c.execute("UPDATE models SET state = 'retired' WHERE state = 'active' AND id != ?", (model_pk,))
+            c.execute("UPDATE models SET state = 'active', activated = ? WHERE id = ?", (time.time(), model_pk))
+
+    def remove_model(self, model_pk: int) -> None:
+        with self.transaction() as c:
+            c.execute("DELETE FROM vectors WHERE model = ?", (model_pk,))
+            c.execute("DELETE FROM video_models WHERE model = ?", (model_pk,))
+            c.execute("DELETE FROM models WHERE id = ?", (model_pk,))
+
+    def generation(self, model_pk: int) -> int:
+        rows = self.query("SELECT generation FROM models WHERE id = ?", (model_pk,))
+        return rows[0][0] if rows else -1
+
+    def model_coverage(self, model_pk: int) -> tuple[int, int]:
+        """(videos embedded with this model, videos that should be) among readable videos."""
+        done = self.query(
+            "SELECT count(*) FROM video_models vm JOIN videos v ON v.id = vm.video_id "
+            "WHERE vm.model = ? AND v.status = 'indexed'",
+            (model_pk,),
+        )[0][0]
+        total = self.query("SELECT count(*) FROM videos WHERE status IN ('indexed', 'pending')")[0][0]
+        return done, total
+
+    # -- videos ---------------------------------------------------------------------------
+    def videos_in_root(self, root_id: int) -> dict[str, VideoRow]:
+        rows = self.query(f"SELECT {_VIDEO_COLS} FROM videos WHERE root_id = ?", (root_id,))
+        return {r[2]: _video(r) for r in rows}
+
+    def video(self, video_id: int) -> VideoRow | None:
+        rows = self.query(f"SELECT {_VIDEO_COLS} FROM videos WHERE id = ?", (video_id,))
+        return _video(rows[0]) if rows else None
+
+    def video_by_path(self, path: str) -> VideoRow | None:
+        rows = self.query(f"SELECT {_VIDEO_COLS} FROM videos WHERE path = ?", (path,))
+        return _video(rows[0]) if rows else None
+
+    def videos(self, ids: Iterable[int] | None = None, *, folder: str | None = None) -> dict[int, VideoRow]:
+        if ids is not None:
+            ids = list(ids)
+            out: dict[int, VideoRow] = {}
+            for i in range(0, len(ids), 900):
+                chunk = ids[i : i + 900]
+                marks = ",".join("?" * len(chunk))
+                for r in self.query(f"SELECT {_VIDEO_COLS} FROM videos WHERE id IN ({marks})", chunk):
+                    out[r[0]] = _video(r)
+            return out
+        if folder is not None:
+            rows = self.query(
+                f"SELECT {_VIDEO_COLS} FROM videos WHERE path LIKE ? ESCAPE '\\'", (_like_prefix(folder),)
+            )
+        else:
+            rows = self.query(f"SELECT {_VIDEO_COLS} FROM videos")
+        return {r[0]: _video(r) for r in rows}
+
+    def diff(self, root_id: int, files: Iterable[VideoFile]) -> Diff:
+        """Compare what the scanner found under a root with what the library holds (mark and sweep)."""
+        known = self.videos_in_root(root_id)
+        d = Diff()
+        seen: set[str] = set()
+        for f in files:
+            seen.add(f.path)
+            row = known.get(f.path)
+            if row is None:
+                d.new.append(f)
+            elif row.size != f.size or abs(row.mtime - f.mtime) > 1e-6 or row.status == "gone":
+                d.changed.append((row, f))
+            else:
+                d.unchanged.append(row)
+        gone = [row for path, row in known.items() if path not in seen]
+        # a gone file and a new file with the same size, mtime and name moved: keep its vectors
+        by_key: dict[tuple[int, float, str], VideoRow] = {
+            (r.size, round(r.mtime, 3), os.path.basename(r.path)): r for r in gone if r.status == "indexed"
+        }
+        still_new = []
+        for f in d.new:
+            row = by_key.pop((f.size, round(f.mtime, 3), os.path.basename(f.path)), None)
+            if row is not None:
+                d.moved.append((row, f))
+            else:
+                still_new.append(f)
+        d.new = still_new
+        moved_ids = {row.id for row, _ in d.moved}
+        d.gone = [r for r in gone if r.id not in moved_ids]
+        return d
+
+    def add_video(self, f: VideoFile, root_id: int | None) -> int:
+        with self.transaction() as c:
+            cur = c.execute(
+                "INSERT INTO videos(root_id, path, size, mtime, status, added) VALUES (?, ?, ?, ?, 'pending', ?) "
+                "ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, "
+                "root_id = excluded.root_id, status = 'pending', error = NULL "
+                "RETURNING id",
+                (root_id, f.path, f.size, f.mtime, time.time()),
+            )
+            return int(cur.fetchone()[0])
+
+    def reset_video(self, video_id: int, f: VideoFile) -> None:
+        """A changed file: drop its frames, vectors and transcript; index it again."""
+        with self.transaction() as c:
+            c.execute("DELETE FROM frames WHERE video_id = ?", (video_id,))
+            c.execute("DELETE FROM video_models WHERE video_id = ?", (video_id,))
+            c.execute("DELETE FROM transcripts WHERE video_id = ?", (video_id,))
+            c.execute("DELETE FROM speech_segments WHERE video_id = ?", (video_id,))
+            c.execute(
+                "UPDATE videos SET size = ?, mtime = ?, status = 'pending', error = NULL, updated = ? WHERE id = ?",
+                (f.size, f.mtime, time.time(), video_id),
+            )
+            c.execute("UPDATE models SET generation = generation + 1")
+
+    def move_video(self, video_id: int, f: VideoFile, root_id: int) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE videos SET path = ?, root_id = ?, mtime = ?, updated = ? WHERE id = ?",
+                (f.path, root_id, f.mtime, time.time(), video_id),
+            )
+
+    def delete_videos(self, ids: Sequence[int]) -> None:
+        if not ids:
+            return
+        with self.transaction() as c:
+            c.executemany("DELETE FROM videos WHERE id = ?", [(i,) for i in ids])
+            c.execute("UPDATE models SET generation = generation + 1")
+
+    def set_probe(self, video_id: int, info: VideoInfo) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE videos SET duration = ?, fps = ?, width = ?, height = ?, rotation = ?, codec = ?, "
+                "has_audio = ?, updated = ? WHERE id = ?",
+                (
+                    info.duration,
+                    info.fps,
+                    info.width,
+                    info.height,
+                    info.rotation,
+                    info.codec,
+                    int(info.has_audio),
+                    time.time(),
+                    video_id,
+                ),
+            )
+
+    def set_failed(self, video_id: int, error: str) -> None:
+        error = " ".join(str(error).split())[:500]
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE videos SET status = 'failed', error = ?, updated = ? WHERE id = ?",
+                (error, time.time(), video_id),
+            )
+
+    def set_status(self, video_id: int, status: str) -> None:
+        with self.transaction() as c:
+            c.execute("UPDATE videos SET status = ?, updated = ? WHERE id = ?", (status, time.time(), video_id))
+
+    def failures(self, folder: str | None = None) -> list[tuple[str, str]]:
+        if folder:
+            rows = self.query(
+                "SELECT path, error FROM videos WHERE status = 'failed' AND path LIKE ? ESCAPE '\\' ORDER BY path",
+                (_like_prefix(folder),),
+            )
+        else:
+            rows = self.query("SELECT path, error FROM videos WHERE status = 'failed' ORDER BY path")
+        return [(p, e or "unknown error") for p, e in rows]
+
+    # -- frames and vectors ---------------------------------------------------------------
+    def add_frames(self, video_id: int, model_pk: int, times: np.ndarray, vectors: np.ndarray) -> list[int]:
+        """Store one batch of sampled frames and their vectors in one transaction."""
+        blobs = pack(vectors)
+        ts = [round(float(t), 4) for t in times]
+        with self.transaction() as c:
+            c.executemany("INSERT OR IGNORE INTO frames(video_id, t) VALUES (?, ?)", [(video_id, t) for t in ts])
+            ids = [
+                c.execute("SELECT id FROM frames WHERE video_id = ? AND t = ?", (video_id, t)).fetchone()[0]
+                for t in ts
+            ]
+            c.executemany(
+                "INSERT OR REPLACE INTO vectors(frame_id, model, vec) VALUES (?, ?, ?)",
+                [(fid, model_pk, b) for fid, b in zip(ids, blobs, strict=True)],
+            )
+            c.execute("UPDATE models SET generation = generation + 1 WHERE id = ?", (model_pk,))
+        return ids
+
+    def finish_video(self, video_id: int, model_pk: int) -> int:
+        """Mark a video fully embedded for a model; returns its frame count."""
+        with self.transaction() as c:
+            n = c.execute(
+                "SELECT count(*) FROM vectors v JOIN frames f ON f.id = v.frame_id "
+                "WHERE f.video_id = ? AND v.model = ?",
+                (video_id, model_pk),
+            ).fetchone()[0]
+            c.execute(
+                "INSERT OR REPLACE INTO video_models(video_id, model, frames, done) VALUES (?, ?, ?, ?)",
+                (video_id, model_pk, n, time.time()),
+            )
+            c.execute(
+                "UPDATE videos SET status = 'indexed', error = NULL, updated = ? WHERE id = ?",
+                (time.time(), video_id),
+            )
+        return int(n)
+
+    def is_done(self, video_id: int, model_pk: int) -> bool:
+        return bool(
+            self.query("SELECT 1 FROM video_models WHERE video_id = ? AND model = ?", (video_id, model_pk))
+        )
+
+    def done_videos(self, model_pk: int) -> set[int]:
+        return {r[0] for r in self.query("SELECT video_id FROM video_models WHERE model = ?", (model_pk,))}
+
+    def last_frame_time(self, video_id: int, model_pk: int) -> float | None:
+        """Resume point: the latest frame already embedded for this video and model."""
+        row = self.query(
+            "SELECT max(f.t) FROM frames f JOIN vectors v ON v.frame_id = f.id WHERE f.video_id = ? AND v.model = ?",
+            (video_id, model_pk),
+        )
+        return row[0][0] if row and row[0][0] is not None else None
+
+    def video_vectors(self, video_id: int, model_pk: int, dim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(frame ids, times, vectors) of one video, in time order."""
+        rows = self.query(
+            "SELECT f.id, f.t, v.vec FROM frames f JOIN vectors v ON v.frame_id = f.id "
+            "WHERE f.video_id = ? AND v.model = ? ORDER BY f.t",
+            (video_id, model_pk),
+        )
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        ts = np.array([r[1] for r in rows], dtype=np.float64)
+        return ids, ts, unpack([r[2] for r in rows], dim)
+
+    def vector_ids(self, model_pk: int) -> np.ndarray:
+        rows = self.query("SELECT frame_id FROM vectors WHERE model = ?", (model_pk,))
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def iter_vectors(
+        self, model_pk: int, dim: int, ids: np.ndarray | None = None, batch: int = 50_000
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Stream (frame ids, vectors) of a model, optionally only the given ids."""
+        if ids is not None:
+            for i in range(0, len(ids), 900):
+                chunk = [int(x) for x in ids[i : i + 900]]
+                marks = ",".join("?" * len(chunk))
+                rows = self.query(
+                    f"SELECT frame_id, vec FROM vectors WHERE model = ? AND frame_id IN ({marks})",
+                    [model_pk, *chunk],
+                )
+                if rows:
+                    yield np.array([r[0] for r in rows], dtype=np.int64), unpack([r[1] for r in rows], dim)
+            return
+        last = -1
+        while True:
+            rows = self.query(
+                "SELECT frame_id, vec FROM vectors WHERE model = ? AND frame_id > ? ORDER BY frame_id LIMIT ?",
+                (model_pk, last, batch),
+            )
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield np.array([r[0] for r in rows], dtype=np.int64), unpack([r[1] for r in rows], dim)
+
+    def frames(self, ids: Sequence[int]) -> dict[int, tuple[int, float]]:
+        """frame id -> (video id, time)."""
+        out: dict[int, tuple[int, float]] = {}
+        ids = [int(i) for i in ids]
+        for i in range(0, len(ids), 900):
+            chunk = ids[i : i + 900]
+            marks = ",".join("?" * len(chunk))
+            for fid, vid, t in self.query(f"SELECT id, video_id, t FROM frames WHERE id IN ({marks})", chunk):
+                out[fid] = (vid, t)
+        return out
+
+    # -- summaries ------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        out = {"videos": 0, "indexed": 0, "failed": 0, "pending": 0, "gone": 0}
+        for status, n in self.query("SELECT status, count(*) FROM videos GROUP BY status"):
+            out[status] = n
+            out["videos"] += n
+        out["frames"] = self.query("SELECT count(*) FROM frames")[0][0]
+        return out
+
+    def root_counts(self) -> dict[int, dict[str, int]]:
+        out: dict[int, dict[str, int]] = {}
+        for root_id, status, n in self.query("SELECT root_id, status, count(*) FROM videos GROUP BY root_id, status"):
+            out.setdefault(root_id, {})[status] = n
+        for root_id, n in self.query(
+            "SELECT v.root_id, count(*) FROM frames f JOIN videos v ON v.id = f.video_id GROUP BY v.root_id"
+        ):
+            out.setdefault(root_id, {})["frames"] = n
+        return out
+
+
+def warn_unreadable(path: str, err: BaseException) -> str:
+    msg = " ".join(str(err).split()) or type(err).__name__
+    log.index.warning("%s: %s", path, msg)
+    return msg

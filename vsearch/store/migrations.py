@@ -1,0 +1,125 @@
+"""Ordered schema migrations (sqlite-utils Migrations); a shipped migration is never edited.
+
+``PRAGMA user_version`` holds SCHEMA_VERSION so that an older vsearch can refuse a newer
+library without reading the migrations table (qutebrowser's rule).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+SCHEMA_VERSION = 1
+
+MIGRATIONS = Migrations("vsearch")
+
+
+def _run_script(db: Database, script: str) -> None:
+    """Execute statement by statement: ``executescript`` would COMMIT the migration's transaction."""
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            db.execute(buf)
+            buf = ""
+    if buf.strip():
+        raise ValueError("incomplete SQL statement in migration")
+
+
+@MIGRATIONS(name="0001_initial")
+def _initial(db: Database) -> None:
+    _run_script(
+        db,
+        """
+        CREATE TABLE roots (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,
+            added REAL NOT NULL,
+            last_scan REAL
+        );
+        CREATE TABLE videos (
+            id INTEGER PRIMARY KEY,
+            root_id INTEGER REFERENCES roots(id) ON DELETE CASCADE,
+            path TEXT NOT NULL UNIQUE,
+            size INTEGER NOT NULL,
+            mtime REAL NOT NULL,
+            duration REAL,
+            fps REAL,
+            width INTEGER,
+            height INTEGER,
+            rotation INTEGER,
+            codec TEXT,
+            has_audio INTEGER,
+            status TEXT NOT NULL DEFAULT 'pending',  -- pending | indexed | failed | gone
+            error TEXT,
+            added REAL NOT NULL,
+            updated REAL
+        );
+        CREATE INDEX videos_root ON videos(root_id);
+        CREATE INDEX videos_status ON videos(status);
+        CREATE TABLE models (
+            id INTEGER PRIMARY KEY,
+            model_id TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            dim INTEGER NOT NULL,
+            state TEXT NOT NULL DEFAULT 'building',  -- building | active | retired
+            generation INTEGER NOT NULL DEFAULT 0,     -- bumped by every vector write
+            created REAL NOT NULL,
+            activated REAL
+        );
+        CREATE TABLE frames (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,  -- ANN labels: never reused
+            video_id INTEGER NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+            t REAL NOT NULL,
+            UNIQUE (video_id, t)
+        );
+        CREATE TABLE vectors (
+            frame_id INTEGER NOT NULL REFERENCES frames(id) ON DELETE CASCADE,
+            model INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+            vec BLOB NOT NULL,  -- float16, little-endian, L2-normalised
+            PRIMARY KEY (model, frame_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX vectors_frame ON vectors(frame_id);
+        -- a video counts as embedded for a model only when its row here says done
+        CREATE TABLE video_models (
+            video_id INTEGER NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+            model INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+            frames INTEGER NOT NULL,
+            done REAL NOT NULL,
+            PRIMARY KEY (model, video_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE transcripts (
+            video_id INTEGER NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+            model_id TEXT NOT NULL,
+            status TEXT NOT NULL,  -- done | no-audio | failed
+            error TEXT,
+            done REAL NOT NULL,
+            PRIMARY KEY (video_id, model_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE speech_segments (
+            id INTEGER PRIMARY KEY,
+            video_id INTEGER NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+            model_id TEXT NOT NULL,
+            start REAL NOT NULL,
+            end REAL NOT NULL,
+            text TEXT NOT NULL,
+            words TEXT,       -- JSON [[start, end, word], ...]
+            encoder TEXT,     -- sentence encoder of vec
+            vec BLOB          -- float16 sentence embedding
+        );
+        CREATE INDEX speech_video ON speech_segments(video_id);
+        CREATE VIRTUAL TABLE speech_fts USING fts5(text, content='speech_segments', content_rowid='id');
+        CREATE TRIGGER speech_ai AFTER INSERT ON speech_segments BEGIN
+            INSERT INTO speech_fts(rowid, text) VALUES (new.id, new.text);
+        END;
+        CREATE TRIGGER speech_ad AFTER DELETE ON speech_segments BEGIN
+            INSERT INTO speech_fts(speech_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        END;
+        CREATE TRIGGER speech_au AFTER UPDATE ON speech_segments BEGIN
+            INSERT INTO speech_fts(speech_fts, rowid, text) VALUES ('delete', old.id, old.text);
+            INSERT INTO speech_fts(rowid, text) VALUES (new.id, new.text);
+        END;
+        """
+    )
