@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import stat
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+import numpy as np
 import pytest
 
 from vsearch.errors import UserError
@@ -166,3 +169,13 @@ def test_default_filename_is_safe_and_readable() -> None:
 def test_options_object_and_keywords_are_exclusive(tmp_path: Path) -> None:
     with pytest.raises(UserError):
         export(sample(), "csv", tmp_path / "a.csv", options=ExportOptions(), overwrite=True)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+@pytest.mark.parametrize("fmt", ["csv", "edl", "fcpxml", "sheet"])
+def test_exports_get_the_usual_permissions_not_temp_file_ones(tmp_path: Path, fmt: str) -> None:
+    from vsearch.export import base
+
+    assert base._FILE_MODE & 0o600 == 0o600
+    for p in export(sample(), fmt, tmp_path / "x", thumbnail=lambda path, t: np.zeros((9, 16, 3), np.uint8)):
+        assert stat.S_IMODE(p.stat().st_mode) == base._FILE_MODE, p  # 0o644 under the usual umask

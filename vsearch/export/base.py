@@ -15,8 +15,19 @@ from typing import Literal, Protocol, runtime_checkable
 import numpy as np
 
 from vsearch import log
+from vsearch.atomic import atomic_write
 from vsearch.errors import UserError
 from vsearch.types import CancelToken, Moment
+
+
+def _read_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+#: Read once at import (os.umask can only be read by setting it); exports get normal permissions.
+_FILE_MODE = 0o666 & ~_read_umask()
 
 #: Rate used for a file whose rate is unknown and cannot be probed.
 FALLBACK_FPS = 25.0
@@ -214,3 +225,18 @@ def file_uri(path: str) -> str:
 def clip_label(m: Moment, rank: int) -> str:
     """A short human label: ``#1 d03.mp4 43.44-48.20 s``."""
     return f"#{rank} {Path(m.path).name} {m.start:.2f}-{m.end:.2f} s"
+
+
+def finish_file(path: Path) -> None:
+    """Give a finished export the usual permissions (atomic temp files are created 0600)."""
+    try:
+        os.chmod(path, _FILE_MODE)
+    except OSError:
+        pass  # a file system without modes (FAT, some network shares)
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write *data* to *path* atomically, with normal file permissions."""
+    with atomic_write(path, "wb") as fh:
+        fh.write(data)
+    finish_file(path)

@@ -9,7 +9,7 @@ from pathlib import Path
 from vsearch import log
 from vsearch.atomic import atomic_path
 from vsearch.errors import DecodeError, UserError
-from vsearch.export.base import ExportOptions, check_moments, ensure_writable, slug
+from vsearch.export.base import ExportOptions, check_moments, ensure_writable, finish_file, slug
 from vsearch.types import Moment
 
 #: Containers PyAV can write a copied stream into, by source extension; others get Matroska.
@@ -72,6 +72,7 @@ class ClipsExporter:
                     raise
                 except Exception as exc:
                     raise DecodeError(f"cannot cut {m.path} at {m.start:.2f}-{m.end:.2f} s: {exc}") from exc
+            finish_file(target)
             written.append(target)
             if options.progress is not None:
                 options.progress(i + 1, len(ms))

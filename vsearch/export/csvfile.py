@@ -7,8 +7,14 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
-from vsearch.atomic import atomic_write
-from vsearch.export.base import ExportOptions, check_moments, ensure_writable, media_facts, with_extension
+from vsearch.export.base import (
+    ExportOptions,
+    check_moments,
+    ensure_writable,
+    media_facts,
+    with_extension,
+    write_file,
+)
 from vsearch.export.timecode import frames_to_timecode, seconds_to_frames
 from vsearch.types import Moment
 
@@ -84,6 +90,5 @@ class CsvExporter:
         writer.writeheader()
         for rank, m in enumerate(ms, 1):
             writer.writerow({k: safe_cell(v) for k, v in moment_row(m, rank, query).items()})
-        with atomic_write(out, "wb") as fh:
-            fh.write(buf.getvalue().encode("utf-8-sig"))
+        write_file(out, buf.getvalue().encode("utf-8-sig"))
         return [out]

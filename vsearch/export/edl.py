@@ -7,7 +7,6 @@ import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
-from vsearch.atomic import atomic_write
 from vsearch.errors import UserError
 from vsearch.export.base import (
     ExportOptions,
@@ -17,6 +16,7 @@ from vsearch.export.base import (
     timeline_fps,
     title_for,
     with_extension,
+    write_file,
 )
 from vsearch.export.timecode import default_drop_frame, frames_to_timecode, seconds_to_frames
 from vsearch.types import Moment
@@ -82,8 +82,7 @@ class EdlExporter:
         out = with_extension(out, self.extension)
         ensure_writable([out], options.overwrite)
         text = self.render(ms, query=query, options=options)
-        with atomic_write(out, "wb") as fh:
-            fh.write(text.encode("utf-8"))
+        write_file(out, text.encode("utf-8"))
         return [out]
 
     def render(self, ms: Sequence[Moment], *, query: str, options: ExportOptions) -> str:

@@ -6,8 +6,14 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from vsearch.atomic import atomic_write
-from vsearch.export.base import ExportOptions, check_moments, ensure_writable, file_uri, with_extension
+from vsearch.export.base import (
+    ExportOptions,
+    check_moments,
+    ensure_writable,
+    file_uri,
+    with_extension,
+    write_file,
+)
 from vsearch.export.csvfile import moment_row
 from vsearch.types import Moment
 
@@ -43,6 +49,5 @@ class JsonExporter:
             )
             results.append(d)
         doc = {"query": query, "results": results}
-        with atomic_write(out, "wb") as fh:
-            fh.write(json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8") + b"\n")
+        write_file(out, json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8") + b"\n")
         return [out]

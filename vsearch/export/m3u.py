@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from vsearch.atomic import atomic_write
 from vsearch.export.base import (
     ExportOptions,
     check_moments,
@@ -13,6 +12,7 @@ from vsearch.export.base import (
     file_uri,
     title_for,
     with_extension,
+    write_file,
 )
 from vsearch.export.edl import one_line
 from vsearch.types import Moment
@@ -44,6 +44,5 @@ class M3uExporter:
             lines.append(f"#EXTVLCOPT:start-time={m.start:.3f}")
             lines.append(f"#EXTVLCOPT:stop-time={m.end:.3f}")
             lines.append(file_uri(m.path))
-        with atomic_write(out, "wb") as fh:
-            fh.write(("\n".join(lines) + "\n").encode("utf-8"))
+        write_file(out, ("\n".join(lines) + "\n").encode("utf-8"))
         return [out]

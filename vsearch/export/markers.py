@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from vsearch.atomic import atomic_write
 from vsearch.errors import UserError
 from vsearch.export.base import (
     ExportOptions,
@@ -15,6 +14,7 @@ from vsearch.export.base import (
     slug,
     title_for,
     with_extension,
+    write_file,
 )
 from vsearch.export.edl import MAX_EVENTS, event_line, one_line
 from vsearch.export.timecode import frames_to_timecode, seconds_to_frames
@@ -64,8 +64,7 @@ class ResolveMarkersExporter:
         written = []
         for path, items in by_file.items():
             text = self.render(items, total=len(ms), query=query, options=options)
-            with atomic_write(targets[path], "wb") as fh:
-                fh.write(text.encode("utf-8"))
+            write_file(targets[path], text.encode("utf-8"))
             written.append(targets[path])
         return written
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 
 from vsearch import log
-from vsearch.atomic import atomic_write
 from vsearch.export.base import (
     ExportOptions,
     Thumbnailer,
@@ -21,6 +20,7 @@ from vsearch.export.base import (
     file_uri,
     title_for,
     with_extension,
+    write_file,
 )
 from vsearch.types import Moment
 
@@ -137,10 +137,8 @@ class ContactSheetExporter:
         page = _PAGE.format(
             title=html.escape(title), query=html.escape(query), count=len(ms), cards="\n".join(cards)
         )
-        with atomic_write(html_path, "wb") as fh:
-            fh.write(page.encode("utf-8"))
-        with atomic_write(png_path, "wb") as fh:
-            fh.write(png.getvalue())
+        write_file(html_path, page.encode("utf-8"))
+        write_file(png_path, png.getvalue())
         return [html_path, png_path]
 
     @staticmethod

@@ -6,7 +6,6 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
-from vsearch.atomic import atomic_write
 from vsearch.export.base import (
     ExportOptions,
     MediaFacts,
@@ -17,6 +16,7 @@ from vsearch.export.base import (
     timeline_fps,
     title_for,
     with_extension,
+    write_file,
 )
 from vsearch.export.timecode import (
     default_drop_frame,
@@ -71,8 +71,7 @@ class XmemlExporter:
         out = with_extension(out, self.extension)
         ensure_writable([out], options.overwrite)
         data = self.render(ms, query=query, options=options)
-        with atomic_write(out, "wb") as fh:
-            fh.write(data)
+        write_file(out, data)
         return [out]
 
     def render(self, ms: Sequence[Moment], *, query: str, options: ExportOptions) -> bytes:
