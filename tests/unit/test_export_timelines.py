@@ -16,6 +16,12 @@ from vsearch.export.timecode import exact_rate, frames_to_seconds, seconds_to_fr
 from vsearch.types import Moment
 
 otio = pytest.importorskip("opentimelineio")
+_ADAPTERS = set(otio.adapters.available_adapter_names())
+# The adapters are separate PyPI packages since OTIO 0.17: otio-cmx3600-adapter, otio-fcp-adapter,
+# otio-fcpx-xml-adapter (all in the dev extra).
+pytestmark = pytest.mark.skipif(
+    not {"cmx_3600", "fcp_xml", "fcpx_xml"} <= _ADAPTERS, reason="OpenTimelineIO adapters not installed"
+)
 
 RATES = [23.976, 24, 25, 29.97, 30, 50, 59.94, 60]
 # Paths need not exist for timeline formats; these ones test escaping and percent-encoding.
