@@ -115,12 +115,12 @@ def mux(
             pts = 0
             for i in range(0, len(audio), chunk):
                 part = np.ascontiguousarray(audio[i : i + chunk].reshape(1, -1))
-                frame = av.AudioFrame.from_ndarray(part, format="s16", layout="mono")
-                frame.sample_rate = RATE
-                frame.pts = pts
-                frame.time_base = Fraction(1, RATE)
+                aframe = av.AudioFrame.from_ndarray(part, format="s16", layout="mono")
+                aframe.sample_rate = RATE
+                aframe.pts = pts
+                aframe.time_base = Fraction(1, RATE)
                 pts += part.shape[1]
-                for pkt in as_.encode(frame):
+                for pkt in as_.encode(aframe):
                     out.mux(pkt)
             for pkt in as_.encode(None):
                 out.mux(pkt)
@@ -177,11 +177,11 @@ def make_silent_video(path: str | Path, duration: float = 2.0, **kwargs: object)
 
 
 def make_corrupt_audio_video(path: str | Path, sentences: list[str] | None = None) -> Path:
-    """Write a speech video, then overwrite the middle of the file with garbage bytes.
+    """Write a speech video, then overwrite most of its media data with random bytes.
 
-    The container header (moov at the end for PyAV's mp4 muxer is rewritten in place at
-    the start with faststart off, so we damage only the mdat payload) stays readable, so
-    the file still probes with an audio stream, but the AAC packets are noise.
+    PyAV's MP4 muxer writes ``ftyp``, then ``mdat`` (the packets), then ``moov`` (the index)
+    at the end. Bytes 64 to 70 % of the file lie inside ``mdat``, so the file still opens and
+    lists an audio stream, but its AAC packets are noise.
     """
     path = Path(path)
     make_speech_video(path, sentences or ["This audio track will be damaged on purpose."], gap=0.5)

@@ -8,7 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.helpers.speech import make_corrupt_audio_video, make_silent_video, make_speech_video, require_espeak
+from tests.helpers.speech import (
+    make_corrupt_audio_video,
+    make_silent_video,
+    make_speech_video,
+    require_espeak,
+)
 from vsearch.errors import MediaError, ModelMissing
 from vsearch.speech.text import SentenceEncoder, fts_query
 from vsearch.speech.transcribe import (
@@ -47,7 +52,7 @@ def _segment_at(segments: list[Segment], t: float) -> Segment:
 def test_each_sentence_becomes_one_segment_starting_at_its_first_word(spoken) -> None:
     _path, spans, segments = spoken
     assert len(segments) == len(SENTENCES), [s.text for s in segments]
-    for seg, (start, end) in zip(segments, spans):
+    for seg, (start, end) in zip(segments, spans, strict=True):
         # The player starts at the sentence, not in the 1.5 s of silence before it.
         assert abs(seg.start - start) < 0.5, (seg, start)
         assert abs(seg.end - end) < 0.7, (seg, end)
@@ -67,7 +72,9 @@ def test_paraphrase_of_second_sentence_finds_it_within_a_second(spoken) -> None:
 def _fts_table(segments: list[Segment]) -> sqlite3.Connection:
     db = sqlite3.connect(":memory:")
     db.execute("CREATE VIRTUAL TABLE seg USING fts5(text, tokenize='unicode61 remove_diacritics 2')")
-    db.executemany("INSERT INTO seg(rowid, text) VALUES (?, ?)", [(i, s.text) for i, s in enumerate(segments)])
+    db.executemany(
+        "INSERT INTO seg(rowid, text) VALUES (?, ?)", [(i, s.text) for i, s in enumerate(segments)]
+    )
     return db
 
 
@@ -77,8 +84,13 @@ def test_quoted_phrase_matches_only_the_segment_that_says_it(spoken) -> None:
     rows = db.execute("SELECT rowid FROM seg WHERE seg MATCH ?", (fts_query('"chocolate cake"'),)).fetchall()
     assert [segments[r[0]].start for r in rows] == [_segment_at(segments, spans[1][0]).start]
     # the words in another order are not the phrase
-    assert db.execute("SELECT rowid FROM seg WHERE seg MATCH ?", (fts_query('"cake chocolate"'),)).fetchall() == []
-    rows = db.execute("SELECT rowid FROM seg WHERE seg MATCH ?", (fts_query('"turn off the lights"'),)).fetchall()
+    assert (
+        db.execute("SELECT rowid FROM seg WHERE seg MATCH ?", (fts_query('"cake chocolate"'),)).fetchall()
+        == []
+    )
+    rows = db.execute(
+        "SELECT rowid FROM seg WHERE seg MATCH ?", (fts_query('"turn off the lights"'),)
+    ).fetchall()
     assert [r[0] for r in rows] == [2]
 
 
@@ -95,7 +107,9 @@ def test_video_without_audio_skips_cleanly(tmp_path: Path, transcriber: Transcri
     assert transcriber.transcribe(path) == []
 
 
-def test_corrupt_audio_track_is_a_one_line_media_error_or_nothing(tmp_path: Path, transcriber: Transcriber) -> None:
+def test_corrupt_audio_track_is_a_one_line_media_error_or_nothing(
+    tmp_path: Path, transcriber: Transcriber
+) -> None:
     require_espeak()
     path = make_corrupt_audio_video(tmp_path / "bad.mp4")
     try:
@@ -107,7 +121,9 @@ def test_corrupt_audio_track_is_a_one_line_media_error_or_nothing(tmp_path: Path
         assert segments == [] or all(isinstance(s, Segment) for s in segments)
 
 
-def test_truncated_and_non_video_files_raise_transcription_error(tmp_path: Path, transcriber: Transcriber) -> None:
+def test_truncated_and_non_video_files_raise_transcription_error(
+    tmp_path: Path, transcriber: Transcriber
+) -> None:
     require_espeak()
     good, _ = make_speech_video(tmp_path / "good.mp4", ["Short clip."], gap=0.5)
     cut = tmp_path / "cut.mp4"
@@ -141,8 +157,15 @@ def _words(spec: list[tuple[float, float, str]]) -> list[Word]:
 
 def test_split_at_sentence_end_and_long_pause() -> None:
     words = _words(
-        [(0.0, 0.3, "Hello"), (0.3, 0.6, "there."), (0.7, 1.0, "How"), (1.0, 1.2, "are"), (1.2, 1.5, "you"),
-         (3.0, 3.3, "fine"), (3.3, 3.6, "thanks")]
+        [
+            (0.0, 0.3, "Hello"),
+            (0.3, 0.6, "there."),
+            (0.7, 1.0, "How"),
+            (1.0, 1.2, "are"),
+            (1.2, 1.5, "you"),
+            (3.0, 3.3, "fine"),
+            (3.3, 3.6, "thanks"),
+        ]
     )
     segs = split_sentences(words)
     assert [s.text for s in segs] == ["Hello there.", "How are you", "fine thanks"]

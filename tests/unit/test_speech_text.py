@@ -1,0 +1,103 @@
+"""FTS5 query building never breaks SQLite and finds phrases; the sentence encoder gives unit vectors."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vsearch.speech.text import SentenceEncoder, fts_query, quoted_phrases
+
+LINES = [
+    "My grandmother baked a chocolate cake for the party.",
+    "Please turn off the lights before leaving the office.",
+    "The cake was chocolate, not vanilla.",
+    "Café au lait costs two euros.",
+]
+
+
+@pytest.fixture(scope="module")
+def db() -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE seg USING fts5(text, tokenize='unicode61 remove_diacritics 2')")
+    conn.executemany("INSERT INTO seg(rowid, text) VALUES (?, ?)", list(enumerate(LINES)))
+    return conn
+
+
+def match(db: sqlite3.Connection, user_text: str) -> list[int]:
+    expr = fts_query(user_text)
+    if not expr:
+        return []
+    return [r[0] for r in db.execute("SELECT rowid FROM seg WHERE seg MATCH ? ORDER BY bm25(seg)", (expr,))]
+
+
+def test_quoted_phrase_is_exact(db: sqlite3.Connection) -> None:
+    assert match(db, '"chocolate cake"') == [0]
+    assert match(db, '"cake chocolate"') == []
+    assert match(db, '"the lights"  "leaving"') == [1]
+
+
+def test_unquoted_words_are_ored_and_prefixed(db: sqlite3.Connection) -> None:
+    assert set(match(db, "chocolate cake")) == {0, 2}
+    assert match(db, "bake") == [0]  # prefix: baked
+    assert match(db, "light switch") == [1]
+
+
+def test_accents_and_case_do_not_matter(db: sqlite3.Connection) -> None:
+    assert match(db, "CAFE") == [3]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "NEAR(cake party)",
+        "cake AND",
+        "OR",
+        '"',
+        '""',
+        "text:cake",
+        "^cake",
+        "cake*",
+        "(cake",
+        "it's",
+        "a - b",
+        '"unclosed phrase',
+        'col:"x"',
+        "*",
+        "",
+        "   ",
+        "!!!",
+        "NOT cake",
+        "{text}: cake",
+    ],
+)
+def test_fts_syntax_typed_by_the_user_is_just_text(db: sqlite3.Connection, text: str) -> None:
+    match(db, text)  # must not raise sqlite3.OperationalError
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_any_input_is_a_valid_match_expression(text: str) -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE seg USING fts5(text)")
+    conn.execute("INSERT INTO seg(text) VALUES ('some words here')")
+    match(conn, text)
+
+
+def test_stop_words_alone_still_search_and_nothing_gives_empty() -> None:
+    assert fts_query("the cake") == '"cake"*'
+    assert fts_query("the") == '"the"*'
+    assert fts_query("?!") == ""
+    assert quoted_phrases('say "Hello,   World" now') == ["Hello World"]
+
+
+def test_encoder_gives_unit_384d_vectors_and_ranks_paraphrase_first() -> None:
+    enc = SentenceEncoder()
+    assert enc.encode([]).shape == (0, 384)
+    v = enc.encode(LINES[:2] + ["grandma made a dessert for the celebration"])
+    assert v.shape == (3, 384) and v.dtype == np.float32
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
+    assert v[2] @ v[0] > v[2] @ v[1] + 0.2
