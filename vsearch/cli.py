@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("export", help="export a search's moments as a clip list")
     s.add_argument("text", nargs="?", help="the query (or use --from)")
-    s.add_argument("--format", "-f", required=True, help="csv, json, edl, fcpxml, xmeml, markers, m3u, clips, sheet")
+    s.add_argument("--format", "-f", required=True, help="csv, json, edl, fcpxml, xmeml, resolve-markers, m3u, clips, sheet")
     s.add_argument("--out", "-o", help="output file or folder")
     s.add_argument("--from", dest="from_json", help="a results JSON saved by `vsearch search --json`")
     s.add_argument("-k", type=int, default=10)
@@ -352,9 +352,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
     fmt = args.format
     if fmt not in EXPORTERS:
         raise UserError(f"unknown format {fmt!r}; choose one of: {', '.join(EXPORTERS)}")
-    ext = EXPORTERS[fmt].extension
-    out = Path(args.out) if args.out else Path(f"vsearch-export{ext}" if ext else "vsearch-clips")
-    from vsearch.export import export
+    from vsearch.export import default_filename, export
+
+    out = Path(args.out) if args.out else Path(default_filename(query, EXPORTERS[fmt]))
 
     opts = {"overwrite": args.overwrite}
     if fmt == "clips":

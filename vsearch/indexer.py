@@ -281,6 +281,8 @@ class Indexer:
                     if not np.isfinite(vecs).all():
                         check_vectors(vecs, model_id=emb.model_id)
                     t2 = time.perf_counter()
+                    # the ANN gets exactly what SQLite stores (float16), so a rebuilt cache answers the same
+                    vecs = vecs.astype(np.float16).astype(np.float32)
                     ids = self.library.add_frames(row.id, self.model.id, payload.times, vecs)
                     self.ann.add(np.asarray(ids, dtype=np.int64), vecs)
                     t3 = time.perf_counter()

@@ -115,16 +115,28 @@ def find_spans(
             hi += 1
         taken[lo : hi + 1] = True
         a, b = float(starts[lo]), float(ends[hi])
-        if b - a < params.min_len:
-            pad = (params.min_len - (b - a)) / 2
-            a, b = max(0.0, a - pad), min(max(duration, b), b + pad)
         seg = raw[lo : hi + 1]
         best = lo + int(np.argmax(seg))
         score = params.peak_weight * float(raw[best]) + (1 - params.peak_weight) * float(seg.mean())
         out.append((a, b, score, float(t[best])))
         if peak <= floor:
             break
+    out = _widen(out, params.min_len, max(duration, float(ends[-1])))
     out.sort(key=lambda x: -x[2])
+    return out
+
+
+def _widen(spans: list[tuple[float, float, float, float]], min_len: float, end: float) -> list[tuple[float, float, float, float]]:
+    """Widen spans shorter than min_len symmetrically, never into a neighbouring span."""
+    spans = sorted(spans)
+    out = []
+    for i, (a, b, score, best) in enumerate(spans):
+        if b - a < min_len:
+            lo = out[-1][1] if out else 0.0
+            hi = spans[i + 1][0] if i + 1 < len(spans) else end
+            pad = (min_len - (b - a)) / 2
+            a, b = max(lo, a - pad), min(hi, b + pad)
+        out.append((a, b, score, best))
     return out
 
 

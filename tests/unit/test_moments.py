@@ -1,0 +1,69 @@
+"""Moment building from similarity curves: spans follow the curve and stay inside the video."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vsearch.query.moments import find_spans, sample_bounds
+
+
+def test_span_covers_the_high_run() -> None:
+    t = np.arange(0, 20, 1.0)
+    s = np.full(20, 0.1)
+    s[8:13] = 0.5
+    spans = find_spans(t, s, 20.0)
+    a, b, score, best = spans[0]
+    assert 7.0 <= a <= 8.0 and 12.5 <= b <= 13.5
+    assert 8 <= best <= 12 and score > 0.4
+
+
+def test_two_separate_matches_give_two_moments() -> None:
+    t = np.arange(0, 30, 1.0)
+    s = np.full(30, 0.1)
+    s[3:6] = 0.6
+    s[20:24] = 0.55
+    spans = find_spans(t, s, 30.0)
+    assert len(spans) >= 2
+    (a1, b1, *_), (a2, b2, *_) = spans[:2]
+    assert a1 < 6 < a2 or a2 < 6 < a1
+    assert b1 <= a2 or b2 <= a1  # no overlap
+
+
+def test_cut_stops_growth() -> None:
+    t = np.arange(0, 10, 1.0)
+    s = np.array([0.1, 0.1, 0.5, 0.5, 0.5, 0.42, 0.42, 0.1, 0.1, 0.1])
+    adj = np.ones(9)
+    adj[4] = 0.2  # a cut between samples 4 and 5
+    from vsearch.query.moments import MomentParams
+
+    p = MomentParams(cut_sim=0.5, rel_drop=0.5, cut_slack=0.1)
+    a, b, _, _ = find_spans(t, s, 10.0, adjacent_sim=adj, params=p)[0]
+    assert b <= 5.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.floats(-1, 1, allow_nan=False), min_size=1, max_size=60),
+    st.floats(0.1, 5.0),
+)
+def test_spans_are_inside_the_video_and_disjoint(scores: list[float], step: float) -> None:
+    n = len(scores)
+    t = np.arange(n) * step
+    duration = n * step
+    spans = find_spans(t, np.array(scores), duration)
+    assert spans
+    for a, b, score, best in spans:
+        assert 0.0 <= a < b <= duration + 1e-9
+        assert a - 1e-9 <= best <= b + 1e-9
+        assert np.isfinite(score)
+    ordered = sorted((a, b) for a, b, *_ in spans)
+    for (a1, b1), (a2, b2) in zip(ordered, ordered[1:]):
+        assert b1 <= a2 + 1e-9
+    assert [s[2] for s in spans] == sorted((s[2] for s in spans), reverse=True)
+
+
+def test_sample_bounds_tile_the_video() -> None:
+    starts, ends = sample_bounds(np.array([0.0, 2.0, 3.0]), 5.0)
+    assert list(starts) == [0.0, 1.0, 2.5] and list(ends) == [1.0, 2.5, 5.0]

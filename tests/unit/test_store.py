@@ -1,0 +1,82 @@
+"""The library database: schema versioning, refusal of newer libraries, ANN against brute force."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vsearch.errors import EnvironmentProblem, LibraryLocked
+from vsearch.store import migrations
+from vsearch.store.ann import AnnIndex
+from vsearch.store.db import SchemaTooNew
+from vsearch.store.library import Library
+
+
+def test_new_library_has_current_schema(tmp_path: Path) -> None:
+    lib = Library(tmp_path)
+    assert lib.query("PRAGMA user_version")[0][0] == migrations.SCHEMA_VERSION
+    assert lib.query("PRAGMA journal_mode")[0][0] == "wal"
+    assert lib.integrity_ok()
+    lib.close()
+
+
+def test_newer_library_is_refused_and_untouched(tmp_path: Path) -> None:
+    Library(tmp_path).close()
+    db = tmp_path / "library.sqlite3"
+    c = sqlite3.connect(db)
+    c.execute(f"PRAGMA user_version = {migrations.SCHEMA_VERSION + 1}")
+    c.close()
+    before = db.read_bytes()
+    with pytest.raises(SchemaTooNew, match="newer"):
+        Library(tmp_path)
+    assert db.read_bytes() == before
+
+
+def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "library.sqlite3").write_text("hello")
+    with pytest.raises(EnvironmentProblem, match="cannot"):
+        Library(tmp_path)
+
+
+def test_one_writer_at_a_time(tmp_path: Path) -> None:
+    a, b = Library(tmp_path), Library(tmp_path)
+    with a.writer():
+        with pytest.raises(LibraryLocked, match="another vsearch process"):
+            with b.writer():
+                pass
+    with b.writer():
+        pass
+    a.close()
+    b.close()
+
+
+def test_hnsw_recall_against_brute_force(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    # clustered vectors, like frames of videos: recall on uniform noise means little
+    centers = rng.normal(size=(200, 64))
+    x = centers[rng.integers(0, 200, 20000)] + 0.5 * rng.normal(size=(20000, 64))
+    x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    ann = AnnIndex(tmp_path, "m", 64)
+    ann.add(np.arange(1, 20001), x)
+    queries = x[rng.integers(0, 20000, 50)] + 0.3 * rng.normal(size=(50, 64)).astype(np.float32)
+    hits = 0
+    for q in queries:
+        q = q / np.linalg.norm(q)
+        truth = set((np.argsort(-(x @ q))[:10] + 1).tolist())
+        got, _ = ann.search(q, 10)
+        hits += len(truth & set(got.tolist()))
+    assert hits / 500 >= 0.95
+    ann.save(1)
+    again = AnnIndex(tmp_path, "m", 64)
+    assert again.load() is not None and again.count == 20000
+    assert again.search(x[5], 1)[0][0] == 6
+
+
+def test_k_larger_than_count_is_clamped(tmp_path: Path) -> None:
+    ann = AnnIndex(tmp_path, "m", 8)
+    ann.add(np.array([1, 2]), np.eye(8, dtype=np.float32)[:2])
+    ids, sims = ann.search(np.eye(8, dtype=np.float32)[0], 50)
+    assert list(ids) == [1, 2] and sims[0] == pytest.approx(1.0)
