@@ -200,3 +200,11 @@ def test_run_on_speech_is_cut_at_its_widest_gap() -> None:
 
 def test_no_words_no_segments() -> None:
     assert split_sentences([]) == []
+
+
+def test_auto_device_falls_back_to_cpu_without_a_usable_gpu() -> None:
+    from vsearch.speech.transcribe import pick_device
+
+    assert pick_device("cpu") == "cpu"
+    assert pick_device("cuda") == "cuda"  # an explicit choice is the user's
+    assert pick_device("auto") in ("cpu", "cuda")

@@ -147,6 +147,53 @@ def download(model: str, models_dir: Path) -> Path:
     return Path(download_model(model, output_dir=str(target)))
 
 
+def _cuda_libraries_load() -> bool:
+    """Whether the cuBLAS and cuDNN libraries CTranslate2's CUDA build needs can be loaded.
+
+    CTranslate2 loads cuDNN only at the first convolution; when it is missing it aborts the
+    whole process ("Could not load library libcudnn_ops..."; SYSTRAN/faster-whisper#516), which
+    no ``except`` can catch. Importing torch first lets its bundled NVIDIA libraries count.
+    """
+    import ctypes
+    import sys
+
+    try:
+        import torch  # noqa: F401  (preloads the pip-installed NVIDIA libraries on Linux)
+    except ImportError:
+        pass
+    if sys.platform == "win32":
+        names = [("cublas64_12.dll",), ("cudnn_ops64_9.dll",)]
+    else:
+        names = [("libcublas.so.12",), ("libcudnn_ops.so.9",)]
+    for alternatives in names:
+        for name in alternatives:
+            try:
+                ctypes.CDLL(name)
+                break
+            except OSError:
+                continue
+        else:
+            return False
+    return True
+
+
+def pick_device(device: str = "auto") -> str:
+    """``"auto"`` becomes ``"cuda"`` only when a CUDA device and its libraries are usable, else ``"cpu"``.
+
+    An explicit ``"cpu"`` or ``"cuda"`` is returned unchanged (the user's choice).
+    """
+    if device != "auto":
+        return device
+    try:
+        import ctranslate2
+
+        if ctranslate2.get_cuda_device_count() < 1:
+            return "cpu"
+    except (ImportError, RuntimeError):
+        return "cpu"
+    return "cuda" if _cuda_libraries_load() else "cpu"
+
+
 def decode_audio(path: str | Path) -> np.ndarray:
     """The first audio track as float32 mono at 16 kHz (PyAV; no system ffmpeg).
 
@@ -217,7 +264,7 @@ class Transcriber:
                 path = resolve_model(self.model, self.models_dir)
                 self._whisper = WhisperModel(
                     str(path),
-                    device=self.device,
+                    device=pick_device(self.device),
                     compute_type=self.compute_type,
                     cpu_threads=self.cpu_threads,
                     local_files_only=True,
