@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
+import logging
 import os
 import threading
 from collections.abc import Sequence
@@ -139,6 +140,13 @@ def missing_message(arch: str, tag: str) -> str:
     )
 
 
+class _QuietRandomInit(logging.Filter):
+    """Drops open_clip's root-logger warning about random init, which is what we asked for."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Model initialized randomly" not in record.getMessage()
+
+
 class ClipEmbedder:
     """An open_clip model behind the Embedder protocol.
 
@@ -249,6 +257,19 @@ class ClipEmbedder:
         if self.threads:
             torch.set_num_threads(int(self.threads))
         log.info("loading %s on %s (%s)", self.model_id, self.device, self.precision)
+        quiet = _QuietRandomInit() if self.weights_path is None else None
+        if quiet is not None:
+            logging.getLogger().addFilter(quiet)
+        try:
+            model = self._create(open_clip, torch)
+        finally:
+            if quiet is not None:
+                logging.getLogger().removeFilter(quiet)
+        model.eval()
+        self._dtype = next(model.parameters()).dtype
+        return model
+
+    def _create(self, open_clip: Any, torch: Any) -> Any:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self._seed)
             try:
@@ -267,8 +288,6 @@ class ClipEmbedder:
                 raise UserError(
                     f"checkpoint {self.weights_path} does not load into {self.arch}: {first[:200]}"
                 ) from exc
-        model.eval()
-        self._dtype = next(model.parameters()).dtype
         return model
 
     def _ensure_tokenizer(self) -> Any:
