@@ -33,4 +33,6 @@ def _vsearch_home(qapp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
 def colour_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 6 s video: 2 s red, 2 s blue, 2 s green (10 fps, keyframe every second)."""
     d = tmp_path_factory.mktemp("videos")
-    return make_video(d / "colours.mp4", segments=[("red", 2.0), ("blue", 2.0), ("green", 2.0)], fps=10, gop=10)
+    return make_video(
+        d / "colours.mp4", segments=[("red", 2.0), ("blue", 2.0), ("green", 2.0)], fps=10, gop=10
+    )

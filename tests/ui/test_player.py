@@ -12,7 +12,9 @@ from vsearch.ui.player import PlayerPanel
 
 
 def moment(path: Path, start: float, end: float) -> Moment:
-    return Moment(path=str(path), start=start, end=end, score=0.3, best_time=start + 0.5, duration=6.0, fps=10.0)
+    return Moment(
+        path=str(path), start=start, end=end, score=0.3, best_time=start + 0.5, duration=6.0, fps=10.0
+    )
 
 
 def make(qtbot, **kw) -> PlayerPanel:

@@ -11,7 +11,10 @@ from vsearch.ui.results_model import MomentDelegate, MomentRole, ResultsModel, f
 
 
 def moments(n: int, path: str = "/videos/a.mp4") -> list[Moment]:
-    return [Moment(path=path, start=i * 2.0, end=i * 2.0 + 1.5, score=0.5 - i * 0.01, best_time=i * 2.0 + 0.5) for i in range(n)]
+    return [
+        Moment(path=path, start=i * 2.0, end=i * 2.0 + 1.5, score=0.5 - i * 0.01, best_time=i * 2.0 + 0.5)
+        for i in range(n)
+    ]
 
 
 def test_model_passes_qt_model_tester(qtmodeltester) -> None:

@@ -71,7 +71,9 @@ def test_a_bug_in_the_service_is_reported_not_swallowed(qtbot) -> None:
         assert c.shutdown(5000)
 
 
-def test_pause_then_cancel_stops_the_run_and_keeps_the_library_consistent(qtbot, controller, folder, service) -> None:
+def test_pause_then_cancel_stops_the_run_and_keeps_the_library_consistent(
+    qtbot, controller, folder, service
+) -> None:
     for i in range(4):
         make_video(folder / f"more{i}.mp4", segments=[("yellow", 1.0)], fps=10, gop=5)
     with qtbot.waitSignal(controller.busyChanged):

@@ -51,10 +51,16 @@ def install_excepthooks() -> None:
         if app is None:
             sys.__excepthook__(exc_type, exc, tb)
             return
-        text = str(exc) if isinstance(exc, VSearchError) else f"{exc_type.__name__}: {exc}\n\nThis is a bug; the log has the details."
+        text = (
+            str(exc)
+            if isinstance(exc, VSearchError)
+            else f"{exc_type.__name__}: {exc}\n\nThis is a bug; the log has the details."
+        )
 
         def popup() -> None:
-            box = QMessageBox(QMessageBox.Icon.Critical, "vsearch", text, QMessageBox.StandardButton.Ok, app.activeWindow())
+            box = QMessageBox(
+                QMessageBox.Icon.Critical, "vsearch", text, QMessageBox.StandardButton.Ok, app.activeWindow()
+            )
             box.setDetailedText(details)
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
@@ -70,8 +76,12 @@ def install_excepthooks() -> None:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(prog="vsearch-gui", description="Search your own videos by sentence (desktop app).")
-    ap.add_argument("--library", help="library folder (default: the one in the settings, or the per-user folder)")
+    ap = argparse.ArgumentParser(
+        prog="vsearch-gui", description="Search your own videos by sentence (desktop app)."
+    )
+    ap.add_argument(
+        "--library", help="library folder (default: the one in the settings, or the per-user folder)"
+    )
     ap.add_argument("--model", help="embedding model to index with (default: from the settings)")
     ap.add_argument("--device", help="auto, cpu, cuda or mps (default: from the settings)")
     ap.add_argument("--version", action="version", version=f"vsearch {__version__}")

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from vsearch.types import Progress
 from vsearch.ui.icons import icon
+from vsearch.ui.qtcompat import emit
 
 PathRole = Qt.ItemDataRole.UserRole + 1
 
@@ -97,7 +98,9 @@ class LibraryPanel(QWidget):
             return b
 
         self.add_btn = tool("add", "Add a folder of videos…")
-        self.remove_btn = tool("remove", "Forget the selected folder (its videos leave the library; files are untouched)")
+        self.remove_btn = tool(
+            "remove", "Forget the selected folder (its videos leave the library; files are untouched)"
+        )
         self.rescan_btn = tool("refresh", "Rescan: index new and changed videos (selected folder, or all)")
         self.add_btn.clicked.connect(self._on_add_clicked)
         self.remove_btn.clicked.connect(self._on_remove_clicked)
@@ -305,22 +308,22 @@ class LibraryPanel(QWidget):
     def _on_add_clicked(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Add a folder of videos", os.path.expanduser("~"))
         if path:
-            self.addRequested.emit([path])
+            emit(self.addRequested, [path])
 
     @Slot()
     def _on_remove_clicked(self) -> None:
         sel = self.selected_folder()
         if sel:
-            self.removeRequested.emit(sel)
+            emit(self.removeRequested, sel)
 
     @Slot()
     def _on_rescan_clicked(self) -> None:
         sel = self.selected_folder()
-        self.rescanRequested.emit([sel] if sel else None)
+        emit(self.rescanRequested, [sel] if sel else None)
 
     @Slot()
     def _on_pause_clicked(self) -> None:
-        (self.resumeRequested if self._paused else self.pauseRequested).emit()
+        emit(self.resumeRequested if self._paused else self.pauseRequested)
 
     # --- drag and drop -----------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
@@ -333,4 +336,4 @@ class LibraryPanel(QWidget):
         folders = local_folders(event.mimeData().urls())
         if folders:
             event.acceptProposedAction()
-            self.addRequested.emit(folders)
+            emit(self.addRequested, folders)

@@ -50,6 +50,7 @@ from vsearch.types import IndexStats, Moment, Progress
 from vsearch.ui.icons import icon
 from vsearch.ui.library_panel import LibraryPanel, fmt_duration, local_folders
 from vsearch.ui.player import PlayerPanel
+from vsearch.ui.qtcompat import emit
 from vsearch.ui.results_model import MomentDelegate, MomentRole, ResultsModel, fmt_time
 from vsearch.ui.settings_dialog import SettingsDialog
 from vsearch.ui.workers import Failure, IndexController, TaskRunner
@@ -83,7 +84,9 @@ class MainWindow(QMainWindow):
     libraryRefreshed = Signal()
     errorShown = Signal(str)
 
-    def __init__(self, service: Any, parent: QWidget | None = None, *, autoplay: bool = True, audio: bool = True) -> None:
+    def __init__(
+        self, service: Any, parent: QWidget | None = None, *, autoplay: bool = True, audio: bool = True
+    ) -> None:
         super().__init__(parent)
         self.service = service
         self.setWindowTitle("vsearch")
@@ -125,7 +128,9 @@ class MainWindow(QMainWindow):
         # query bar
         self.query = QLineEdit(self)
         self.query.setObjectName("QueryBox")
-        self.query.setPlaceholderText("Describe the moment you are looking for…  e.g. “a dog running on the grass”")
+        self.query.setPlaceholderText(
+            "Describe the moment you are looking for…  e.g. “a dog running on the grass”"
+        )
         self.query.setClearButtonEnabled(True)
         self.query.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
 
@@ -133,7 +138,9 @@ class MainWindow(QMainWindow):
         self.folder_filter = QComboBox(self)
         self.folder_filter.addItem("All folders", None)
         self.folder_filter.setMinimumContentsLength(14)
-        self.folder_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.folder_filter.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.length_filter = QComboBox(self)
         for label, lo, hi in LENGTH_FILTERS:
             self.length_filter.addItem(label, (lo, hi))
@@ -252,10 +259,14 @@ class MainWindow(QMainWindow):
             a.triggered.connect(slot)
             return a
 
-        self.add_action = action("&Add folder…", self.library_panel._on_add_clicked, QKeySequence.StandardKey.Open, "add")
+        self.add_action = action(
+            "&Add folder…", self.library_panel._on_add_clicked, QKeySequence.StandardKey.Open, "add"
+        )
         self.rescan_action = action("&Rescan all folders", lambda: self.rescan(None), "F5", "refresh")
         self.export_action = action("&Export moments…", self.export_dialog, "Ctrl+E", "export")
-        self.copy_action = action("&Copy timestamps", self.copy_timestamps, QKeySequence.StandardKey.Copy, "copy")
+        self.copy_action = action(
+            "&Copy timestamps", self.copy_timestamps, QKeySequence.StandardKey.Copy, "copy"
+        )
         self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.view.addAction(self.copy_action)
         self.view.addAction(self.export_action)
@@ -263,7 +274,9 @@ class MainWindow(QMainWindow):
         self.folder_action = action("Show in folder", self.player.show_in_folder, None, "folder")
         self.view.addAction(self.open_action)
         self.view.addAction(self.folder_action)
-        self.settings_action = action("&Settings…", self.settings_dialog, QKeySequence.StandardKey.Preferences, "settings")
+        self.settings_action = action(
+            "&Settings…", self.settings_dialog, QKeySequence.StandardKey.Preferences, "settings"
+        )
         self.find_action = action("Find", self._focus_query, QKeySequence.StandardKey.Find)
         self.addAction(self.find_action)
         quit_action = action("&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -376,7 +389,9 @@ class MainWindow(QMainWindow):
         self.folder_filter.clear()
         self.folder_filter.addItem("All folders", None)
         for f in folders:
-            self.folder_filter.addItem(icon("folder"), os.path.basename(f.path.rstrip(os.sep)) or f.path, f.path)
+            self.folder_filter.addItem(
+                icon("folder"), os.path.basename(f.path.rstrip(os.sep)) or f.path, f.path
+            )
         i = self.folder_filter.findData(current)
         self.folder_filter.setCurrentIndex(max(0, i))
         self.folder_filter.blockSignals(False)
@@ -388,7 +403,7 @@ class MainWindow(QMainWindow):
                 + (" · read-only" if getattr(status, "readonly", False) else "")
             )
         self._update_empty_state()
-        self.libraryRefreshed.emit()
+        emit(self.libraryRefreshed)
 
     def _failures_cache(self) -> dict:
         return getattr(self, "_failures", {})
@@ -476,7 +491,7 @@ class MainWindow(QMainWindow):
             self.results.set_results([], gen, "")
             self.count_label.setText("")
             self._update_empty_state()
-            self.searchFinished.emit(0)
+            emit(self.searchFinished, 0)
             return
         params = self.search_params()
         svc = self.service
@@ -500,14 +515,14 @@ class MainWindow(QMainWindow):
         self._update_empty_state()
         if n and self.player.path():
             self._refresh_player_marks()
-        self.searchFinished.emit(n)
+        emit(self.searchFinished, n)
 
     def _on_search_failed(self, gen: int, failure: Failure) -> None:
         if gen != self._generation:
             return
         self.count_label.setText("")
         self._on_failure(failure, title="Search failed")
-        self.searchFinished.emit(0)
+        emit(self.searchFinished, 0)
 
     @Slot(list)
     def _on_results_thumbnails_wanted(self, keys: list) -> None:
@@ -569,7 +584,9 @@ class MainWindow(QMainWindow):
                 times, scores = result
                 self.player.set_curve(times, scores)
 
-        self.search_tasks.submit(svc.similarity_curve, query, m.video_id, on_done=done, on_error=self._on_failure)
+        self.search_tasks.submit(
+            svc.similarity_curve, query, m.video_id, on_done=done, on_error=self._on_failure
+        )
 
     @Slot(int)
     def _on_player_matches_exhausted(self, direction: int) -> None:
@@ -615,10 +632,15 @@ class MainWindow(QMainWindow):
     def export_dialog(self) -> None:
         moments = self.selected_moments() or self.results.moments()
         if not moments:
-            self.show_error("Nothing to export yet: search first, then select moments (Ctrl+click, Shift+click).")
+            self.show_error(
+                "Nothing to export yet: search first, then select moments (Ctrl+click, Shift+click)."
+            )
             return
         formats = self.export_formats()
-        filters = [f"{desc} (*.{EXTENSIONS.get(name, name)})" if name != "clips" else f"{desc} (*)" for name, desc in formats]
+        filters = [
+            f"{desc} (*.{EXTENSIONS.get(name, name)})" if name != "clips" else f"{desc} (*)"
+            for name, desc in formats
+        ]
         path, chosen = QFileDialog.getSaveFileName(self, f"Export {len(moments)} moments", os.path.expanduser("~/moments.csv"),
                                                    ";;".join(filters))  # fmt: skip
         if not path:
@@ -682,7 +704,7 @@ class MainWindow(QMainWindow):
         self._last_error = text
         log.ui.warning("%s: %s", title, text)
         self.statusBar().showMessage(text, 10000)
-        self.errorShown.emit(text)
+        emit(self.errorShown, text)
         if self._closing:
             return
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
@@ -726,7 +748,9 @@ class MainWindow(QMainWindow):
     def _show_about(self) -> None:
         from vsearch import __version__
 
-        QMessageBox.about(self, "About vsearch", f"vsearch {__version__}\nSearch your own videos by sentence.")
+        QMessageBox.about(
+            self, "About vsearch", f"vsearch {__version__}\nSearch your own videos by sentence."
+        )
 
     # --- view bits -----------------------------------------------------------------------
     @Slot(bool)
@@ -769,7 +793,8 @@ class MainWindow(QMainWindow):
             self.empty_title.setText("What are you looking for?")
             self.empty_text.setText(
                 "Describe a moment in plain words, for example “a dog running on the grass”\n"
-                "or “a rocket lifting off”." + ("\n\nIndexing is running: results grow as videos are done." if indexing else "")
+                "or “a rocket lifting off”."
+                + ("\n\nIndexing is running: results grow as videos are done." if indexing else "")
             )
             self.empty_button.hide()
         else:
@@ -814,7 +839,10 @@ def _export_fallback(moments: list[Moment], fmt: str, out: Path, query: str) -> 
     """CSV / JSON written here when the service offers no exporter for them."""
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "json":
-        out.write_text(json.dumps({"query": query, "moments": [m.to_dict() for m in moments]}, indent=2), encoding="utf-8")
+        out.write_text(
+            json.dumps({"query": query, "moments": [m.to_dict() for m in moments]}, indent=2),
+            encoding="utf-8",
+        )
     else:
         with out.open("w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh)

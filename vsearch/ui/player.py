@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from vsearch import log
 from vsearch.types import Moment
 from vsearch.ui.icons import icon
+from vsearch.ui.qtcompat import emit
 from vsearch.ui.results_model import fmt_time
 from vsearch.ui.timeline import Timeline
 
@@ -221,7 +222,9 @@ class PlayerPanel(QWidget):
     def pending_seek(self) -> float | None:
         return None if self._pending_seek_ms is None else self._pending_seek_ms / 1000.0
 
-    def open_moment(self, moment: Moment, marks: Sequence[tuple[float, float]] | None = None, current: int = -1) -> None:
+    def open_moment(
+        self, moment: Moment, marks: Sequence[tuple[float, float]] | None = None, current: int = -1
+    ) -> None:
         """Load *moment*'s video (if not loaded yet) and seek to its start.
 
         Args:
@@ -261,7 +264,7 @@ class PlayerPanel(QWidget):
             self.seek(moment.start)
             if self._autoplay:
                 self.player.play()
-        self.currentMarkChanged.emit(self._current)
+        emit(self.currentMarkChanged, self._current)
 
     def set_curve(self, times: Sequence[float] | np.ndarray, scores: Sequence[float] | np.ndarray) -> None:
         """Show the query's similarity across the whole video as the timeline's heat strip."""
@@ -298,13 +301,13 @@ class PlayerPanel(QWidget):
         if self._current + 1 < len(self._marks):
             self.go_to_mark(self._current + 1)
         else:
-            self.matchesExhausted.emit(1)
+            emit(self.matchesExhausted, 1)
 
     def previous_match(self) -> None:
         if self._current - 1 >= 0:
             self.go_to_mark(self._current - 1)
         else:
-            self.matchesExhausted.emit(-1)
+            emit(self.matchesExhausted, -1)
 
     @Slot(int)
     def go_to_mark(self, index: int) -> None:
@@ -313,7 +316,7 @@ class PlayerPanel(QWidget):
         self._current = index
         self.timeline.set_current_mark(index)
         self.seek(self._marks[index][0])
-        self.currentMarkChanged.emit(index)
+        emit(self.currentMarkChanged, index)
 
     def step(self, direction: int) -> None:
         playing = self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
@@ -377,7 +380,15 @@ class PlayerPanel(QWidget):
         return (self._moment.start, self._moment.end)
 
     def _set_enabled(self, on: bool) -> None:
-        for w in (self.prev_btn, self.play_btn, self.next_btn, self.moment_btn, self.loop_check, self.open_btn, self.folder_btn):
+        for w in (
+            self.prev_btn,
+            self.play_btn,
+            self.next_btn,
+            self.moment_btn,
+            self.loop_check,
+            self.open_btn,
+            self.folder_btn,
+        ):
             w.setEnabled(on)
 
     def _apply_pending(self) -> None:
@@ -450,7 +461,7 @@ class PlayerPanel(QWidget):
         self.message.setText(f"{text}. Try “Open in system player”.")
         self.message.show()
         self.video.set_placeholder("Cannot play this file")
-        self.errorOccurred.emit(text)
+        emit(self.errorOccurred, text)
 
     @Slot(bool)
     def _on_loop_toggled(self, on: bool) -> None:

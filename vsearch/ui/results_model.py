@@ -19,6 +19,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPainte
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from vsearch.types import Moment
+from vsearch.ui.qtcompat import emit
 
 MomentRole = Qt.ItemDataRole.UserRole + 1
 ScoreRole = Qt.ItemDataRole.UserRole + 2
@@ -141,7 +142,7 @@ class ResultsModel(QAbstractListModel):
                 seen.add(k)
                 missing.append(k)
         if missing:
-            self.thumbnailsWanted.emit(missing)
+            emit(self.thumbnailsWanted, missing)
         return True
 
     def clear(self) -> None:
@@ -163,7 +164,7 @@ class ResultsModel(QAbstractListModel):
         for row, m in enumerate(self._moments):
             if thumb_key(m) == key:
                 idx = self.index(row, 0)
-                self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+                emit(self.dataChanged, idx, idx, [Qt.ItemDataRole.DecorationRole])
 
 
 class MomentDelegate(QStyledItemDelegate):
@@ -209,10 +210,14 @@ class MomentDelegate(QStyledItemDelegate):
         grid = self._grid(option)
         if grid:
             thumb_rect = QRectF(r.left() + 4, r.top() + 4, r.width() - 8, self.THUMB.height())
-            text_rect = QRectF(r.left() + 8, thumb_rect.bottom() + 6, r.width() - 16, r.bottom() - thumb_rect.bottom() - 8)
+            text_rect = QRectF(
+                r.left() + 8, thumb_rect.bottom() + 6, r.width() - 16, r.bottom() - thumb_rect.bottom() - 8
+            )
         else:
             thumb_rect = QRectF(r.left() + 4, r.top() + 2, self.ROW_THUMB.width(), r.height() - 4)
-            text_rect = QRectF(thumb_rect.right() + 12, r.top() + 4, r.right() - thumb_rect.right() - 18, r.height() - 8)
+            text_rect = QRectF(
+                thumb_rect.right() + 12, r.top() + 4, r.right() - thumb_rect.right() - 18, r.height() - 8
+            )
 
         # thumbnail (letterboxed) or placeholder
         clip = QPainterPath()
@@ -222,7 +227,9 @@ class MomentDelegate(QStyledItemDelegate):
         painter.fillRect(thumb_rect, QColor("#0d1017"))
         pix: QPixmap | None = index.data(Qt.ItemDataRole.DecorationRole)
         if isinstance(pix, QPixmap) and not pix.isNull():
-            scaled = pix.size().scaled(thumb_rect.size().toSize(), Qt.AspectRatioMode.KeepAspectRatioByExpanding)
+            scaled = pix.size().scaled(
+                thumb_rect.size().toSize(), Qt.AspectRatioMode.KeepAspectRatioByExpanding
+            )
             target = QRectF(0, 0, scaled.width(), scaled.height())
             target.moveCenter(thumb_rect.center())
             painter.drawPixmap(target, pix, QRectF(pix.rect()))

@@ -22,7 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-DEVICES = (("auto", "Automatic (GPU when present)"), ("cpu", "CPU"), ("cuda", "NVIDIA GPU (CUDA)"), ("mps", "Apple GPU (MPS)"))
+DEVICES = (
+    ("auto", "Automatic (GPU when present)"),
+    ("cpu", "CPU"),
+    ("cuda", "NVIDIA GPU (CUDA)"),
+    ("mps", "Apple GPU (MPS)"),
+)
 SAMPLING = (("keyframe", "Keyframes (fast)"), ("exact", "Every interval (thorough)"))
 
 
@@ -73,7 +78,9 @@ class SettingsDialog(QDialog):
         self.interval.setDecimals(1)
         self.interval.setSuffix(" s")
         self.interval.setValue(float(settings.interval))
-        self.interval.setToolTip("Seconds between sampled frames (exact mode); the longest gap in keyframe mode")
+        self.interval.setToolTip(
+            "Seconds between sampled frames (exact mode); the longest gap in keyframe mode"
+        )
 
         self.speech = QCheckBox("Transcribe speech while indexing (find spoken words too)", self)
         self.speech.setChecked(bool(settings.speech))
@@ -95,11 +102,16 @@ class SettingsDialog(QDialog):
         form.addRow("Interval", self.interval)
         form.addRow("", self.speech)
         form.addRow("Library location", lib_row)
-        note = QLabel("A new model re-indexes your folders on the next rescan. A new library location applies on the next start.", self)
+        note = QLabel(
+            "A new model re-indexes your folders on the next rescan. A new library location applies on the next start.",
+            self,
+        )
         note.setObjectName("Dim")
         note.setWordWrap(True)
 
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)

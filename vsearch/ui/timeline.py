@@ -9,6 +9,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QLinearGradient, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from vsearch.ui.qtcompat import emit
+
 #: Colour ramp of the heat strip, from "no match" to "best match".
 HEAT_STOPS: tuple[tuple[float, str], ...] = (
     (0.0, "#1b1f2a"),
@@ -215,16 +217,16 @@ class Timeline(QWidget):
         r = self._track()
         in_marks_row = r.top() + self.HEAT_H <= y <= r.top() + self.HEAT_H + self.MARK_H + 4
         if mark >= 0 and in_marks_row:
-            self.markActivated.emit(mark)
+            emit(self.markActivated, mark)
             return None
         self._dragging = True
-        self.seekRequested.emit(self.time_for_x(x))
+        emit(self.seekRequested, self.time_for_x(x))
         return None
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         x = event.position().x()
         if self._dragging:
-            self.seekRequested.emit(self.time_for_x(x))
+            emit(self.seekRequested, self.time_for_x(x))
         elif self._duration > 0:
             t = self.time_for_x(x)
             mins, secs = divmod(t, 60)

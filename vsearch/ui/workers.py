@@ -11,6 +11,7 @@ import traceback
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QThreadPool, Signal, Slot
@@ -18,6 +19,7 @@ from PySide6.QtCore import QObject, QThread, QThreadPool, Signal, Slot
 from vsearch import log
 from vsearch.errors import VSearchError
 from vsearch.types import CancelToken, IndexStats, Progress
+from vsearch.ui.qtcompat import emit
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,16 +66,16 @@ class IndexWorker(QObject):
 
     @Slot(object, object)
     def run(self, paths: list[str] | None, token: CancelToken) -> None:
-        self.started.emit(list(paths or []))
+        emit(self.started, list(paths or []))
         try:
-            stats = self._service.index(paths, progress=self.progressed.emit, cancel=token)
+            stats = self._service.index(paths, progress=partial(emit, self.progressed), cancel=token)
         except BaseException as exc:  # noqa: BLE001 - forwarded, never swallowed
             log.ui.error("indexing failed", exc_info=exc)
-            self.failed.emit(Failure.from_exception(exc))
+            emit(self.failed, Failure.from_exception(exc))
             return
         if stats is None:
             stats = IndexStats(cancelled=token.cancelled)
-        self.finished.emit(stats)
+        emit(self.finished, stats)
 
 
 class IndexController(QObject):
@@ -141,30 +143,30 @@ class IndexController(QObject):
         if job in self._queue or (self._busy and job == self._running and job is not None):
             return  # already waiting or running
         self._queue.append(job)
-        self.queueChanged.emit(len(self._queue) - (0 if self._busy else 1))
+        emit(self.queueChanged, len(self._queue) - (0 if self._busy else 1))
         if not self._busy:
             self._start_next()
 
     def pause(self) -> None:
         if self._token is not None and not self._token.paused:
             self._token.pause()
-            self.pausedChanged.emit(True)
+            emit(self.pausedChanged, True)
 
     def resume(self) -> None:
         if self._token is not None and self._token.paused:
             self._token.resume()
-            self.pausedChanged.emit(False)
+            emit(self.pausedChanged, False)
 
     def cancel(self, clear_queue: bool = True) -> None:
         """Stop the running job at its next batch boundary; drop waiting jobs too by default."""
         if clear_queue and self._queue:
             self._queue.clear()
-            self.queueChanged.emit(0)
+            emit(self.queueChanged, 0)
         if self._token is not None:
             was_paused = self._token.paused
             self._token.cancel()
             if was_paused:
-                self.pausedChanged.emit(False)
+                emit(self.pausedChanged, False)
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
         """Cancel everything and stop the thread; True if it stopped within *timeout_ms*."""
@@ -181,33 +183,33 @@ class IndexController(QObject):
         if self._stopping or not self._queue:
             if self._busy:
                 self._busy = False
-                self.busyChanged.emit(False)
+                emit(self.busyChanged, False)
             return
         job = self._queue.popleft()
         self._token = CancelToken()
         self._running = job
         if not self._busy:
             self._busy = True
-            self.busyChanged.emit(True)
-        self.queueChanged.emit(len(self._queue))
-        self._runRequested.emit(job, self._token)
+            emit(self.busyChanged, True)
+        emit(self.queueChanged, len(self._queue))
+        emit(self._runRequested, job, self._token)
 
     @Slot(object)
     def _on_worker_progressed(self, progress: Progress) -> None:
-        self.progressed.emit(progress)
+        emit(self.progressed, progress)
 
     @Slot(object)
     def _on_worker_finished(self, stats: IndexStats) -> None:
         self._token = None
         self._running = None
-        self.finished.emit(stats)
+        emit(self.finished, stats)
         self._start_next()
 
     @Slot(object)
     def _on_worker_failed(self, failure: Failure) -> None:
         self._token = None
         self._running = None
-        self.failed.emit(failure)
+        emit(self.failed, failure)
         self._start_next()
 
 
@@ -259,9 +261,9 @@ class TaskRunner(QObject):
             try:
                 result = fn(*args)
             except BaseException as exc:  # noqa: BLE001 - forwarded
-                done.emit(job_id, None, Failure.from_exception(exc))
+                emit(done, job_id, None, Failure.from_exception(exc))
                 return
-            done.emit(job_id, result, None)
+            emit(done, job_id, result, None)
 
         self._pool.start(job, priority)  # PySide6 wraps the callable and keeps it alive
         return job_id
@@ -278,7 +280,7 @@ class TaskRunner(QObject):
             if on_error is not None:
                 on_error(failure)
             else:
-                self.failed.emit(failure)
+                emit(self.failed, failure)
         elif on_done is not None:
             on_done(result)
 
