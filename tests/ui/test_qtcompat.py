@@ -22,4 +22,4 @@ def test_many_emits_leave_the_refcount_of_true_unchanged() -> None:
     for i in range(2000):
         emit(s.fired, i)
     assert len(got) == 2000
-    assert sys.getrefcount(True) - before == 0
+    assert abs(sys.getrefcount(True) - before) < 20  # unpatched: -2000
