@@ -1,0 +1,79 @@
+"""Run the vsearch CLI with widened write windows, so that a test's SIGKILL lands inside them.
+
+Usage: python -m tests.reliability._driver PHASE_FILE -- <vsearch CLI args>
+
+Test-only: it wraps Library.transaction (sleeps inside BEGIN ... COMMIT, after the writes)
+and atomic_path (sleeps after hnswlib wrote the temp file, before the rename), saves the
+ANN cache often, and appends the phase it is in to PHASE_FILE so that a test can tell
+where each kill landed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import random
+import sys
+import time
+
+
+def main() -> int:
+    phase_file = sys.argv[1]
+    args = sys.argv[sys.argv.index("--") + 1 :]
+    fd = os.open(phase_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    delay = float(os.environ.get("VSEARCH_TEST_WRITE_DELAY", "0.03"))
+    rng = random.Random()
+
+    def mark(phase: str) -> None:
+        os.write(fd, (phase + "\n").encode())
+
+    from vsearch import atomic, frames, indexer
+    from vsearch.store import ann, library
+
+    indexer.ANN_SAVE_EVERY = 0.2
+    real_init = indexer.Indexer.__init__
+
+    def small_batches(self, *a, **k):  # noqa: ANN001, ANN002, ANN003, ANN202
+        real_init(self, *a, **k)
+        self.options = dataclasses.replace(self.options, batch=int(os.environ.get("VSEARCH_TEST_BATCH", "4")))
+
+    indexer.Indexer.__init__ = small_batches  # type: ignore[method-assign]
+    real_tx = library.Library.transaction
+
+    @contextlib.contextmanager
+    def slow_tx(self):  # noqa: ANN001, ANN202
+        with real_tx(self) as c:
+            yield c
+            mark("commit")
+            time.sleep(rng.uniform(0, delay))
+        mark("decode")
+
+    library.Library.transaction = slow_tx  # type: ignore[method-assign]
+    real_ap = atomic.atomic_path
+
+    @contextlib.contextmanager
+    def slow_ap(path):  # noqa: ANN001, ANN202
+        with real_ap(path) as tmp:
+            yield tmp
+            mark("ann-save")
+            time.sleep(rng.uniform(0, delay))
+        mark("decode")
+
+    ann.atomic_path = slow_ap  # type: ignore[assignment]
+    real_iter = frames.iter_frames
+
+    def slow_iter(*a, **k):  # noqa: ANN002, ANN003, ANN202
+        for batch in real_iter(*a, **k):
+            time.sleep(rng.uniform(0, delay))
+            yield batch
+
+    indexer.iter_frames = slow_iter  # type: ignore[assignment]
+    mark("start")
+    from vsearch.cli import main as cli_main
+
+    return cli_main(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
