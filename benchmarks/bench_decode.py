@@ -26,7 +26,9 @@ from vsearch.probe import probe  # noqa: E402
 OUT = Path(__file__).resolve().parent / "out"
 
 
-def make_bench_video(path: Path, seconds: int = 60, fps: int = 25, size: tuple[int, int] = (1920, 1080)) -> Path:
+def make_bench_video(
+    path: Path, seconds: int = 60, fps: int = 25, size: tuple[int, int] = (1920, 1080)
+) -> Path:
     """Write a textured, panning, moving-shapes 1080p H.264 video with 2 s GOPs (cached)."""
     if path.exists():
         return path
@@ -36,12 +38,18 @@ def make_bench_video(path: Path, seconds: int = 60, fps: int = 25, size: tuple[i
     # A large smooth-noise texture to pan over (bit rate like real footage, not flat colour).
     small = rng.integers(0, 256, size=(h // 8 + 40, w // 8 + 80, 3), dtype=np.uint8)
     texture = np.repeat(np.repeat(small, 8, axis=0), 8, axis=1)
-    tints = [np.array(c, dtype=np.int16) for c in ((60, 0, 0), (0, 60, 0), (0, 0, 60), (50, 50, 0), (0, 50, 50))]
+    tints = [
+        np.array(c, dtype=np.int16) for c in ((60, 0, 0), (0, 60, 0), (0, 0, 60), (50, 50, 0), (0, 50, 50))
+    ]
     tmp = path.with_suffix(".tmp.mp4")
     with av.open(str(tmp), "w") as out:
         stream = out.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-        stream.codec_context.options = {"preset": "veryfast", "crf": "23", "x264-params": f"keyint={2 * fps}:min-keyint={2 * fps}"}
+        stream.codec_context.options = {
+            "preset": "veryfast",
+            "crf": "23",
+            "x264-params": f"keyint={2 * fps}:min-keyint={2 * fps}",
+        }
         for i in range(seconds * fps):
             dx, dy = (i * 2) % 320, (i // 3) % 160
             frame = texture[dy : dy + h, dx : dx + w].astype(np.int16)
@@ -94,8 +102,10 @@ def main() -> None:
     info = probe(path)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"load average {load:.1f}: wall-clock rates are only meaningful on an otherwise idle machine")
-    print(f"video: {path} ({info.width}x{info.height}, {info.duration:.1f} s, {info.fps:g} fps, "
-          f"keyframe every {info.keyframe_interval} s; ready in {time.perf_counter() - t0:.1f} s; {os.cpu_count()} CPUs)")
+    print(
+        f"video: {path} ({info.width}x{info.height}, {info.duration:.1f} s, {info.fps:g} fps, "
+        f"keyframe every {info.keyframe_interval} s; ready in {time.perf_counter() - t0:.1f} s; {os.cpu_count()} CPUs)"
+    )
     bench(path, "keyframe (default, 224 px)", SampleOptions(), args.repeat)
     bench(path, "exact 1 fps (224 px)", SampleOptions(mode="exact", interval=1.0), args.repeat)
     bench(path, "exact 0.5 s (224 px)", SampleOptions(mode="exact", interval=0.5), args.repeat)

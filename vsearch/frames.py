@@ -171,7 +171,10 @@ class _Sampler:
                 step = opts.interval
                 if (
                     ref is None
-                    or (math.floor(seg.start / step + 1e-9) > math.floor(ref / step + 1e-9) and seg.start - ref >= 0.5 * step)
+                    or (
+                        math.floor(seg.start / step + 1e-9) > math.floor(ref / step + 1e-9)
+                        and seg.start - ref >= 0.5 * step
+                    )
                     or end - ref > opts.max_gap + self.tol
                 ):
                     new.append(seg.start)
@@ -411,7 +414,9 @@ def _decode(
     yield from batches(final=True)
 
 
-def grab_frame(path: str | os.PathLike[str], time: float, short_side: int = 256, info: VideoInfo | None = None) -> np.ndarray:
+def grab_frame(
+    path: str | os.PathLike[str], time: float, short_side: int = 256, info: VideoInfo | None = None
+) -> np.ndarray:
     """Return one upright RGB frame at or just after *time* (s), for thumbnails.
 
     Seeks to the keyframe before *time* and decodes forward. Past the end, the last

@@ -41,7 +41,11 @@ def _looks_like_iso_media(path: str) -> bool:
 
 
 def _explain_open_error(path: str, exc: Exception) -> ProbeError:
-    if isinstance(exc, av.error.InvalidDataError) or isinstance(exc, av.error.FFmpegError) and "Invalid data" in str(exc):
+    if (
+        isinstance(exc, av.error.InvalidDataError)
+        or isinstance(exc, av.error.FFmpegError)
+        and "Invalid data" in str(exc)
+    ):
         if _looks_like_iso_media(path):
             return ProbeError("truncated or corrupt: MP4/MOV index (moov) missing or damaged")
         return ProbeError("not a video file")
@@ -109,7 +113,11 @@ def _probe_open(container: Any, path: str) -> VideoInfo:
     stream = videos[0]
     cc = stream.codec_context
     codec = cc.name or ""
-    if codec in _STILL_IMAGE_CODECS or container.format.name.startswith("image2") or container.format.name.endswith("_pipe"):
+    if (
+        codec in _STILL_IMAGE_CODECS
+        or container.format.name.startswith("image2")
+        or container.format.name.endswith("_pipe")
+    ):
         raise ProbeError("not a video file (a still image)")
     fps = _fps(stream)
     duration, kf_interval = _duration(container, stream)
@@ -163,8 +171,7 @@ def _seconds(ts: int | None, time_base: Fraction | None) -> float | None:
 def _claimed_duration(container: Any, stream: Any) -> float:
     d = _seconds(stream.duration, stream.time_base)
     if d and d > 0:
-        start = _seconds(stream.start_time, stream.time_base) or 0.0
-        return d + max(0.0, start)
+        return d
     if container.duration and container.duration > 0:
         return container.duration / av.time_base
     return 0.0
@@ -180,7 +187,8 @@ def _duration(container: Any, stream: Any) -> tuple[float, float | None]:
         # MP4/MOV and AVI carry a full sample index: the last sample's time is exact.
         last = entries[n - 1]
         step = float((last.timestamp - entries[n - 2].timestamp) * tb) if n >= 2 else 0.0
-        end = float(last.timestamp * tb) + max(0.0, step)
+        first = min(0, entries[0].timestamp)  # edit lists can start DTS below zero
+        end = float((last.timestamp - first) * tb) + max(0.0, step)
         keys = [e.timestamp for e in entries if e.is_keyframe]
         kfi = None
         if len(keys) >= 2:
@@ -189,13 +197,11 @@ def _duration(container: Any, stream: Any) -> tuple[float, float | None]:
             log.decode.info("duration: header says %.2f s, index ends at %.2f s", claimed, end)
             return end, kfi
         return claimed, kfi
-    end, kfi = _tail_end(container, stream, claimed)
-    if end is not None and end > 0 and (claimed <= 0 or end < claimed - max(1.0, 0.02 * claimed)):
-        log.decode.info("duration: header says %.2f s, last packet at %.2f s", claimed, end)
-        return end, kfi
-    if claimed <= 0 and end:
-        return end, kfi
-    return claimed, kfi
+    tail_end, tail_kfi = _tail_end(container, stream, claimed)
+    if tail_end is not None and tail_end > 0 and (claimed <= 0 or tail_end < claimed - max(1.0, 0.02 * claimed)):
+        log.decode.info("duration: header says %.2f s, last packet at %.2f s", claimed, tail_end)
+        return tail_end, tail_kfi
+    return claimed, tail_kfi
 
 
 def _tail_end(container: Any, stream: Any, claimed: float) -> tuple[float | None, float | None]:
@@ -203,10 +209,11 @@ def _tail_end(container: Any, stream: Any, claimed: float) -> tuple[float | None
     tb = stream.time_base
     if tb is None:
         return None, None
+    offset = _seconds(stream.start_time, tb) or 0.0
     try:
         target = max(0.0, claimed - 5.0) if claimed > 0 else 0.0
         if target > 0:
-            container.seek(int(target / tb), stream=stream, backward=True)
+            container.seek(int((target + offset) / tb), stream=stream, backward=True)
         end: float | None = None
         keys: list[float] = []
         count = 0
@@ -216,7 +223,7 @@ def _tail_end(container: Any, stream: Any, claimed: float) -> tuple[float | None
                 continue  # the flush packet
             count += 1
             ts = packet.pts if packet.pts is not None else packet.dts
-            t = float(ts * tb)
+            t = float(ts * tb) - offset
             dur = float(packet.duration * tb) if packet.duration else 0.0
             if end is None or t + dur > end:
                 end = t + dur
@@ -224,7 +231,9 @@ def _tail_end(container: Any, stream: Any, claimed: float) -> tuple[float | None
                 keys.append(t)
             if count >= limit:
                 return None, None  # too far from the end to tell; trust the header
-        kfi = statistics.median(b - a for a, b in zip(keys, keys[1:], strict=False)) if len(keys) >= 3 else None
+        kfi = (
+            statistics.median(b - a for a, b in zip(keys, keys[1:], strict=False)) if len(keys) >= 3 else None
+        )
         return end, kfi
     except Exception as exc:  # noqa: BLE001 - a failed check leaves the header's word
         log.decode.debug("tail check failed: %s", one_line(exc))

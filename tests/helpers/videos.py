@@ -34,7 +34,9 @@ def colour_rgb(name: str) -> tuple[int, int, int]:
     return COLOURS[name]
 
 
-def _frame_image(rgb: tuple[int, int, int], index: int, width: int, height: int, rng: np.random.Generator) -> np.ndarray:
+def _frame_image(
+    rgb: tuple[int, int, int], index: int, width: int, height: int, rng: np.random.Generator
+) -> np.ndarray:
     img = np.empty((height, width, 3), dtype=np.int16)
     img[:] = rgb
     img += np.int16(rng.integers(-4, 5))  # a little flicker per frame
@@ -154,7 +156,9 @@ def _prepare_audio(
     return a_stream, frames
 
 
-def make_wav(path: str | os.PathLike[str], seconds: float = 1.0, freq: float = 440.0, rate: int = 16000) -> Path:
+def make_wav(
+    path: str | os.PathLike[str], seconds: float = 1.0, freq: float = 440.0, rate: int = 16000
+) -> Path:
     """Write a mono 16-bit sine-tone WAV (a stand-in for speech where words do not matter)."""
     path = Path(path)
     n = int(seconds * rate)

@@ -15,8 +15,12 @@ from vsearch.probe import probe
 from vsearch.types import VideoInfo
 
 
-def sample(path: Path, report: DecodeReport | None = None, start_after: float | None = None, **opts: object) -> tuple[np.ndarray, np.ndarray]:
-    batches = list(iter_frames(path, probe(path), SampleOptions(**opts), start_after=start_after, report=report))  # type: ignore[arg-type]
+def sample(
+    path: Path, report: DecodeReport | None = None, start_after: float | None = None, **opts: object
+) -> tuple[np.ndarray, np.ndarray]:
+    batches = list(
+        iter_frames(path, probe(path), SampleOptions(**opts), start_after=start_after, report=report)
+    )  # type: ignore[arg-type]
     for b in batches:
         assert len(b) == len(b.images) and b.images.dtype == np.uint8
     if not batches:
@@ -37,7 +41,9 @@ def colour_of(img: np.ndarray) -> str:
 
 @pytest.fixture(scope="module")
 def red_blue(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_video(tmp_path_factory.mktemp("v") / "rb.mp4", segments=[("red", 2.0), ("blue", 1.5)], fps=10, gop=10)
+    return make_video(
+        tmp_path_factory.mktemp("v") / "rb.mp4", segments=[("red", 2.0), ("blue", 1.5)], fps=10, gop=10
+    )
 
 
 def test_keyframe_mode_covers_the_video_with_the_right_colours(red_blue: Path) -> None:
@@ -54,7 +60,9 @@ def test_exact_mode_one_frame_per_interval(red_blue: Path) -> None:
 
 
 def test_sparse_keyframes_are_filled_so_gaps_stay_under_max_gap(tmp_path: Path) -> None:
-    path = make_video(tmp_path / "longgop.mp4", segments=[("red", 3.0), ("green", 3.0), ("blue", 3.0)], fps=10)  # one keyframe
+    path = make_video(
+        tmp_path / "longgop.mp4", segments=[("red", 3.0), ("green", 3.0), ("blue", 3.0)], fps=10
+    )  # one keyframe
     times, images = sample(path, max_gap=2.0)
     assert times[0] == 0.0
     assert np.diff(times).max() <= 2.0 + 0.11
@@ -74,7 +82,11 @@ def test_dense_keyframes_are_thinned(tmp_path: Path) -> None:
 
 
 def test_short_side_and_batches(red_blue: Path) -> None:
-    batches = list(iter_frames(red_blue, probe(red_blue), SampleOptions(mode="exact", interval=0.5, short_side=64, batch=3)))
+    batches = list(
+        iter_frames(
+            red_blue, probe(red_blue), SampleOptions(mode="exact", interval=0.5, short_side=64, batch=3)
+        )
+    )
     assert [len(b) for b in batches] == [3, 3, 1]
     assert all(b.images.shape[1:] == (64, 107, 3) for b in batches)
     times = np.concatenate([b.times for b in batches])

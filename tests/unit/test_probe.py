@@ -23,7 +23,9 @@ def test_generated_mp4(tmp_path: Path) -> None:
     assert info.keyframe_interval == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize(("name", "codec"), [("v.mkv", "mpeg4"), ("v.webm", "libvpx-vp9"), ("v.ts", "libx264"), ("v.avi", "mjpeg")])
+@pytest.mark.parametrize(
+    ("name", "codec"), [("v.mkv", "mpeg4"), ("v.webm", "libvpx-vp9"), ("v.ts", "libx264"), ("v.avi", "mjpeg")]
+)
 def test_other_containers(tmp_path: Path, name: str, codec: str) -> None:
     info = probe(make_video(tmp_path / name, codec=codec, fps=10))
     assert info.duration == pytest.approx(3.5, abs=0.15)

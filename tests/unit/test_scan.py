@@ -21,7 +21,9 @@ def found(*roots: object, errors: list[tuple[str, str]] | None = None) -> list[s
     return [v.path for v in scan(roots, errors)]  # type: ignore[arg-type]
 
 
-def test_finds_videos_recursively_with_stat_and_absolute_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_finds_videos_recursively_with_stat_and_absolute_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     a = touch(tmp_path / "a.mp4", b"12345")
     b = touch(tmp_path / "sub" / "deeper" / "B.MKV")
     touch(tmp_path / "notes.txt")
@@ -35,7 +37,25 @@ def test_finds_videos_recursively_with_stat_and_absolute_paths(tmp_path: Path, m
 
 
 def test_extension_list_covers_common_containers() -> None:
-    for ext in ("mp4", "mov", "m4v", "mkv", "webm", "avi", "mpg", "mpeg", "ts", "mts", "m2ts", "wmv", "flv", "3gp", "ogv", "vob", "mxf"):
+    for ext in (
+        "mp4",
+        "mov",
+        "m4v",
+        "mkv",
+        "webm",
+        "avi",
+        "mpg",
+        "mpeg",
+        "ts",
+        "mts",
+        "m2ts",
+        "wmv",
+        "flv",
+        "3gp",
+        "ogv",
+        "vob",
+        "mxf",
+    ):
         assert ext in VIDEO_EXTENSIONS
         assert is_video_name(f"clip.{ext.upper()}")
     assert not is_video_name(".mp4")  # a hidden file with no name
@@ -104,7 +124,7 @@ def test_unreadable_folder_is_reported_and_the_rest_scanned(tmp_path: Path) -> N
 
 
 def test_weird_names_round_trip(tmp_path: Path) -> None:
-    names = ["with space.mp4", "quote's \"double\".mkv", "emoji 🎬 clip.mov", "ünïcödé.webm"]
+    names = ["with space.mp4", 'quote\'s "double".mkv', "emoji 🎬 clip.mov", "ünïcödé.webm"]
     if sys.platform != "win32":
         names.append("new\nline.mp4")
     made = [touch(tmp_path / n) for n in names]
