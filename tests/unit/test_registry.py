@@ -160,3 +160,27 @@ def test_import_refuses_checkpoints_that_do_not_fit(models_dir: Path, tmp_path: 
         import_checkpoint(tmp_path / "missing.pt", TINY_ARCH, models_dir)
     with pytest.raises(UserError, match="reserved"):
         import_checkpoint(save_tiny_checkpoint(tmp_path / "t.pt"), TINY_ARCH, models_dir, name="balanced")
+
+
+def test_download_progress_is_forwarded() -> None:
+    from vsearch.embed.registry import _progress_tqdm
+
+    seen: list[tuple[int, int]] = []
+    bar = _progress_tqdm(lambda done, total: seen.append((done, total)))(total=100)
+    bar.update(40)
+    bar.update(60)
+    bar.close()
+    assert seen == [(40, 100), (100, 100)]
+
+
+def test_multilingual_needs_its_text_tower_files_too(models_dir: Path, tmp_path: Path) -> None:
+    fake_download(models_dir, "multilingual")
+    rows = {r.name: r for r in list_models(models_dir)}
+    assert not rows["multilingual"].present  # xlm-roberta-base tokenizer/config are not cached
+    hub = tmp_path / "default-hub-cache" / "models--xlm-roberta-base"
+    (hub / "refs").mkdir(parents=True)
+    (hub / "refs" / "main").write_text("1" * 40)
+    (hub / "snapshots" / ("1" * 40)).mkdir(parents=True)
+    (hub / "snapshots" / ("1" * 40) / "config.json").write_text("{}")
+    rows = {r.name: r for r in list_models(models_dir)}
+    assert rows["multilingual"].present

@@ -237,11 +237,29 @@ def parse_spec(name: str) -> tuple[str, str | None] | None:
     return arch, pre
 
 
+#: Files an ``hf_model_name`` text tower (XLM-RoBERTa) needs from the hub, beside the weights.
+_HF_TEXT_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "sentencepiece.bpe.model")
+
+
+def _hf_text_repo(arch: str) -> str | None:
+    """The Hugging Face text model an architecture builds its text tower from, if any."""
+    from vsearch.embed.clip import model_config
+
+    text = model_config(arch).get("text_cfg", {})
+    return text.get("hf_model_name") or text.get("hf_tokenizer_name") or None
+
+
 def _is_present(preset: ModelPreset, models_dir: Path) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
     from vsearch.embed.clip import find_pretrained_weights
 
     try:
-        return find_pretrained_weights(preset.arch, preset.pretrained, hf_cache(models_dir)) is not None
+        if find_pretrained_weights(preset.arch, preset.pretrained, hf_cache(models_dir)) is None:
+            return False
+        # open_clip builds HF text towers from the default hub cache (it passes no cache_dir)
+        repo = _hf_text_repo(preset.arch)
+        return repo is None or isinstance(try_to_load_from_cache(repo, "config.json"), str)
     except Exception:  # a broken cache is the same as an absent model
         return False
 
@@ -402,6 +420,16 @@ def download(name: str, models_dir: Path, progress: Callable[[int, int], None] |
     repo, names = cand
     from huggingface_hub import hf_hub_download
 
+    text_repo = _hf_text_repo(arch)
+    if text_repo is not None:  # tokenizer and config of an HF text tower, into the default hub cache
+        for fname in _HF_TEXT_FILES:
+            try:
+                hf_hub_download(text_repo, fname)
+            except Exception as exc:
+                if type(exc).__name__ not in _NOT_FOUND:
+                    raise EnvironmentProblem(
+                        f"download of {text_repo}/{fname} failed: {_first_line(exc)}"
+                    ) from exc
     tqdm_class = _progress_tqdm(progress) if progress is not None else None
     last: Exception | None = None
     for fname in names:
@@ -411,11 +439,19 @@ def download(name: str, models_dir: Path, progress: Callable[[int, int], None] |
             return Path(path)
         except Exception as exc:  # try the next file name (.safetensors, then .bin)
             last = exc
-            if type(exc).__name__ not in {"EntryNotFoundError", "RemoteEntryNotFoundError"}:
+            if type(exc).__name__ not in _NOT_FOUND:
                 break
     raise EnvironmentProblem(
-        f"download of {arch}/{tag} failed: {str(last).splitlines()[0] if last else 'unknown error'}"
+        f"download of {arch}/{tag} failed: {_first_line(last) if last else 'unknown error'}"
     )
+
+
+_NOT_FOUND = {"EntryNotFoundError", "RemoteEntryNotFoundError"}
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
 def _progress_tqdm(progress: Callable[[int, int], None]) -> Any:
@@ -424,14 +460,15 @@ def _progress_tqdm(progress: Callable[[int, int], None]) -> Any:
 
     class _Forward(tqdm):  # type: ignore[misc]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
-            kwargs["disable"] = True
+            kwargs["disable"] = True  # no console bar; a disabled tqdm does not count, so we do
             super().__init__(*args, **kwargs)
+            self._done = int(kwargs.get("initial", 0) or 0)
 
         def update(self, n: float | None = 1) -> bool | None:
-            out = super().update(n)
+            self._done += int(n or 0)
             with contextlib.suppress(Exception):
-                progress(int(self.n), int(self.total or 0))
-            return out
+                progress(self._done, int(self.total or 0))
+            return super().update(n)
 
     return _Forward
 
