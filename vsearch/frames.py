@@ -93,7 +93,8 @@ class DecodeReport:
     Attributes:
         frames: frames yielded.
         decoded_until: time of the last yielded frame (s), or None.
-        complete: True once the whole file was read without stopping early.
+        complete: True once the whole file was read without stopping early and its data
+            reached the probed duration.
         error: one-line reason decoding stopped early (corrupt data, timeout), or None.
         decoded: frames the decoder produced (kept or not), for measurements.
     """
@@ -397,6 +398,10 @@ def _decode(
         if stopped is None:
             take(cc.decode(None))
             report.complete = True
+            if info.duration > 0 and last_pkt_end < info.duration - max(2.0, 0.05 * info.duration):
+                report.complete = False
+                report.error = f"data ends at {last_pkt_end:.1f} s of {info.duration:.1f} s (file cut short?)"
+                log.decode.warning("%r: %s", path, report.error)
     except GeneratorExit:
         raise
     except Exception as exc:  # noqa: BLE001 - corrupt data part way: keep what was decoded

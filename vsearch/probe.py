@@ -120,7 +120,7 @@ def _probe_open(container: Any, path: str) -> VideoInfo:
     ):
         raise ProbeError("not a video file (a still image)")
     fps = _fps(stream)
-    duration, kf_interval = _duration(container, stream)
+    duration, kf_interval = _duration(container, stream, os.path.getsize(path))
     first = _first_frame(container, stream)
     if first is None:
         raise ProbeError("truncated or corrupt: no frame could be decoded")
@@ -177,16 +177,29 @@ def _claimed_duration(container: Any, stream: Any) -> float:
     return 0.0
 
 
-def _duration(container: Any, stream: Any) -> tuple[float, float | None]:
+def _duration(container: Any, stream: Any, file_size: int) -> tuple[float, float | None]:
     """(duration, keyframe interval): header values checked against the last timestamps."""
     claimed = _claimed_duration(container, stream)
     tb = stream.time_base
     entries = stream.index_entries
     n = len(entries)
-    if n >= 2 and tb is not None:
-        # MP4/MOV and AVI carry a full sample index: the last sample's time is exact.
-        last = entries[n - 1]
-        step = float((last.timestamp - entries[n - 2].timestamp) * tb) if n >= 2 else 0.0
+    fmt = container.format.name or ""
+    if n >= 2 and tb is not None and ("mov" in fmt.split(",") or fmt == "avi"):
+        # MP4/MOV and AVI carry an index of every sample: the last sample's time is exact,
+        # and a sample stored past the end of the file means the file was cut short.
+        last_i = n - 1
+        if entries[last_i].pos + entries[last_i].size > file_size:
+            lo, hi = 0, last_i  # samples are stored in time order: find the last one inside
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                if entries[mid].pos + entries[mid].size <= file_size:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            last_i = lo
+            log.decode.info("file cut short: %d of %d samples present", last_i + 1, n)
+        last = entries[last_i]
+        step = float((entries[n - 1].timestamp - entries[n - 2].timestamp) * tb)
         first = min(0, entries[0].timestamp)  # edit lists can start DTS below zero
         end = float((last.timestamp - first) * tb) + max(0.0, step)
         keys = [e.timestamp for e in entries if e.is_keyframe]
@@ -198,7 +211,11 @@ def _duration(container: Any, stream: Any) -> tuple[float, float | None]:
             return end, kfi
         return claimed, kfi
     tail_end, tail_kfi = _tail_end(container, stream, claimed)
-    if tail_end is not None and tail_end > 0 and (claimed <= 0 or tail_end < claimed - max(1.0, 0.02 * claimed)):
+    if (
+        tail_end is not None
+        and tail_end > 0
+        and (claimed <= 0 or tail_end < claimed - max(1.0, 0.02 * claimed))
+    ):
         log.decode.info("duration: header says %.2f s, last packet at %.2f s", claimed, tail_end)
         return tail_end, tail_kfi
     return claimed, tail_kfi

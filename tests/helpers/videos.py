@@ -26,7 +26,7 @@ COLOURS: dict[str, tuple[int, int, int]] = {
 
 DEFAULT_SEGMENTS: tuple[tuple[str, float], ...] = (("red", 2.0), ("blue", 1.5))
 
-HOSTILE_KINDS = ("zero", "random", "text", "truncated", "no_moov", "audio_only")
+HOSTILE_KINDS = ("zero", "random", "text", "truncated", "no_moov", "audio_only", "cut_tail")
 
 
 def colour_rgb(name: str) -> tuple[int, int, int]:
@@ -68,6 +68,7 @@ def make_video(
     audio: str | os.PathLike[str] | None = None,
     rotate: int | None = None,
     seed: int = 0,
+    faststart: bool = False,
 ) -> Path:
     """Write a small video of solid-colour segments and return its path.
 
@@ -81,7 +82,9 @@ def make_video(
         audio: a sound file to mux as AAC (for speech tests); cut to the video's length.
         rotate: display rotation in degrees (90, 180, 270) written as a display matrix:
             players show the picture turned by this many degrees clockwise.
-        seed: seed of the pixel noise.
+        seed: seed of the frame flicker.
+        faststart: MP4/MOV only: put the index (moov) before the data, as web videos do,
+            so a file cut short still opens.
 
     Returns:
         The output path.
@@ -92,7 +95,8 @@ def make_video(
     rng = np.random.default_rng(seed)
     total = sum(length for _, length in segments)
     n_frames = max(1, round(total * fps))
-    with av.open(str(path), mode="w") as out:
+    options = {"movflags": "faststart"} if faststart else {}
+    with av.open(str(path), mode="w", options=options) as out:
         stream = out.add_stream(codec, rate=fps)
         stream.width = width
         stream.height = height
@@ -182,7 +186,10 @@ def make_hostile(kind: str, path: str | os.PathLike[str]) -> Path:
     Args:
         kind: "zero" (empty file), "random" (random bytes), "text" (a text file),
             "truncated" (a real MP4 cut in half, moov at the end so it is lost),
-            "no_moov" (only the first few KB of an MP4), "audio_only" (an M4A-like MP4 with only sound).
+            "no_moov" (only the first few KB of an MP4), "audio_only" (an M4A-like MP4 with only sound),
+            "cut_tail" (a faststart MP4, red 2 s + green 2 s + blue 2 s, cut at 60%: it opens,
+            and about the first 3.4 s decode - a half-finished download).
+            All but "cut_tail" make probe() fail.
         path: where to write it; the extension is kept as given.
 
     Returns:
@@ -203,6 +210,12 @@ def make_hostile(kind: str, path: str | os.PathLike[str]) -> Path:
         tmp.unlink()
         keep = len(data) // 2 if kind == "truncated" else min(4096, len(data) // 4)
         path.write_bytes(data[:keep])
+    elif kind == "cut_tail":
+        tmp = path.with_name(path.stem + ".full.mp4")
+        make_video(tmp, segments=[("red", 2.0), ("green", 2.0), ("blue", 2.0)], gop=10, faststart=True)
+        data = tmp.read_bytes()
+        tmp.unlink()
+        path.write_bytes(data[: int(len(data) * 0.6)])
     elif kind == "audio_only":
         wav = path.with_name(path.stem + ".tmp.wav")
         make_wav(wav, seconds=1.0)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.helpers.videos import make_video
+from tests.helpers.videos import make_hostile, make_video
 from vsearch.errors import DecodeError
 from vsearch.frames import DecodeReport, SampleOptions, grab_frame, iter_frames, output_size
 from vsearch.probe import probe
@@ -157,6 +157,19 @@ def test_damaged_tail_yields_what_decodes_and_stops(tmp_path: Path, caplog: pyte
     times = np.concatenate([b.times for b in batches])
     assert 0.0 in times and times.max() < 8.0
     assert report.frames == len(times)
+
+
+def test_file_cut_short_is_reported_incomplete(tmp_path: Path) -> None:
+    path = make_hostile("cut_tail", tmp_path / "partial.mp4")
+    full_length = VideoInfo(duration=6.0, fps=10.0, width=160, height=96)  # what an old probe said
+    report = DecodeReport()
+    batches = list(iter_frames(path, full_length, report=report))
+    times = np.concatenate([b.times for b in batches])
+    assert times[0] == 0.0 and times[-1] < 4.0
+    assert not report.complete and report.error and "cut short" in report.error
+    report = DecodeReport()
+    list(iter_frames(path, probe(path), report=report))  # the probe knows: nothing missing
+    assert report.complete and report.error is None
 
 
 def test_timeout_stops_decoding(red_blue: Path) -> None:

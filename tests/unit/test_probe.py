@@ -77,7 +77,12 @@ def test_hostile_files_raise_one_line_probe_errors(tmp_path: Path, kind: str, ex
 
 
 def test_every_hostile_kind_is_covered() -> None:
-    assert set(HOSTILE_KINDS) == {"zero", "random", "text", "truncated", "no_moov", "audio_only"}
+    assert set(HOSTILE_KINDS) == {"zero", "random", "text", "truncated", "no_moov", "audio_only", "cut_tail"}
+
+
+def test_mp4_cut_short_reports_the_length_it_holds(tmp_path: Path) -> None:
+    info = probe(make_hostile("cut_tail", tmp_path / "partial.mp4"))
+    assert 2.0 < info.duration < 5.0  # the header says 6 s
 
 
 def test_text_file_with_video_extension_and_missing_file(tmp_path: Path) -> None:
