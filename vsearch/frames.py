@@ -278,6 +278,8 @@ def _decode(
     offset = float(stream.start_time * tb) if stream.start_time is not None else 0.0
     deadline = _time.monotonic() + opts.timeout if opts.timeout else None
     limit_t = info.duration + max(30.0, 0.5 * info.duration) if info.duration > 0 else math.inf
+    # A broken demuxer that keeps returning packets must not spin forever either.
+    max_packets = int((info.duration + 60.0) * max(fps, 1.0) * 3) + 10_000 if info.duration > 0 else 10**8
 
     if start_after is not None and start_after > 0:
         try:
@@ -307,7 +309,8 @@ def _decode(
             if not sampler.wants(t):
                 continue
             if similar is not None:
-                thumb = frame.reformat(width=16, height=16, format="gray").to_ndarray().astype(np.float32)
+                thumb = frame.reformat(width=16, height=16, format="gray", interpolation="AREA").to_ndarray()
+                thumb = thumb.astype(np.float32)
                 if (
                     last_thumb is not None
                     and t - last_kept_t < ANCHOR_SECONDS
@@ -371,6 +374,11 @@ def _decode(
                 last_pkt_end = max(last_pkt_end, t + float(packet.duration * tb))
             else:
                 last_pkt_end = max(last_pkt_end, t + sampler.frame_dur)
+            if report.packets_read > max_packets:
+                stopped = (
+                    f"stopped after {report.packets_read} packets: far more than {info.duration:.1f} s holds"
+                )
+                break
             if t > limit_t:
                 stopped = f"stopped at {t:.1f} s: past the probed duration {info.duration:.1f} s"
                 break
