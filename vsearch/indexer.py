@@ -92,7 +92,15 @@ class Indexer:
                 log.scan.warning("%s is offline; keeping its %s", path, "entries")
                 continue
             errors: list[tuple[str, str]] = []
-            files = list(scan([path], errors))
+            files = []
+            for f in scan([path], errors):
+                try:
+                    f.path.encode("utf-8")
+                except UnicodeEncodeError:
+                    # SQLite text must be UTF-8: record it instead of aborting the whole run
+                    errors.append((f.path, "file name is not valid UTF-8; rename the file to index it"))
+                    continue
+                files.append(f)
             for p, e in errors:
                 stats.errors.append((p, e))
             d = self.library.diff(root.id, files)
