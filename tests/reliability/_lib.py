@@ -32,6 +32,8 @@ def cli(lib: Path, *args: str, timeout: float = 120, env: dict[str, str] | None 
 
 def snapshot(lib: Path) -> dict[tuple[str, float], bytes]:
     """{(video path, t): float16 vector bytes} of every stored frame, read straight from SQLite."""
+    if not (lib / DB_NAME).exists():
+        return {}
     conn = sqlite3.connect(f"file:{lib / DB_NAME}?mode=ro", uri=True)
     try:
         rows = conn.execute(
@@ -44,6 +46,8 @@ def snapshot(lib: Path) -> dict[tuple[str, float], bytes]:
 
 
 def done_paths(lib: Path) -> set[str]:
+    if not (lib / DB_NAME).exists():
+        return set()
     conn = sqlite3.connect(f"file:{lib / DB_NAME}?mode=ro", uri=True)
     try:
         return {r[0] for r in conn.execute("SELECT v.path FROM video_models m JOIN videos v ON v.id = m.video_id")}
@@ -54,8 +58,10 @@ def done_paths(lib: Path) -> set[str]:
 def check_sound(lib: Path, query: str = "red") -> int:
     """Assert the library opens, passes integrity_check and its ANN cache agrees with SQLite.
 
-    Returns the number of vectors stored.
+    Returns the number of vectors stored (0 when killed before the database existed).
     """
+    if not (lib / DB_NAME).exists():
+        return 0
     conn = sqlite3.connect(str(lib / DB_NAME))
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
