@@ -30,7 +30,7 @@ import numpy as np
 
 from vsearch import log
 from vsearch.errors import DecodeError, ProbeError
-from vsearch.probe import one_line, open_input
+from vsearch.probe import one_line, open_input, time_origin
 from vsearch.types import FrameBatch, VideoInfo
 
 ANCHOR_SECONDS = 10.0
@@ -275,7 +275,7 @@ def _decode(
         sar = 1.0
     out_w, out_h = output_size(cc.width, cc.height, opts.short_side, sar)
     rotation = info.rotation
-    offset = float(stream.start_time * tb) if stream.start_time is not None else 0.0
+    offset = time_origin(container, stream)
     deadline = _time.monotonic() + opts.timeout if opts.timeout else None
     limit_t = info.duration + max(30.0, 0.5 * info.duration) if info.duration > 0 else math.inf
     # A broken demuxer that keeps returning packets must not spin forever either.
@@ -460,7 +460,7 @@ def grab_frame(
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         tb = stream.time_base
-        offset = float(stream.start_time * tb) if stream.start_time is not None else 0.0
+        offset = time_origin(container, stream)
         try:
             sar = float(stream.sample_aspect_ratio or 1) or 1.0
         except (TypeError, ZeroDivisionError):

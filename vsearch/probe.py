@@ -26,6 +26,19 @@ def one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
+def time_origin(container: Any, stream: Any) -> float:
+    """Seconds of the file's time 0 in *stream*'s clock: the earliest start of any stream.
+
+    Players show position 0 there, so frame times are measured from it (MPEG-TS files
+    start at 1.4 s or anywhere; a video track may start after its audio).
+    """
+    if container.start_time is not None:  # microseconds; PyAV gives None for "unknown"
+        return float(container.start_time) / av.time_base
+    if stream.start_time is not None and stream.time_base is not None:
+        return float(stream.start_time * stream.time_base)
+    return 0.0
+
+
 def open_input(path: str, timeout: float | None = OPEN_TIMEOUT) -> Any:
     """Open *path* with PyAV for reading, with an open/read timeout. Raises av errors."""
     return av.open(path, mode="r", timeout=timeout, metadata_errors="replace")
@@ -226,7 +239,7 @@ def _tail_end(container: Any, stream: Any, claimed: float) -> tuple[float | None
     tb = stream.time_base
     if tb is None:
         return None, None
-    offset = _seconds(stream.start_time, tb) or 0.0
+    offset = time_origin(container, stream)
     try:
         target = max(0.0, claimed - 5.0) if claimed > 0 else 0.0
         if target > 0:
