@@ -40,3 +40,18 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
+
+# The double-clickable app (docs/PACKAGING.md): dist/vsearch/ with `vsearch` and `vsearch-gui`.
+PKG_VENV ?= build/pkg-venv
+
+$(PKG_VENV)/.installed: $(VENV)/.installed packaging/pkg-venv.sh
+	sh packaging/pkg-venv.sh $(VENV) $(PKG_VENV)
+	touch $@
+
+package: $(PKG_VENV)/.installed
+	$(PKG_VENV)/bin/python -m PyInstaller --noconfirm --clean --log-level WARN \
+		--distpath dist --workpath build/pyinstaller packaging/vsearch.spec
+	@du -sh dist/vsearch
+
+package-test: $(PKG_VENV)/.installed
+	$(PKG_VENV)/bin/python packaging/smoke_test.py dist/vsearch
