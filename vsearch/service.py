@@ -84,7 +84,7 @@ class Service:
         self._lock = threading.RLock()
         self._embedders: dict[str, Embedder] = {}
         self._searchers: dict[str, Searcher] = {}
-        self._transcriber = None
+        self._sentence_encoder = None
 
     def close(self) -> None:
         self.library.close()
@@ -216,9 +216,11 @@ class Service:
             model_name=name,
             ann_folder=self.dirs.library / "ann",
             options=IndexOptions(sampling=s.sampling, interval=s.interval, batch=s.batch),
-            after_video=self._speech_stage if s.speech else None,
         )
-        stats = indexer.update(roots, progress, cancel)
+        with self.library.writer():
+            stats = indexer.update(roots, progress, cancel)
+            if s.speech and not stats.cancelled:
+                self._speech_stage(stats, progress, cancel)
         with self._lock:
             self._searchers.clear()
         return stats
@@ -230,10 +232,34 @@ class Service:
         probe_model(emb)
         return emb
 
-    def _speech_stage(self, row, info) -> None:  # noqa: ANN001 - wired by the speech issue
-        hook = getattr(self, "_speech_hook", None)
-        if hook is not None:
-            hook(row, info)
+    def _speech_stage(self, stats: IndexStats, progress: Callable[[Progress], None] | None, cancel: CancelToken | None) -> None:
+        """Transcribe the audio of indexed videos that have none yet (its own stage, after frames)."""
+        from vsearch.errors import ModelMissing
+        from vsearch.speech import index as speech
+
+        try:
+            from vsearch.speech.transcribe import Transcriber
+
+            tr = Transcriber(models_dir=self.dirs.models, device=self.device)
+            if not speech.pending_videos(self.library, tr.model_id):
+                return
+            speech.transcribe_pending(self.library, tr, self.sentence_encoder, stats, progress, cancel)
+        except ModelMissing as e:
+            log.speech.warning("speech search is off: %s", e)
+
+    def sentence_encoder(self):  # noqa: ANN201 - vsearch.speech.text.SentenceEncoder
+        with self._lock:
+            if self._sentence_encoder is None:
+                from vsearch.speech.text import SentenceEncoder
+
+                self._sentence_encoder = SentenceEncoder(device="cpu")
+            return self._sentence_encoder
+
+    def transcript(self, video_id: int) -> list[tuple[float, float, str]]:
+        """(start, end, text) lines of a video's transcript (player subtitles)."""
+        from vsearch.speech.index import transcript
+
+        return transcript(self.library, video_id)
 
     def rebuild_index(self) -> int:
         """Throw away the ANN caches and rebuild them from SQLite; returns the vectors indexed."""
@@ -302,10 +328,34 @@ class Service:
         )
         s = self.searcher()
         visual = s.search(text, opts) if s is not None and only != "speech" else []
-        hook = getattr(self, "_speech_search", None)
-        if hook is not None and only != "visual":
-            return hook(text, visual, opts, only)
-        return visual
+        if only == "visual":
+            return visual
+        from vsearch.speech import index as speech
+
+        if not speech.has_segments(self.library):
+            return visual
+        from vsearch.query.search import _passes
+        from vsearch.speech.fusion import fuse
+
+        rows: dict[int, bool] = {}
+
+        def keep(video_id: int) -> bool:
+            if video_id not in rows:
+                row = self.library.video(video_id)
+                rows[video_id] = row is not None and _passes(row, opts)
+            return rows[video_id]
+
+        hits = speech.speech_hits(self.library, " ".join(text.split()), self.sentence_encoder(), video_filter=keep)
+        fused = fuse(visual, hits, only=only, limit=None)
+        if opts.per_video is not None:
+            seen: dict[int, int] = {}
+            kept = []
+            for m in fused:
+                if seen.get(m.video_id, 0) < opts.per_video:
+                    kept.append(m)
+                    seen[m.video_id] = seen.get(m.video_id, 0) + 1
+            fused = kept
+        return fused[:k]
 
     def similarity_curve(self, text: str, video_id: int) -> tuple[np.ndarray, np.ndarray]:
         """(times, scores in 0..1) of a query across one video, for the heat strip."""

@@ -34,12 +34,12 @@ class MomentParams:
         min_len: spans shorter than this (seconds) are widened symmetrically.
     """
 
-    smooth: int = 1
-    rel_drop: float = 0.5
+    smooth: int = 2
+    rel_drop: float = 0.7
     abs_drop: float = 0.01
-    cut_sim: float = 0.0
-    cut_slack: float = 0.25
-    peak_weight: float = 0.7
+    cut_sim: float = 0.6
+    cut_slack: float = 0.1
+    peak_weight: float = 1.0
     max_per_video: int = 5
     min_len: float = 1.0
 
