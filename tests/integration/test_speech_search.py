@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 import av
 import numpy as np
+import pytest
 
 from tests.helpers.speech import make_silent_video, make_speech_video, require_espeak
 from vsearch.service import Service
