@@ -69,6 +69,7 @@ def make_video(
     rotate: int | None = None,
     seed: int = 0,
     faststart: bool = False,
+    preset: str = "ultrafast",
 ) -> Path:
     """Write a small video of solid-colour segments and return its path.
 
@@ -85,6 +86,8 @@ def make_video(
         seed: seed of the frame flicker.
         faststart: MP4/MOV only: put the index (moov) before the data, as web videos do,
             so a file cut short still opens.
+        preset: x264 preset; "ultrafast" (default) has no B-frames, "veryfast" and slower
+            reorder frames as most real files do.
 
     Returns:
         The output path.
@@ -109,7 +112,7 @@ def make_video(
             stream.codec_context.options = {"x264-params": "scenecut=0"}
         if codec == "libx264":
             opts = dict(stream.codec_context.options)
-            opts["preset"] = "ultrafast"
+            opts["preset"] = preset
             stream.codec_context.options = opts
         if rotate:
             # FFmpeg's display matrix rotates counter-clockwise; the 'rotate' tag convention is clockwise.

@@ -59,6 +59,23 @@ def test_exact_mode_one_frame_per_interval(red_blue: Path) -> None:
     assert [colour_of(i) for i in images] == ["red"] * 4 + ["blue"] * 3
 
 
+def test_reordered_b_frames(tmp_path: Path) -> None:
+    path = make_video(
+        tmp_path / "b.mp4", segments=[("red", 2.0), ("blue", 2.0)], fps=25, gop=25, preset="veryfast"
+    )
+    times, images = sample(path, mode="exact", interval=0.5)
+    targets = np.arange(0, 4.0, 0.5)
+    assert len(times) == len(targets)
+    assert np.all(times >= targets - 0.021) and np.all(
+        times <= targets + 0.13
+    )  # a skipped B-frame costs <= 3 frames
+    assert [colour_of(i) for i in images] == ["red"] * 4 + ["blue"] * 4
+    report = DecodeReport()
+    times, _ = sample(path, report=report)
+    assert times.tolist() == pytest.approx([0.0, 1.0, 2.0, 3.0])
+    assert report.decoded == 4  # keyframes only
+
+
 def test_sparse_keyframes_are_filled_so_gaps_stay_under_max_gap(tmp_path: Path) -> None:
     path = make_video(
         tmp_path / "longgop.mp4", segments=[("red", 3.0), ("green", 3.0), ("blue", 3.0)], fps=10
