@@ -113,6 +113,9 @@ class Service:
         if self.settings.model:
             return self.settings.model
         active = self.library.active_model()
+        building = [m for m in self.library.models() if m.state == "building"]
+        if building and (active is None or building[-1].id > active.id):
+            return building[-1].name  # resume an unfinished model switch
         if active is not None:
             return active.name
         models = self.library.models()

@@ -1,0 +1,47 @@
+"""Switching models re-embeds in the background; the old index answers until the new one is complete."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.helpers.videos import make_video
+from vsearch.service import Service
+from vsearch.types import CancelToken
+
+
+def test_switch_keeps_old_index_until_new_is_complete(tmp_path: Path) -> None:
+    folder = tmp_path / "v"
+    folder.mkdir()
+    for i in range(4):
+        make_video(folder / f"v{i}.mp4", segments=[("red", 3.0), ("blue", 3.0)])
+    lib = tmp_path / "lib"
+    with Service(lib, model="test-color") as svc:
+        svc.index([folder])
+        before = svc.search("red", k=3)
+    # start the switch to another model and stop it part-way (as a kill or Ctrl-C would)
+    with Service(lib, model="tiny-random") as svc:
+        tok = CancelToken()
+        calls = []
+
+        def progress(p):  # noqa: ANN001
+            calls.append(p)
+            if len(calls) == 2:
+                tok.cancel()
+
+        stats = svc.index(progress=progress, cancel=tok)
+        assert stats.cancelled
+    with Service(lib) as svc:
+        st = svc.status()
+        assert st.model == "test-color"  # still the active one
+        assert {m.name: m.state for m in st.models} == {"test-color": "active", "tiny-random": "building"}
+        assert svc.search("red", k=3) == before  # searches keep using the old, complete index
+        # a plain re-run resumes the switch, then the new model becomes active
+        stats = svc.index()
+        assert not stats.cancelled and stats.indexed >= 1
+        st = svc.status()
+        assert st.model == "tiny-random"
+        assert {m.name: m.state for m in st.models} == {"test-color": "retired", "tiny-random": "active"}
+        assert svc.search("red", k=3)  # answered by the new model
+    # the old model's vectors are kept until the user removes them
+    with Service(lib, model="test-color") as svc:
+        assert svc.search("red", k=3) == before
