@@ -64,14 +64,22 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="vsearch-fuzz-"))
 
     mutation = st.lists(
-        st.tuples(st.floats(0, 1, exclude_max=True), st.sampled_from(["flip", "zero", "ff", "cut", "dup"]),
-                  st.integers(1, 64)),
+        st.tuples(
+            st.floats(0, 1, exclude_max=True),
+            st.sampled_from(["flip", "zero", "ff", "cut", "dup"]),
+            st.integers(1, 64),
+        ),
         min_size=1,
         max_size=4,
     )
 
-    @settings(max_examples=examples, deadline=None, database=None, derandomize=False,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=False,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(st.integers(0, len(seeds) - 1), mutation, st.randoms(use_true_random=False))
     def run(which: int, muts: list, rnd) -> None:  # noqa: ANN001
         data, suffix = seeds[which]

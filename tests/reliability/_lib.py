@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from vsearch.service import Service
 from vsearch.store.ann import AnnIndex
 from vsearch.store.db import DB_NAME
@@ -18,7 +16,9 @@ REPO = Path(__file__).resolve().parents[2]
 MODEL = "test-color"
 
 
-def cli(lib: Path, *args: str, timeout: float = 120, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def cli(
+    lib: Path, *args: str, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Run `python -m vsearch --library LIB --model test-color ARGS` (an argument list, no shell)."""
     return subprocess.run(
         [sys.executable, "-m", "vsearch", "--library", str(lib), "--model", MODEL, *args],
@@ -50,7 +50,9 @@ def done_paths(lib: Path) -> set[str]:
         return set()
     conn = sqlite3.connect(f"file:{lib / DB_NAME}?mode=ro", uri=True)
     try:
-        return {r[0] for r in conn.execute("SELECT v.path FROM video_models m JOIN videos v ON v.id = m.video_id")}
+        return {
+            r[0] for r in conn.execute("SELECT v.path FROM video_models m JOIN videos v ON v.id = m.video_id")
+        }
     finally:
         conn.close()
 

@@ -10,8 +10,16 @@ import av
 import numpy as np
 
 
-def _write(path: Path, frames: list[tuple[np.ndarray, int]], *, codec: str, pix_fmt: str, rate: int = 10,
-           time_base: Fraction | None = None, options: dict[str, str] | None = None) -> Path:
+def _write(
+    path: Path,
+    frames: list[tuple[np.ndarray, int]],
+    *,
+    codec: str,
+    pix_fmt: str,
+    rate: int = 10,
+    time_base: Fraction | None = None,
+    options: dict[str, str] | None = None,
+) -> Path:
     h, w = frames[0][0].shape[:2]
     with av.open(str(path), mode="w") as out:
         s = out.add_stream(codec, rate=rate)
@@ -39,28 +47,49 @@ def solid(w: int, h: int, rgb: tuple[int, int, int]) -> np.ndarray:
 
 def one_pixel(path: Path) -> Path:
     """A 1x1 video (lossless FFV1 in Matroska: H.264 needs even sizes)."""
-    return _write(path, [(solid(1, 1, (220, 20, 20)), i) for i in range(20)], codec="ffv1", pix_fmt="yuv444p", rate=10)
+    return _write(
+        path, [(solid(1, 1, (220, 20, 20)), i) for i in range(20)], codec="ffv1", pix_fmt="yuv444p", rate=10
+    )
 
 
 def huge(path: Path, w: int = 8192, h: int = 4320) -> Path:
     """Two frames of a very large picture."""
     img = solid(w, h, (20, 40, 220))
-    return _write(path, [(img, 0), (img, 1)], codec="libx264", pix_fmt="yuv420p", rate=1,
-                  options={"preset": "ultrafast"})
+    return _write(
+        path,
+        [(img, 0), (img, 1)],
+        codec="libx264",
+        pix_fmt="yuv420p",
+        rate=1,
+        options={"preset": "ultrafast"},
+    )
 
 
 def variable_rate(path: Path) -> Path:
     """Frames at irregular times (ms time base): 0, 0.04, 0.5, 0.52, 1.7, 3.0 ... up to ~6 s."""
     times_ms = [0, 40, 500, 520, 1700, 3000, 3010, 3020, 4500, 6000]
     frames = [(solid(64, 48, (20, 200, 40) if t < 3000 else (230, 220, 30)), t) for t in times_ms]
-    return _write(path, frames, codec="libx264", pix_fmt="yuv420p", rate=25, time_base=Fraction(1, 1000),
-                  options={"preset": "ultrafast"})
+    return _write(
+        path,
+        frames,
+        codec="libx264",
+        pix_fmt="yuv420p",
+        rate=25,
+        time_base=Fraction(1, 1000),
+        options={"preset": "ultrafast"},
+    )
 
 
 def hevc_10bit(path: Path) -> Path:
     frames = [(solid(64, 48, (240, 140, 20)), i) for i in range(20)]
-    return _write(path, frames, codec="libx265", pix_fmt="yuv420p10le", rate=10,
-                  options={"preset": "ultrafast", "x265-params": "log-level=error"})
+    return _write(
+        path,
+        frames,
+        codec="libx265",
+        pix_fmt="yuv420p10le",
+        rate=10,
+        options={"preset": "ultrafast", "x265-params": "log-level=error"},
+    )
 
 
 def claim_hours(src: Path, dst: Path, seconds: int = 5 * 3600) -> Path:

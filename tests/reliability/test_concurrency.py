@@ -35,7 +35,10 @@ def _slow_cli(lib: Path, videos: Path, tmp_path: Path) -> subprocess.Popen:
     args = ["--library", str(lib), "--model", MODEL, "index", "-q", "--no-speech", str(videos)]
     return subprocess.Popen(
         [sys.executable, "-m", "tests.reliability._driver", str(tmp_path / "phase.txt"), "--", *args],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "VSEARCH_TEST_WRITE_DELAY": "0.08", "VSEARCH_TEST_BATCH": "2"},
     )
 

@@ -56,8 +56,24 @@ def test_database_write_fails_on_a_full_disk_and_nothing_is_lost(indexed: tuple[
     for c in ("yellow", "purple", "white", "orange"):
         make_video(d / f"{c}.mp4", segments=[(c, 4.0)] * 6, gop=5)
     r = subprocess.run(
-        [sys.executable, "-m", "vsearch", "--library", str(lib), "--model", MODEL, "index", "-q", "--no-speech", str(d)],
-        cwd=REPO, capture_output=True, text=True, timeout=120, preexec_fn=_limit(40_000),
+        [
+            sys.executable,
+            "-m",
+            "vsearch",
+            "--library",
+            str(lib),
+            "--model",
+            MODEL,
+            "index",
+            "-q",
+            "--no-speech",
+            str(d),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=_limit(40_000),
     )
     assert r.returncode == 3, r.stderr
     lines = r.stderr.strip().splitlines()
@@ -90,7 +106,9 @@ def test_ann_save_on_a_full_disk_keeps_the_previous_index(indexed: tuple[Path, P
         "    print(e)\n"
         "    sys.exit(5)\n"
     )
-    r = subprocess.run([sys.executable, "-c", code, str(lib)], cwd=REPO, capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-c", code, str(lib)], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 5, (r.stdout, r.stderr)
     assert "written incompletely" in r.stdout
     assert _digest(lib / "ann") == before, "the previous index and manifest must survive byte-identical"
@@ -113,7 +131,10 @@ def test_indexing_survives_a_failed_ann_save(indexed: tuple[Path, Path], tmp_pat
     )
     r = subprocess.run(
         [sys.executable, "-c", code, "--library", str(lib), "--model", MODEL, "index", "-q", "--no-speech"],
-        cwd=REPO, capture_output=True, text=True, timeout=60,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert r.returncode == 0, r.stderr
     check_sound(lib, query="yellow")
@@ -123,7 +144,11 @@ def test_indexing_survives_a_failed_ann_save(indexed: tuple[Path, Path], tmp_pat
 
 def test_read_only_library_can_be_searched_and_is_not_touched(indexed: tuple[Path, Path]) -> None:
     d, lib = indexed
-    files = {p: (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest()) for p in lib.rglob("*") if p.is_file()}
+    files = {
+        p: (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+        for p in lib.rglob("*")
+        if p.is_file()
+    }
     # a checkpointed library as a read-only copy would be (no -wal/-shm beside it)
     with Service(lib, model=MODEL, readonly=True) as svc:
         assert svc.readonly
@@ -133,7 +158,11 @@ def test_read_only_library_can_be_searched_and_is_not_touched(indexed: tuple[Pat
             svc.index()
         with pytest.raises(EnvironmentProblem, match="read-only"):
             svc.add_folder(d)
-    after = {p: (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest()) for p in lib.rglob("*") if p.is_file()}
+    after = {
+        p: (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+        for p in lib.rglob("*")
+        if p.is_file()
+    }
     changed = [str(p.relative_to(lib)) for p in files if files[p] != after.get(p)]
     changed = [c for c in changed if not c.startswith("logs")]
     assert changed == [], changed

@@ -32,7 +32,10 @@ def _fuzz(tmp_path: Path, examples: int, timeout: float) -> dict:
     out = tmp_path / "counts.json"
     r = subprocess.run(
         [sys.executable, "-m", "tests.reliability._fuzz_worker", str(seeds), str(examples), str(out)],
-        cwd=REPO, capture_output=True, text=True, timeout=timeout,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     assert r.returncode == 0, f"fuzz worker died (rc {r.returncode}):\n{r.stdout[-4000:]}\n{r.stderr[-4000:]}"
     counts = json.loads(out.read_text())

@@ -14,6 +14,7 @@ from tests.reliability import _media
 from tests.reliability._lib import MODEL, check_sound, cli, snapshot
 from vsearch.service import Service
 
+
 def _build(d: Path) -> dict[str, str]:
     """Fill *d*; returns name -> expected outcome: "ok" (indexed), "fail" (recorded error), "either"."""
     exp: dict[str, str] = {}
@@ -113,12 +114,22 @@ def test_odd_but_valid_files_are_found_where_they_are(hostile_run) -> None:  # n
         # variable frame rate: frames from both halves (green, then yellow after 3 s)
         vfr = sorted(t for (p, t) in snap if p == rows["vfr.mp4"].path)
         assert vfr[0] < 1.0 and vfr[-1] >= 3.0
-        for q, name in (("cyan", "rotated.mp4"), ("orange", "claims five hours.mkv"), ("blue", "huge 8k.mp4")):
+        for q, name in (
+            ("cyan", "rotated.mp4"),
+            ("orange", "claims five hours.mkv"),
+            ("blue", "huge 8k.mp4"),
+        ):
             names = [os.path.basename(m.path) for m in svc.search(q, k=3)]
             assert name in names, (q, names)
 
 
-WEIRD = ["with space.mp4", "quote's \"double\".mp4", "new\nline.mp4", "emoji 🎬🙂.mp4", "tab\tand;semi|pipe $(x).mp4"]
+WEIRD = [
+    "with space.mp4",
+    'quote\'s "double".mp4',
+    "new\nline.mp4",
+    "emoji 🎬🙂.mp4",
+    "tab\tand;semi|pipe $(x).mp4",
+]
 
 
 def test_weird_names_are_indexed_and_found(tmp_path: Path) -> None:
@@ -183,7 +194,7 @@ def test_files_deleted_replaced_or_growing_while_indexing(tmp_path: Path) -> Non
         stats = svc.index([d], progress=meddle)
         assert fired.is_set()
         assert stats.indexed + stats.failed == 6
-        for p, e in ((f.path, f.error) for f in svc.failures()):
+        for _p, e in ((f.path, f.error) for f in svc.failures()):
             assert "\n" not in e
         # the next run settles everything: deleted gone, replaced and grown re-indexed with what is there now
         (d / "growing.mp4").write_bytes(growing_src.read_bytes())

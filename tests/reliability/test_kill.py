@@ -114,7 +114,9 @@ def test_kills_lose_nothing(videos: Path, reference: dict, tmp_path: Path) -> No
 
 @pytest.mark.slow
 def test_kills_lose_nothing_full_loop(videos: Path, reference: dict, tmp_path: Path) -> None:
-    landed = kill_loop(videos, reference, tmp_path, kills=36, seed=int(os.environ.get("VSEARCH_KILL_SEED", "7")))
+    landed = kill_loop(
+        videos, reference, tmp_path, kills=36, seed=int(os.environ.get("VSEARCH_KILL_SEED", "7"))
+    )
     print("kills by phase:", dict(landed))
     phases = set(landed) - {"libraries"}
     assert {"commit", "decode"} <= phases
