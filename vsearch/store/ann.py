@@ -137,7 +137,9 @@ class AnnIndex:
             self.folder.mkdir(parents=True, exist_ok=True)
             with atomic_path(self.path) as tmp:
                 self._index.save_index(str(tmp))
-                _check_complete(tmp, self._index.get_current_count(), self.path.name)
+                # hnswlib ignores write errors (a full disk leaves a short file): check before the rename
+                if tmp.stat().st_size != self._index.index_file_size():
+                    raise OSError(f"the ANN index {self.path.name} was written incompletely (disk full?)")
             man = Manifest(self.model_id, self.dim, len(self._ids), generation)
             with atomic_write(self.manifest_path, "w") as fh:
                 json.dump(asdict(man), fh)
@@ -192,33 +194,6 @@ class AnnIndex:
         if len(missing) or len(stale):
             self.dirty = True
         return len(missing), len(stale)
-
-
-def _check_complete(path: Path, count: int, name: str) -> None:
-    """Raise OSError if hnswlib's file is short: its save_index ignores write errors (disk full).
-
-    Walks the layout of hnswlib's saveIndex: a 96-byte header, the level-0 block
-    (count x size_data_per_element), then a u32-sized link list per element.
-    """
-    import struct
-
-    with open(path, "rb") as fh:
-        data = fh.read(96)
-        ok = len(data) == 96
-        if ok:
-            cur, per = struct.unpack_from("<2Q", data, 16)
-            ok = cur == count
-            fh.seek(96 + cur * per)
-            tail = fh.read()
-            i = 0
-            for _ in range(cur if ok else 0):
-                if i + 4 > len(tail):
-                    ok = False
-                    break
-                i += 4 + int.from_bytes(tail[i : i + 4], "little")
-            ok = ok and i == len(tail) and fh.tell() == 96 + cur * per + len(tail)
-    if not ok:
-        raise OSError(f"the ANN index {name} was written incompletely (disk full?); the previous one is kept")
 
 
 def get_vectors(ann: AnnIndex, ids: np.ndarray) -> np.ndarray | None:
