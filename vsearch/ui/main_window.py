@@ -49,7 +49,7 @@ from vsearch import log
 from vsearch.types import IndexStats, Moment, Progress
 from vsearch.ui.icons import icon
 from vsearch.ui.library_panel import LibraryPanel, fmt_duration, local_folders
-from vsearch.ui.player import PlayerPanel
+from vsearch.ui.player import ElidedLabel, PlayerPanel
 from vsearch.ui.qtcompat import emit
 from vsearch.ui.results_model import MomentDelegate, MomentRole, ResultsModel, fmt_time
 from vsearch.ui.settings_dialog import SettingsDialog
@@ -62,9 +62,9 @@ THUMB_SIZE = 320
 #: (label, min_duration, max_duration) of the whole video, in seconds.
 LENGTH_FILTERS: tuple[tuple[str, float | None, float | None], ...] = (
     ("Any length", None, None),
-    ("Short videos (< 1 min)", None, 60.0),
-    ("1 – 10 min", 60.0, 600.0),
-    ("Long videos (> 10 min)", 600.0, None),
+    ("Videos < 1 min", None, 60.0),
+    ("Videos 1–10 min", 60.0, 600.0),
+    ("Videos > 10 min", 600.0, None),
 )
 PLAYER_KEYS = {Qt.Key.Key_Space, Qt.Key.Key_J, Qt.Key.Key_K, Qt.Key.Key_L, Qt.Key.Key_N, Qt.Key.Key_P}
 EXTENSIONS = {"csv": "csv", "json": "json", "edl": "edl", "fcpxml": "fcpxml", "xmeml": "xml",
@@ -142,6 +142,7 @@ class MainWindow(QMainWindow):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.length_filter = QComboBox(self)
+        self.length_filter.setToolTip("Only videos of this length")
         for label, lo, hi in LENGTH_FILTERS:
             self.length_filter.addItem(label, (lo, hi))
         self.floor = QSlider(Qt.Orientation.Horizontal, self)
@@ -159,7 +160,7 @@ class MainWindow(QMainWindow):
         self.grid_btn.setCheckable(True)
         self.grid_btn.setChecked(True)
         self.grid_btn.setToolTip("Grid or list")
-        self.count_label = QLabel("", self)
+        self.count_label = ElidedLabel("", self, Qt.TextElideMode.ElideRight)
         self.count_label.setObjectName("Dim")
 
         filters = QHBoxLayout()
@@ -173,7 +174,6 @@ class MainWindow(QMainWindow):
         filters.addWidget(self.floor_label)
         filters.addWidget(self.one_per_video)
         filters.addStretch(1)
-        filters.addWidget(self.count_label)
         filters.addWidget(self.grid_btn)
 
         # results
@@ -183,7 +183,7 @@ class MainWindow(QMainWindow):
         self.view.setItemDelegate(MomentDelegate(self.view))
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setMouseTracking(True)
-        self.view.setUniformItemSizes(True)
+        self.view.viewport().installEventFilter(self)
         self.view.setSpacing(2)
         self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
@@ -230,6 +230,7 @@ class MainWindow(QMainWindow):
         cl.setSpacing(8)
         cl.addWidget(self.query)
         cl.addLayout(filters)
+        cl.addWidget(self.count_label)
         cl.addWidget(self.stack, 1)
 
         self.player = PlayerPanel(self, autoplay=autoplay, audio=audio)
@@ -240,9 +241,9 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(center)
         self.splitter.addWidget(self.player)
         self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setStretchFactor(2, 1)
-        self.splitter.setSizes([270, 560, 610])
+        self.splitter.setStretchFactor(1, 5)
+        self.splitter.setStretchFactor(2, 4)
+        self.splitter.setSizes([250, 760, 560])
         self.splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.splitter)
         self.status_label = QLabel("", self)
@@ -558,7 +559,7 @@ class MainWindow(QMainWindow):
         marks = [(x.start, x.end) for x in same]
         current = next((i for i, x in enumerate(same) if x == m), -1)
         new_video = m.path != self.player.path() or self._player_query != self.results.query
-        self.player.open_moment(m, marks, current)
+        self.player.open_moment(m, marks, current, [x.score for x in same])
         if new_video:
             self._player_query = self.results.query
             self._load_curve(m, self.results.query)
@@ -596,6 +597,8 @@ class MainWindow(QMainWindow):
             self.view.setCurrentIndex(self.results.index(target, 0))
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if obj is self.view.viewport() and event.type() == QEvent.Type.Resize:
+            QTimer.singleShot(0, self.view.doItemsLayout)  # cards follow the new width
         if obj is self.view and event.type() == QEvent.Type.KeyPress:
             key = Qt.Key(event.key())
             if key in PLAYER_KEYS and event.modifiers() == Qt.KeyboardModifier.NoModifier:

@@ -13,6 +13,8 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
@@ -34,6 +36,30 @@ _READY = (
 )
 
 
+class ElidedLabel(QLabel):
+    """A one-line label that elides its text instead of forcing the layout wider."""
+
+    def __init__(
+        self,
+        text: str = "",
+        parent: QWidget | None = None,
+        mode: Qt.TextElideMode = Qt.TextElideMode.ElideMiddle,
+    ) -> None:
+        super().__init__(text, parent)
+        self._mode = mode
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(20)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.setPen(self.palette().color(self.foregroundRole()))
+        p.setFont(self.font())
+        r = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), self._mode, r.width())
+        p.drawText(r, int(self.alignment()) | int(Qt.AlignmentFlag.AlignVCenter), text)
+        p.end()
+
+
 class VideoView(QWidget):
     """Paints the frames a QVideoSink receives (letterboxed, on black).
 
@@ -47,7 +73,9 @@ class VideoView(QWidget):
         self._sink.videoFrameChanged.connect(self._on_sink_frame)
         self._image = QImage()
         self._placeholder = "Pick a result to play it here"
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
         self.setMinimumSize(240, 135)
 
     def sink(self) -> QVideoSink:
@@ -66,6 +94,12 @@ class VideoView(QWidget):
 
     def sizeHint(self) -> QSize:
         return QSize(640, 360)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        return max(135, width * 9 // 16)
 
     @Slot(QVideoFrame)
     def _on_sink_frame(self, frame: QVideoFrame) -> None:
@@ -134,10 +168,9 @@ class PlayerPanel(QWidget):
         self.player.setVideoSink(self.video.sink())
         self.timeline = Timeline(self)
 
-        self.title = QLabel("", self)
+        self.title = ElidedLabel("", self)
         self.title.setObjectName("PlayerTitle")
-        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.subtitle = QLabel("", self)
+        self.subtitle = ElidedLabel("", self, Qt.TextElideMode.ElideLeft)
         self.subtitle.setObjectName("Dim")
         self.time_label = QLabel("0:00.0 / 0:00.0", self)
         self.time_label.setObjectName("TimeLabel")
@@ -145,6 +178,15 @@ class PlayerPanel(QWidget):
         self.message.setObjectName("Error")
         self.message.setWordWrap(True)
         self.message.hide()
+        self.matches_title = QLabel("MATCHES IN THIS VIDEO", self)
+        self.matches_title.setObjectName("SectionTitle")
+        self.matches = QListWidget(self)
+        self.matches.setObjectName("Matches")
+        self.matches.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.matches.setToolTip(
+            "Every moment of this video that matches the query; click one to jump there (N / P)"
+        )
+        self.matches.itemClicked.connect(self._on_matches_item_clicked)
 
         def button(name: str, tip: str, slot, checkable: bool = False) -> QToolButton:
             b = QToolButton(self)
@@ -190,10 +232,13 @@ class PlayerPanel(QWidget):
         lay.setContentsMargins(8, 8, 8, 8)
         lay.setSpacing(6)
         lay.addLayout(head)
-        lay.addWidget(self.video, 1)
+        lay.addWidget(self.video)
         lay.addWidget(self.message)
         lay.addWidget(self.timeline)
         lay.addLayout(controls)
+        lay.addSpacing(6)
+        lay.addWidget(self.matches_title)
+        lay.addWidget(self.matches, 1)
 
         self.player.mediaStatusChanged.connect(self._on_player_media_status_changed)
         self.player.seekableChanged.connect(self._on_player_seekable_changed)
@@ -223,7 +268,11 @@ class PlayerPanel(QWidget):
         return None if self._pending_seek_ms is None else self._pending_seek_ms / 1000.0
 
     def open_moment(
-        self, moment: Moment, marks: Sequence[tuple[float, float]] | None = None, current: int = -1
+        self,
+        moment: Moment,
+        marks: Sequence[tuple[float, float]] | None = None,
+        current: int = -1,
+        scores: Sequence[float] | None = None,
     ) -> None:
         """Load *moment*'s video (if not loaded yet) and seek to its start.
 
@@ -231,6 +280,7 @@ class PlayerPanel(QWidget):
             moment: what to show.
             marks: every matched span in this video (for the timeline and N/P); default: the moment only.
             current: which of *marks* is *moment* (-1: found by start time).
+            scores: the score of each mark (shown in the list of matches).
         """
         self._moment = moment
         self._fps = moment.fps if moment.fps and moment.fps > 0 else 25.0
@@ -254,6 +304,7 @@ class PlayerPanel(QWidget):
             if moment.duration > 0:
                 self.timeline.set_duration(moment.duration)
         self.timeline.set_marks(self._marks, self._current)
+        self._fill_matches(list(scores) if scores is not None and len(scores) == len(spans) else None)
         self._set_enabled(True)
         self._stop_at_end = False
         self._pending_play = self._autoplay
@@ -315,6 +366,7 @@ class PlayerPanel(QWidget):
             return
         self._current = index
         self.timeline.set_current_mark(index)
+        self._select_match_row(index)
         self.seek(self._marks[index][0])
         emit(self.currentMarkChanged, index)
 
@@ -378,6 +430,25 @@ class PlayerPanel(QWidget):
             return self._marks[self._current]
         assert self._moment is not None
         return (self._moment.start, self._moment.end)
+
+    def _fill_matches(self, scores: list[float] | None) -> None:
+        self.matches.clear()
+        for i, (start, end) in enumerate(self._marks):
+            text = f"{fmt_time(start)} – {fmt_time(end)}"
+            if scores is not None:
+                text += f"      score {scores[i]:.3f}"
+            item = QListWidgetItem(icon("moment"), text)
+            item.setData(Qt.ItemDataRole.UserRole, i)
+            self.matches.addItem(item)
+        self._select_match_row(self._current)
+
+    def _select_match_row(self, index: int) -> None:
+        if 0 <= index < self.matches.count():
+            self.matches.setCurrentRow(index)
+
+    @Slot(QListWidgetItem)
+    def _on_matches_item_clicked(self, item: QListWidgetItem) -> None:
+        self.go_to_mark(int(item.data(Qt.ItemDataRole.UserRole)))
 
     def _set_enabled(self, on: bool) -> None:
         for w in (

@@ -174,16 +174,24 @@ class MomentDelegate(QStyledItemDelegate):
     (thumbnail on the left).
     """
 
-    THUMB = QSize(224, 126)
+    THUMB = QSize(184, 104)
     ROW_THUMB = QSize(128, 72)
 
     def _grid(self, option: QStyleOptionViewItem) -> bool:
         view = option.widget
         return isinstance(view, QListView) and view.viewMode() == QListView.ViewMode.IconMode
 
+    def card_width(self, view: QListView) -> int:
+        """Cards share the viewport's width: as many columns as fit at the minimum width."""
+        spacing = view.spacing()
+        avail = max(1, view.viewport().width() - 2)
+        cols = max(1, avail // (self.THUMB.width() + 16 + 2 * spacing))
+        return max(160, avail // cols - 2 * spacing)
+
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:  # noqa: N802
         if self._grid(option):
-            return QSize(self.THUMB.width() + 16, self.THUMB.height() + 72)
+            w = self.card_width(option.widget)
+            return QSize(w, (w - 16) * 9 // 16 + 80)
         return QSize(320, self.ROW_THUMB.height() + 12)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
@@ -209,7 +217,7 @@ class MomentDelegate(QStyledItemDelegate):
 
         grid = self._grid(option)
         if grid:
-            thumb_rect = QRectF(r.left() + 4, r.top() + 4, r.width() - 8, self.THUMB.height())
+            thumb_rect = QRectF(r.left() + 4, r.top() + 4, r.width() - 8, (r.width() - 8) * 9 / 16)
             text_rect = QRectF(
                 r.left() + 8, thumb_rect.bottom() + 6, r.width() - 16, r.bottom() - thumb_rect.bottom() - 8
             )

@@ -199,6 +199,9 @@ class Timeline(QWidget):
         if self._duration > 0:
             p.setBrush(QColor("#4c8dff"))
             p.drawRoundedRect(QRectF(bar.left(), bar.top(), px - bar.left(), bar.height()), 3, 3)
+        if self._duration <= 0:
+            p.end()
+            return
         # playhead
         p.setPen(QPen(QColor("#ffffff"), 2))
         p.drawLine(QPointF(px, heat.top()), QPointF(px, bar.bottom()))
