@@ -167,7 +167,8 @@ class AnnIndex:
         with self._lock:
             self._index = idx
             self._ids = ids
-            self.generation = man.generation
+            # labels marked deleted come back from get_ids_list(): if there are any, reconcile on sync
+            self.generation = man.generation if man.count == len(ids) else -1
             self.dirty = False
         return man
 
