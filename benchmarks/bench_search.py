@@ -1,0 +1,354 @@
+"""Search latency, HNSW recall, memory and start-up on synthetic libraries of 10k / 100k / 1M frames.
+
+Usage::
+
+    python benchmarks/bench_search.py                       # 10k and 100k (+ ef curve at 100k)
+    python benchmarks/bench_search.py --sizes 1000000       # 1M (builds once, ~1 GB on disk)
+    python benchmarks/bench_search.py --text-models         # text-encoding time of ViT-B-32 and starter
+
+Libraries are built once under benchmarks/out/search_<N>/ (git-ignored) straight into the
+schema of vsearch/store/migrations.py with big executemany transactions, plus the hnswlib cache
+(same M / ef_construction as vsearch/store/ann.py, saved through AnnIndex.save with the model's
+generation, so Service loads it without rebuilding).
+
+Vectors are 512-d, clustered like real footage: 200 "topic" centres; each video (1000 frames at
+1 s) is a random walk that hops between 1-4 topics. Queries are topic centres plus noise.
+Service.search is timed with a text encoder that runs the tiny-random open_clip text tower and
+maps the text to a query vector, so the latency is search cost plus a small text cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+OUT = Path(__file__).resolve().parent / "out"
+DIM = 512
+TOPICS = 200
+FRAMES_PER_VIDEO = 1000
+MODEL_ID = "bench-synthetic-512"
+MODEL_NAME = "bench-synthetic"
+P95_TARGETS = (100.0, 50.0)  # ms at 1M frames: issue 2, issue 8
+RECALL_TARGET = 0.95
+RSS_TARGET_MB = 2048
+
+
+def _load() -> str:
+    return "load %.1f" % os.getloadavg()[0]
+
+
+def centres() -> np.ndarray:
+    rng = np.random.default_rng(1234)
+    c = rng.standard_normal((TOPICS, DIM)).astype(np.float32)
+    return c / np.linalg.norm(c, axis=1, keepdims=True)
+
+
+def video_vectors(vid: int, n: int, cen: np.ndarray) -> np.ndarray:
+    """One video's frames: a smooth random walk around 1-4 topic centres (scenes)."""
+    rng = np.random.default_rng(vid)
+    topics = rng.choice(TOPICS, size=rng.integers(1, 5), replace=False)
+    cuts = np.sort(rng.choice(np.arange(1, n), size=len(topics) - 1, replace=False)) if len(topics) > 1 else []
+    scene = np.zeros(n, dtype=np.int64)
+    for c in cuts:
+        scene[c:] += 1
+    r = 1.0 / np.sqrt(DIM)  # per-dimension scale of a unit-norm offset
+    walk = np.cumsum(rng.standard_normal((n, DIM)).astype(np.float32) * (0.5 * r / np.sqrt(n)), axis=0)  # drift ~0.5
+    v = cen[topics[scene]] + walk + rng.standard_normal((n, DIM)).astype(np.float32) * (0.3 * r)  # frame noise ~0.3
+    v += rng.standard_normal(DIM).astype(np.float32) * (0.5 * r)  # per-video "look" ~0.5
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def query_vectors(n: int, cen: np.ndarray, seed: int = 99) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    q = cen[rng.integers(0, TOPICS, n)] + rng.standard_normal((n, DIM)).astype(np.float32) * (0.7 / np.sqrt(DIM))
+    return q / np.linalg.norm(q, axis=1, keepdims=True)
+
+
+class SyntheticTextEmbedder:
+    """Runs the tiny-random text tower (real cost of a small tokenizer + transformer), then maps
+    the text to a query vector near one of the topic centres."""
+
+    model_id = MODEL_ID
+    dim = DIM
+    image_size = 224
+
+    def __init__(self) -> None:
+        from vsearch.embed.registry import load_embedder
+
+        self.tiny = load_embedder("tiny-random", models_dir=OUT / "models", device="cpu")
+        self.cen = centres()
+
+    def embed_images(self, images: list) -> np.ndarray:  # pragma: no cover - search only
+        raise NotImplementedError
+
+    def embed_text(self, texts: list[str]) -> np.ndarray:
+        self.tiny.embed_text(texts)
+        out = []
+        for t in texts:
+            h = zlib.crc32(t.encode())
+            rng = np.random.default_rng(h)
+            v = self.cen[h % TOPICS] + rng.standard_normal(DIM).astype(np.float32) * (0.7 / np.sqrt(DIM))
+            out.append(v / np.linalg.norm(v))
+        return np.asarray(out, dtype=np.float32)
+
+
+def build(n: int) -> Path:
+    """Build (once) a library with *n* frames; returns its folder."""
+    from vsearch.store import ann as annmod
+    from vsearch.store.library import Library, pack
+
+    folder = OUT / f"search_{n}"
+    done = folder / "built.json"
+    if done.exists():
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    t0 = time.perf_counter()
+    lib = Library(folder)
+    cen = centres()
+    nvid = max(1, n // FRAMES_PER_VIDEO)
+    c = lib.conn
+    c.execute("PRAGMA synchronous = OFF")
+    now = time.time()
+    with lib.transaction() as tx:
+        tx.execute("INSERT INTO roots(path, added) VALUES (?, ?)", ("/bench/videos", now))
+        root = tx.execute("SELECT id FROM roots").fetchone()[0]
+        tx.execute(
+            "INSERT INTO models(model_id, name, dim, state, generation, created, activated) "
+            "VALUES (?, ?, ?, 'active', 1, ?, ?)",
+            (MODEL_ID, MODEL_NAME, DIM, now, now),
+        )
+        model_pk = tx.execute("SELECT id FROM models WHERE model_id = ?", (MODEL_ID,)).fetchone()[0]
+    idx = annmod.AnnIndex(folder / "ann", MODEL_ID, DIM)
+    h = idx._new(n)
+    h.set_num_threads(os.cpu_count() or 1)
+    fid = 0
+    for v0 in range(0, nvid, 20):
+        with lib.transaction() as tx:
+            for vid in range(v0 + 1, min(nvid, v0 + 20) + 1):
+                per = FRAMES_PER_VIDEO if nvid > 1 else n
+                tx.execute(
+                    "INSERT INTO videos(id, root_id, path, size, mtime, duration, fps, width, height, codec, "
+                    "has_audio, status, added) VALUES (?, ?, ?, 1000, 0, ?, 25, 1920, 1080, 'h264', 0, 'indexed', ?)",
+                    (vid, root, f"/bench/videos/v{vid:05d}.mp4", float(per), now),
+                )
+                vecs = video_vectors(vid, per, cen).astype(np.float16).astype(np.float32)
+                ids = np.arange(fid + 1, fid + per + 1, dtype=np.int64)
+                fid += per
+                tx.executemany(
+                    "INSERT INTO frames(id, video_id, t) VALUES (?, ?, ?)",
+                    [(int(i), vid, float(t)) for i, t in zip(ids, range(per), strict=True)],
+                )
+                tx.executemany(
+                    "INSERT INTO vectors(frame_id, model, vec) VALUES (?, ?, ?)",
+                    [(int(i), model_pk, b) for i, b in zip(ids, pack(vecs), strict=True)],
+                )
+                tx.execute(
+                    "INSERT INTO video_models(video_id, model, frames, done) VALUES (?, ?, ?, ?)",
+                    (vid, model_pk, per, now),
+                )
+                h.add_items(vecs, ids)
+        print(f"  built {fid} frames ({time.perf_counter() - t0:.0f} s)  [{_load()}]", flush=True)
+    h.set_num_threads(1)
+    idx._index = h
+    idx._ids = set(range(1, fid + 1))
+    idx.save(lib.generation(model_pk))
+    lib.close()
+    secs = time.perf_counter() - t0
+    done.write_text(json.dumps({"frames": fid, "build_s": secs}))
+    print(f"built library of {fid} frames in {secs:.0f} s  [{_load()}]")
+    return folder
+
+
+def stored_vectors(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    from vsearch.store.library import Library
+
+    lib = Library(folder, readonly=True)
+    ids, vecs = [], []
+    for i, v in lib.iter_vectors(1, DIM):
+        ids.append(i)
+        vecs.append(v.astype(np.float16))
+    lib.close()
+    return np.concatenate(ids), np.concatenate(vecs)
+
+
+def brute_topk(vecs16: np.ndarray, ids: np.ndarray, q: np.ndarray, k: int) -> np.ndarray:
+    """Exact top-k ids by inner product, chunked so a 1M x 512 matrix never goes float32 at once."""
+    best_s = np.full((len(q), 0), -np.inf, dtype=np.float32)
+    best_i = np.zeros((len(q), 0), dtype=np.int64)
+    for a in range(0, len(vecs16), 200_000):
+        s = q @ vecs16[a : a + 200_000].astype(np.float32).T
+        part = np.argpartition(-s, k, axis=1)[:, :k]
+        best_s = np.concatenate([best_s, np.take_along_axis(s, part, 1)], axis=1)
+        best_i = np.concatenate([best_i, ids[a : a + 200_000][part]], axis=1)
+        keep = np.argsort(-best_s, axis=1)[:, :k]
+        best_s, best_i = np.take_along_axis(best_s, keep, 1), np.take_along_axis(best_i, keep, 1)
+    return best_i
+
+
+def recall_curve(folder: Path, efs: list[int], nq: int = 200, k: int = 10) -> list[tuple[int, float, float]]:
+    from vsearch.store.ann import AnnIndex
+
+    ids, vecs = stored_vectors(folder)
+    q = query_vectors(nq, centres())
+    truth = brute_topk(vecs, ids, q, k)
+    del vecs
+    ann = AnnIndex(folder / "ann", MODEL_ID, DIM)
+    assert ann.load() is not None
+    out = []
+    for ef in efs:
+        ann._index.set_ef(ef)
+        got, times = [], []
+        for qi in q:
+            t = time.perf_counter()
+            labels, _ = ann._index.knn_query(qi.reshape(1, -1), k=k)
+            times.append(time.perf_counter() - t)
+            got.append(labels[0])
+        rec = float(np.mean([len(set(g) & set(tr)) / k for g, tr in zip(got, truth, strict=True)]))
+        out.append((ef, rec, float(np.median(times) * 1000)))
+    return out
+
+
+QUERIES = [
+    "a dog running on the beach",
+    "red car at night",
+    "people dancing at a wedding",
+    "close-up of a cat",
+    "snow on mountains",
+    "a man giving a talk on stage",
+    "kids playing football",
+    "sunset over the sea",
+    "cooking pasta in a kitchen",
+    "fireworks",
+]
+
+
+def child(folder: str, nq: int) -> None:
+    """Run in a fresh process: start-up to first result, warm latency, peak RSS."""
+    t0 = time.perf_counter()
+    from vsearch.service import Service
+
+    svc = Service(folder, model=MODEL_NAME, device="cpu", readonly=True)
+    svc._embedders[MODEL_NAME] = SyntheticTextEmbedder()
+    t_open = time.perf_counter() - t0
+    first = svc.search("first query of the session", k=10)
+    t_first = time.perf_counter() - t0
+    assert first, "no results"
+    lat = []
+    text_ms = []
+    emb = svc._embedders[MODEL_NAME]
+    for i in range(nq):
+        text = f"{QUERIES[i % len(QUERIES)]} {i}"  # unique text: never served from the query cache
+        t = time.perf_counter()
+        emb.embed_text([text])
+        text_ms.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        svc.search(text, k=10)  # a new text for the Searcher's query cache: encodes again
+        lat.append((time.perf_counter() - t) * 1000)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "open_s": t_open,
+                "first_result_s": t_first,
+                "p50_ms": float(np.percentile(lat, 50)),
+                "p95_ms": float(np.percentile(lat, 95)),
+                "text_p50_ms": float(np.percentile(text_ms, 50)),
+                "peak_rss_mb": rss,
+            }
+        )
+    )
+
+
+def run_child(folder: Path, nq: int) -> dict:
+    t0 = time.perf_counter()
+    res = subprocess.run(
+        [sys.executable, __file__, "--child", str(folder), "--queries", str(nq)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    d = json.loads(res.stdout.strip().splitlines()[-1])
+    d["process_first_result_s"] = time.perf_counter() - t0
+    return d
+
+
+def text_models(n: int = 30) -> None:
+    from vsearch.embed.clip import ClipEmbedder
+    from vsearch.embed.registry import load_embedder
+
+    for label, make in (
+        ("ViT-B-32 text tower (random weights)", lambda: ClipEmbedder("ViT-B-32", None, device="cpu")),
+        ("starter", lambda: load_embedder("starter", models_dir=OUT / "models", device="cpu")),
+        ("tiny-random", lambda: load_embedder("tiny-random", models_dir=OUT / "models", device="cpu")),
+    ):
+        try:
+            emb = make()
+        except Exception as e:  # noqa: BLE001 - report and go on
+            print(f"text encoding {label}: unavailable ({type(e).__name__}: {e})")
+            continue
+        emb.embed_text(["warm up"])
+        ts = []
+        for i in range(n):
+            t = time.perf_counter()
+            emb.embed_text([f"{QUERIES[i % len(QUERIES)]} {i}"])
+            ts.append((time.perf_counter() - t) * 1000)
+        print(
+            f"text encoding {label:<38} p50 {np.percentile(ts, 50):6.1f} ms  p95 {np.percentile(ts, 95):6.1f} ms  [{_load()}]"
+        )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
+    ap.add_argument("--queries", type=int, default=20)
+    ap.add_argument("--efs", type=int, nargs="*", default=[32, 64, 128, 256])
+    ap.add_argument("--curve-size", type=int, default=100_000, help="library size for the ef curve (0: none)")
+    ap.add_argument("--text-models", action="store_true")
+    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(args.child, args.queries)
+        return
+    from vsearch.store.ann import EF_SEARCH
+
+    print(f"{os.cpu_count()} CPUs, {_load()}")
+    for n in args.sizes:
+        folder = build(n)
+        d = run_child(folder, args.queries)
+        (ef, rec, _), = recall_curve(folder, [EF_SEARCH])
+        t2, t8 = P95_TARGETS
+        print(
+            f"{n:>8} frames: Service.search p50 {d['p50_ms']:.1f} ms, p95 {d['p95_ms']:.1f} ms "
+            f"(incl. tiny text encoding p50 {d['text_p50_ms']:.1f} ms; targets at 1M <= {t2:g} / {t8:g} ms); "
+            f"recall@10 {rec:.3f} at ef={ef} (target >= {RECALL_TARGET}); peak RSS {d['peak_rss_mb']:.0f} MB "
+            f"(target at 1M <= {RSS_TARGET_MB} MB); open {d['open_s']:.2f} s, first result {d['first_result_s']:.2f} s "
+            f"in process, {d['process_first_result_s']:.2f} s incl. Python start-up  [{_load()}]",
+            flush=True,
+        )
+    if args.curve_size:
+        folder = build(args.curve_size)
+        print(f"ef curve at {args.curve_size} frames (M=16, ef_construction=100, k=10, 200 queries):")
+        for ef, rec, ms in recall_curve(folder, args.efs):
+            print(f"  ef={ef:<4} recall@10 {rec:.3f}  knn_query p50 {ms:.2f} ms  [{_load()}]")
+    if args.text_models:
+        text_models()
+
+
+if __name__ == "__main__":
+    main()
