@@ -40,7 +40,7 @@ RERUN_TARGET_S = 2.0
 
 
 def _load() -> str:
-    return "load %.1f" % os.getloadavg()[0]
+    return f"load {os.getloadavg()[0]:.1f}"
 
 
 def index_speed(video: Path, sampling: str, arch: str) -> dict[str, float]:
@@ -94,7 +94,9 @@ def print_speed(label: str, sampling: str, r: dict[str, float]) -> None:
     def rate(sec: float) -> str:
         return f"{r['video_s'] / sec:7.1f}x" if sec > 0 else "      -"
 
-    verdict = "meets issue 8" if r["e2e"] >= t8 else "meets issue 2 only" if r["e2e"] >= t2 else "MISSES issue 2"
+    verdict = (
+        "meets issue 8" if r["e2e"] >= t8 else "meets issue 2 only" if r["e2e"] >= t2 else "MISSES issue 2"
+    )
     print(
         f"{label:<22} end to end {r['e2e']:6.1f}x real time ({r['wall']:.2f} s wall for {r['video_s']:.0f} s video) "
         f"targets >= {t2:g}x / {t8:g}x: {verdict}   [load {r['load']:.1f}]"
@@ -121,7 +123,13 @@ def make_small_videos(folder: Path, n: int) -> None:
     for i in range(n):
         p = folder / f"v{i:03d}.mp4"
         if not p.exists():
-            make_video(p, [(colours[i % len(colours)], 0.5), (colours[(i // 8) % len(colours)], 0.5)], fps=4, size=(64, 48), seed=i)
+            make_video(
+                p,
+                [(colours[i % len(colours)], 0.5), (colours[(i // 8) % len(colours)], 0.5)],
+                fps=4,
+                size=(64, 48),
+                seed=i,
+            )
 
 
 def rerun(n: int, repeat: int) -> None:
@@ -134,7 +142,9 @@ def rerun(n: int, repeat: int) -> None:
         svc.update_settings(speech=False)
         t0 = time.perf_counter()
         first = svc.index([media])
-        print(f"first index of {n} tiny videos with test-color: {time.perf_counter() - t0:.2f} s, indexed {first.indexed}  [{_load()}]")
+        print(
+            f"first index of {n} tiny videos with test-color: {time.perf_counter() - t0:.2f} s, indexed {first.indexed}  [{_load()}]"
+        )
         best = float("inf")
         for _ in range(repeat):
             t0 = time.perf_counter()

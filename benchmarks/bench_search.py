@@ -48,7 +48,7 @@ RSS_TARGET_MB = 2048
 
 
 def _load() -> str:
-    return "load %.1f" % os.getloadavg()[0]
+    return f"load {os.getloadavg()[0]:.1f}"
 
 
 def centres() -> np.ndarray:
@@ -61,20 +61,28 @@ def video_vectors(vid: int, n: int, cen: np.ndarray) -> np.ndarray:
     """One video's frames: a smooth random walk around 1-4 topic centres (scenes)."""
     rng = np.random.default_rng(vid)
     topics = rng.choice(TOPICS, size=rng.integers(1, 5), replace=False)
-    cuts = np.sort(rng.choice(np.arange(1, n), size=len(topics) - 1, replace=False)) if len(topics) > 1 else []
+    cuts = (
+        np.sort(rng.choice(np.arange(1, n), size=len(topics) - 1, replace=False)) if len(topics) > 1 else []
+    )
     scene = np.zeros(n, dtype=np.int64)
     for c in cuts:
         scene[c:] += 1
     r = 1.0 / np.sqrt(DIM)  # per-dimension scale of a unit-norm offset
-    walk = np.cumsum(rng.standard_normal((n, DIM)).astype(np.float32) * (0.5 * r / np.sqrt(n)), axis=0)  # drift ~0.5
-    v = cen[topics[scene]] + walk + rng.standard_normal((n, DIM)).astype(np.float32) * (0.3 * r)  # frame noise ~0.3
+    walk = np.cumsum(
+        rng.standard_normal((n, DIM)).astype(np.float32) * (0.5 * r / np.sqrt(n)), axis=0
+    )  # drift ~0.5
+    v = (
+        cen[topics[scene]] + walk + rng.standard_normal((n, DIM)).astype(np.float32) * (0.3 * r)
+    )  # frame noise ~0.3
     v += rng.standard_normal(DIM).astype(np.float32) * (0.5 * r)  # per-video "look" ~0.5
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
 def query_vectors(n: int, cen: np.ndarray, seed: int = 99) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    q = cen[rng.integers(0, TOPICS, n)] + rng.standard_normal((n, DIM)).astype(np.float32) * (0.7 / np.sqrt(DIM))
+    q = cen[rng.integers(0, TOPICS, n)] + rng.standard_normal((n, DIM)).astype(np.float32) * (
+        0.7 / np.sqrt(DIM)
+    )
     return q / np.linalg.norm(q, axis=1, keepdims=True)
 
 
@@ -331,7 +339,7 @@ def main() -> None:
     for n in args.sizes:
         folder = build(n)
         d = run_child(folder, args.queries)
-        (ef, rec, _), = recall_curve(folder, [EF_SEARCH])
+        ((ef, rec, _),) = recall_curve(folder, [EF_SEARCH])
         t2, t8 = P95_TARGETS
         print(
             f"{n:>8} frames: Service.search p50 {d['p50_ms']:.1f} ms, p95 {d['p95_ms']:.1f} ms "
