@@ -101,6 +101,10 @@ class Indexer:
                     errors.append((f.path, "file name is not valid UTF-8; rename the file to index it"))
                     continue
                 files.append(f)
+            if not files and not errors and self.library.videos_in_root(root.id):
+                # an empty mount point left by an unplugged drive or share looks like "all deleted"
+                log.scan.warning("%s is empty; treating it as offline and keeping its entries", path)
+                continue
             for p, e in errors:
                 stats.errors.append((p, e))
             d = self.library.diff(root.id, files)
