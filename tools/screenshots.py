@@ -8,7 +8,8 @@ Usage (after indexing a library, e.g. ``VSEARCH_HOME=/tmp/shots vsearch --model 
 It starts the real app (vsearch.ui.app.build: same window, theme and Service as ``vsearch-gui``),
 types the query, waits for results and thumbnails, opens the first result in the player and saves:
 ``main_window.png`` (results + player), ``player_heat_strip.png`` (the player with its heat strip)
-and, with ``--first-run``, ``first_run.png`` from an empty library.
+and, with ``--first-run``, ``first_run.png`` from an empty library; with ``--indexing VIDEOS``,
+``indexing.png`` while VIDEOS index into a fresh library.
 """
 
 from __future__ import annotations
@@ -107,6 +108,24 @@ def shoot_first_run(args: argparse.Namespace) -> None:
         win.service.close()
 
 
+def shoot_indexing(args: argparse.Namespace) -> None:
+    """The library panel while a folder indexes (progress, rate, ETA, pause / cancel), then close mid-run."""
+    with tempfile.TemporaryDirectory() as tmp:
+        app, win = build(["--library", tmp, "--model", args.model], autoplay=False)
+        win.resize(args.width, args.height)
+        win.show()
+        pump(300)
+        win.add_folders([args.indexing])
+        panel = win.library_panel
+        wait_until(lambda: "real time" in panel.progress_label.text(), 120, "the first progress report")
+        wait_until(lambda: panel.progress.value() > 150, 120, "some progress")
+        pump(1600)  # let the folder list refresh once with its counts
+        save(win, Path(args.out) / "indexing.png")
+        win.close()  # cancels at the next batch and waits
+        app.processEvents()
+        win.service.close()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--library", required=True)
@@ -116,10 +135,14 @@ def main() -> int:
     ap.add_argument("--width", type=int, default=1560)
     ap.add_argument("--height", type=int, default=940)
     ap.add_argument("--first-run", action="store_true", help="also shoot the empty first-run window")
+    ap.add_argument("--indexing", metavar="VIDEOS", help="also shoot indexing VIDEOS into a fresh library")
+    ap.add_argument("--model", default="starter", help="model for --indexing")
     args = ap.parse_args()
     shoot_results(args)
     if args.first_run:
         shoot_first_run(args)
+    if args.indexing:
+        shoot_indexing(args)
     return 0
 
 

@@ -278,12 +278,14 @@ class LibraryPanel(QWidget):
         if not f.online:
             status = "offline (drive or folder missing)"
         else:
-            bits = [f"{f.indexed} of {f.videos} videos indexed" if f.videos else "no videos found yet"]
+            status = f"{f.indexed} of {f.videos} videos indexed" if f.videos else "no videos found yet"
+            bits = []
             if f.pending:
                 bits.append(f"{f.pending} waiting")
             if f.failed:
                 bits.append(f"{f.failed} failed")
-            status = " · ".join(bits)
+            if bits:
+                status += "\n" + " · ".join(bits)
         return f"{name}\n{status}"
 
     @staticmethod

@@ -527,11 +527,14 @@ class MainWindow(QMainWindow):
 
     @Slot(list)
     def _on_results_thumbnails_wanted(self, keys: list) -> None:
-        svc = self.service
+        svc, results = self.service, self.results
+        gen = results.generation
         for key in keys:
             path, t = key
 
             def job(path=path, t=t):
+                if results.generation != gen:
+                    return None  # the user typed on: these results are gone, skip the decode
                 out = svc.thumbnail(path, t, THUMB_SIZE)
                 return QImage(str(out))  # QImage is safe off the GUI thread; QPixmap is not
 
