@@ -24,9 +24,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from fractions import Fraction
 from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = float(os.environ.get("VSEARCH_SMOKE_TIMEOUT", "900"))
