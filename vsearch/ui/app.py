@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Sequence
 from types import TracebackType
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -41,6 +41,9 @@ def dark_palette() -> QPalette:
     return p
 
 
+_open_boxes: list[QMessageBox] = []
+
+
 def install_excepthooks() -> None:
     """Exceptions in slots and plain threads reach the log and the user, never vanish."""
 
@@ -62,7 +65,8 @@ def install_excepthooks() -> None:
                 QMessageBox.Icon.Critical, "vsearch", text, QMessageBox.StandardButton.Ok, app.activeWindow()
             )
             box.setDetailedText(details)
-            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            _open_boxes.append(box)  # a parentless box would be garbage-collected (and vanish) otherwise
+            box.finished.connect(lambda _r, b=box: _open_boxes.remove(b) if b in _open_boxes else None)
             box.open()
 
         QTimer.singleShot(0, popup)  # show it on the GUI thread, whatever thread raised
