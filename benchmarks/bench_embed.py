@@ -181,7 +181,8 @@ def main() -> None:
     res = bench(a.arch, a.batch, a.threads, a.reps, not a.no_onnx)
     res["loadavg_1m_after"] = _loadavg()
     for k, v in res.items():
-        print(f"{k:34s} {v:.2f}" if isinstance(v, float) else f"{k:34s} {v}")
+        fmt = ".4f" if "cos" in k else ".2f"
+        print(f"{k:34s} {v:{fmt}}" if isinstance(v, float) else f"{k:34s} {v}")
     if a.json:
         a.json.write_text(json.dumps(res, indent=2) + "\n")
 

