@@ -133,3 +133,18 @@ def test_checkpoint_of_another_architecture_is_refused(tmp_path) -> None:
     emb = ClipEmbedder(TINY_ARCH, str(bad), device="cpu")
     with pytest.raises(UserError, match="does not load into"):
         emb.embed_text(["x"])
+
+
+@pytest.mark.gpu
+def test_fp16_on_cuda_matches_cpu() -> None:
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    imgs = frames(6)
+    gpu = ClipEmbedder(TINY_ARCH, None, device="auto")
+    assert gpu.device == "cuda" and gpu.precision == "fp16"
+    cpu = ClipEmbedder(TINY_ARCH, None, device="cpu")
+    g, c = gpu.embed_images(imgs), cpu.embed_images(imgs)
+    assert g.dtype == np.float32
+    assert float((g * c).sum(1).min()) > 0.99
+    assert float((gpu.embed_text(["a red car"]) * cpu.embed_text(["a red car"])).sum()) > 0.99
