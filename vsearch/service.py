@@ -184,7 +184,7 @@ class Service:
                     failed=c.get("failed", 0),
                     pending=c.get("pending", 0),
                     frames=c.get("frames", 0),
-                    online=os.path.isdir(r.path) or os.path.isfile(r.path),
+                    online=_online(r.path, has_videos=bool(c)),
                 )
             )
         return out
@@ -417,6 +417,21 @@ class Service:
 
 def _norm(path: str | os.PathLike[str]) -> str:
     return os.path.abspath(os.path.expanduser(os.fspath(path)))
+
+
+def _online(path: str, *, has_videos: bool) -> bool:
+    """A folder is offline when it is gone, or empty although it held videos (an unmounted share)."""
+    if os.path.isfile(path):
+        return True
+    if not os.path.isdir(path):
+        return False
+    if not has_videos:
+        return True
+    try:
+        with os.scandir(path) as it:
+            return any(True for _ in it)
+    except OSError:
+        return False
 
 
 def _writable(folder: Path) -> bool:

@@ -135,6 +135,7 @@ class AnnIndex:
             if self._index is None:
                 self._index = self._new(1024)
             self.folder.mkdir(parents=True, exist_ok=True)
+            self._remove_leftovers()
             with atomic_path(self.path) as tmp:
                 self._index.save_index(str(tmp))
                 # hnswlib ignores write errors (a full disk leaves a short file): check before the rename
@@ -145,6 +146,19 @@ class AnnIndex:
                 json.dump(asdict(man), fh)
             self.generation = generation
             self.dirty = False
+
+    def _remove_leftovers(self) -> None:
+        """Temp files of a save that was killed before its rename (harmless, but they take space).
+
+        Only old ones: another process (a search saving a re-synced cache) may be writing one now.
+        """
+        import time
+
+        for pattern in (f".{self.path.name}.*.tmp", f".{self.manifest_path.name}.*.tmp"):
+            for f in self.folder.glob(pattern):
+                with contextlib.suppress(OSError):
+                    if time.time() - f.stat().st_mtime > 3600:
+                        f.unlink()
 
     def load(self) -> Manifest | None:
         """Load the saved index; None if absent, unreadable or not this model's."""
