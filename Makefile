@@ -53,5 +53,5 @@ package: $(PKG_VENV)/.installed
 		--distpath dist --workpath build/pyinstaller packaging/vsearch.spec
 	@du -sh dist/vsearch
 
-package-test: $(PKG_VENV)/.installed
-	$(PKG_VENV)/bin/python packaging/smoke_test.py dist/vsearch
+package-test: setup
+	$(BIN)/python packaging/smoke_test.py dist/vsearch
