@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._last_error = ""
         self._player_query = ""
+        self._indexed_seen = -1
 
         self.indexer = IndexController(service, self)
         self.search_tasks = TaskRunner(1, self)
@@ -403,6 +404,15 @@ class MainWindow(QMainWindow):
                 + (f" · {status.failed} failed" if status.failed else "")
                 + (" · read-only" if getattr(status, "readonly", False) else "")
             )
+            grew = status.indexed != self._indexed_seen
+            self._indexed_seen = status.indexed
+            if (
+                grew
+                and self.indexer.is_busy()
+                and self.query.text().strip()
+                and not self.view.selectionModel().hasSelection()
+            ):
+                self._schedule_search(0)  # results grow while indexing, unless the user is busy with them
         self._update_empty_state()
         emit(self.libraryRefreshed)
 
