@@ -209,3 +209,20 @@ def test_closing_while_indexing_stops_cleanly(qtbot, tmp_path: Path, folder: Pat
         assert again.folders()[0].indexed == 8 and stats.failed in (0, 1)
     finally:
         again.close()
+
+
+def test_keyboard_only_search_and_play(qtbot, window: MainWindow, folder: Path) -> None:
+    index_folder(qtbot, window, folder)
+    window.query.setFocus()
+    assert search(qtbot, window, "blue") >= 1
+    qtbot.keyClick(window.query, Qt.Key.Key_Down)  # into the results: the first one opens
+    assert window.player.moment() == window.results.moment(0)
+    qtbot.waitUntil(lambda: window.player.pending_seek() is None, timeout=10_000)
+    qtbot.keyClick(window.view, Qt.Key.Key_Space)  # player keys work from the results
+    qtbot.waitUntil(
+        lambda: window.player.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState, timeout=5000
+    )
+    qtbot.keyClick(window.view, Qt.Key.Key_K)
+    qtbot.waitUntil(
+        lambda: window.player.player.playbackState() != QMediaPlayer.PlaybackState.PlayingState, timeout=5000
+    )

@@ -58,6 +58,7 @@ from vsearch.ui.workers import Failure, IndexController, TaskRunner
 SEARCH_DEBOUNCE_MS = 250
 RESULTS_K = 60
 THUMB_SIZE = 320
+THUMB_KEEP = QSize(400, 225)  # what the model keeps in memory per thumbnail (cards are smaller)
 
 #: (label, min_duration, max_duration) of the whole video, in seconds.
 LENGTH_FILTERS: tuple[tuple[str, float | None, float | None], ...] = (
@@ -322,6 +323,7 @@ class MainWindow(QMainWindow):
         self.view.selectionModel().currentChanged.connect(self._on_view_current_changed)
         self.view.clicked.connect(self._on_view_clicked)
         self.view.installEventFilter(self)
+        self.query.installEventFilter(self)
         self.player.matchesExhausted.connect(self._on_player_matches_exhausted)
         self.player.errorOccurred.connect(lambda text: self.statusBar().showMessage(text, 8000))
 
@@ -546,7 +548,11 @@ class MainWindow(QMainWindow):
                 if results.generation != gen:
                     return None  # the user typed on: these results are gone, skip the decode
                 out = svc.thumbnail(path, t, THUMB_SIZE)
-                return QImage(str(out))  # QImage is safe off the GUI thread; QPixmap is not
+                img = QImage(str(out))  # QImage is safe off the GUI thread; QPixmap is not
+                if img.width() > THUMB_KEEP.width() or img.height() > THUMB_KEEP.height():
+                    img = img.scaled(THUMB_KEEP, Qt.AspectRatioMode.KeepAspectRatioByExpanding,
+                                     Qt.TransformationMode.SmoothTransformation)  # fmt: skip
+                return img
 
             self.thumb_tasks.submit(job, on_done=partial(self.results.set_thumbnail, key),
                                     on_error=partial(self._on_thumbnail_failed, key))  # fmt: skip
@@ -612,6 +618,12 @@ class MainWindow(QMainWindow):
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
         if obj is self.view.viewport() and event.type() == QEvent.Type.Resize:
             QTimer.singleShot(0, self.view.doItemsLayout)  # cards follow the new width
+        if obj is self.query and event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Down:
+            if self.results.rowCount():
+                self.view.setFocus()
+                if not self.view.currentIndex().isValid():
+                    self.view.setCurrentIndex(self.results.index(0, 0))
+                return True
         if obj is self.view and event.type() == QEvent.Type.KeyPress:
             key = Qt.Key(event.key())
             if key in PLAYER_KEYS and event.modifiers() == Qt.KeyboardModifier.NoModifier:

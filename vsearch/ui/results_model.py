@@ -158,7 +158,7 @@ class ResultsModel(QAbstractListModel):
         """Store a thumbnail made off the GUI thread (converted to QPixmap here, on the GUI thread)."""
         if image is None or image.isNull():
             return
-        if len(self._thumbs) > 2000:  # a long session must not grow without bound
+        if len(self._thumbs) > 600:  # a long session must not grow without bound (~200 MB at most)
             self._thumbs.clear()
         self._thumbs[key] = QPixmap.fromImage(image)
         for row, m in enumerate(self._moments):
