@@ -74,3 +74,17 @@ def test_uncaught_exceptions_become_a_message_box(qtbot, caplog, monkeypatch) ->
     qtbot.waitUntil(lambda: bool(boxes()), timeout=3000)
     for box in boxes():
         box.close()
+
+
+def test_the_same_error_is_not_stacked_in_several_boxes(qtbot, tmp_path: Path) -> None:
+    svc = Service(tmp_path / "lib", model="test-color")
+    win = MainWindow(svc, autoplay=False, audio=False)
+    qtbot.addWidget(win)
+    win.show()
+    for _ in range(3):
+        win.show_error("the library is read-only")
+    win.show_error("disk full")
+    texts = [b.text() for b in win.findChildren(QMessageBox) if b.isVisible()]
+    assert sorted(texts) == ["disk full", "the library is read-only"]
+    win.close()
+    svc.close()

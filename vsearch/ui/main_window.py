@@ -735,6 +735,9 @@ class MainWindow(QMainWindow):
         emit(self.errorShown, text)
         if self._closing:
             return
+        for other in self.findChildren(QMessageBox):
+            if other.isVisible() and other.text() == text:
+                return  # the same problem is already on screen (e.g. every keystroke of a query)
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
         if details:
             box.setDetailedText(details)
