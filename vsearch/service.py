@@ -232,7 +232,11 @@ class Service:
         from vsearch.embed.health import probe_model
 
         emb = self.embedder(name)
-        probe_model(emb)
+        known = self.library.model(emb.model_id)
+        if known is None or known.generation == 0:
+            # a model new to this library is probed once (NaN, constant or collapsed vectors);
+            # every batch is still checked for NaN while indexing
+            probe_model(emb)
         return emb
 
     def _speech_stage(self, stats: IndexStats, progress: Callable[[Progress], None] | None, cancel: CancelToken | None) -> None:

@@ -12,9 +12,13 @@ import numpy as np
 from vsearch import log
 from vsearch.embed.base import Embedder
 from vsearch.query.moments import DEFAULT, MomentParams, drop_near_duplicates, find_spans
-from vsearch.store.ann import AnnIndex, get_vectors
+from vsearch.store.ann import AnnIndex
 from vsearch.store.library import Library, ModelRow, VideoRow
 from vsearch.types import Moment
+
+FETCH_MIN = 200  # frames asked of the ANN per query
+FETCH_MAX = 20_000  # ... at most, when folder/duration filters drop candidates
+CACHE_FRAMES = 100_000  # per-video vectors kept in memory between queries (float32: ~200 MB at 512-d)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +40,7 @@ class SearchOptions:
     per_video: int | None = None
     min_duration: float | None = None
     max_duration: float | None = None
-    candidates: int = 30
+    candidates: int = 20
 
 
 class Searcher:
@@ -56,7 +60,10 @@ class Searcher:
         self.embedder = embedder
         self.params = params
         self._qcache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
+        self._vcache: OrderedDict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
+        self._cache_frames = 0
+        self._cache_gen = -1
+        self._lock = threading.RLock()
 
     def query_vector(self, text: str) -> np.ndarray:
         with self._lock:
@@ -75,23 +82,39 @@ class Searcher:
         """Pick up vectors written since the last search (cheap when nothing changed)."""
         self.ann.sync(self.library, self.model.id)
 
+    def _video_vectors(self, video_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(times, vectors, adjacent-frame similarities) of one video, cached until the library changes.
+
+        One SQLite range read per video (the frames of a video are adjacent in its index);
+        hnswlib's get_items is several times slower for this.
+        """
+        gen = self.ann.generation
+        with self._lock:
+            if gen != self._cache_gen:
+                self._vcache.clear()
+                self._cache_frames = 0
+                self._cache_gen = gen
+            hit = self._vcache.get(video_id)
+            if hit is not None:
+                self._vcache.move_to_end(video_id)
+                return hit
+        _, times, vecs = self.library.video_vectors(video_id, self.model.id, self.model.dim)
+        adj = np.einsum("ij,ij->i", vecs[1:], vecs[:-1]) if len(vecs) > 1 else np.zeros(0)
+        entry = (times, vecs, adj)
+        with self._lock:
+            self._vcache[video_id] = entry
+            self._cache_frames += len(times)
+            while self._cache_frames > CACHE_FRAMES and len(self._vcache) > 1:
+                _, (t_old, _, _) = self._vcache.popitem(last=False)
+                self._cache_frames -= len(t_old)
+        return entry
+
     def curve(self, video_id: int, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(times, similarities, adjacent-frame similarities) of a query across one video."""
-        rows = self.library.query(
-            "SELECT f.id, f.t FROM frames f JOIN vectors v ON v.frame_id = f.id "
-            "WHERE f.video_id = ? AND v.model = ? ORDER BY f.t",
-            (video_id, self.model.id),
-        )
-        if not rows:
+        times, vecs, adj = self._video_vectors(video_id)
+        if len(times) == 0:
             return np.zeros(0), np.zeros(0), np.zeros(0)
-        ids = np.array([r[0] for r in rows], dtype=np.int64)
-        times = np.array([r[1] for r in rows], dtype=np.float64)
-        vecs = get_vectors(self.ann, ids)
-        if vecs is None:
-            _, times, vecs = self.library.video_vectors(video_id, self.model.id, self.model.dim)
-        sims = vecs @ qvec
-        adj = np.einsum("ij,ij->i", vecs[1:], vecs[:-1]) if len(vecs) > 1 else np.zeros(0)
-        return times, sims.astype(np.float64), adj
+        return times, (vecs @ qvec).astype(np.float64), adj
 
     def search(self, text: str, opts: SearchOptions = SearchOptions()) -> list[Moment]:
         text = " ".join(text.split())
@@ -103,7 +126,7 @@ class Searcher:
 
     def _candidates(self, q: np.ndarray, opts: SearchOptions) -> list[tuple[VideoRow, float]]:
         total = self.ann.count
-        fetch = min(total, max(256, opts.k * 20))
+        fetch = min(total, max(FETCH_MIN, opts.k * 10))
         while True:
             ids, sims = self.ann.search(q, fetch)
             frames = self.library.frames(ids)
@@ -122,7 +145,9 @@ class Searcher:
                 if row is None or not _passes(row, opts):
                     continue
                 out.append((row, s))
-            if len(out) >= opts.candidates or fetch >= total:
+            # fetch more only when filters dropped videos; near-duplicate frames of a few videos are fine
+            filtered = len(best) - len(out)
+            if len(out) >= opts.candidates or fetch >= total or not filtered or fetch >= FETCH_MAX:
                 return out[: opts.candidates]
             fetch = min(total, fetch * 4)
 

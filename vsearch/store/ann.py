@@ -210,10 +210,3 @@ class AnnIndex:
             self.dirty = True
         return len(missing), len(stale)
 
-
-def get_vectors(ann: AnnIndex, ids: np.ndarray) -> np.ndarray | None:
-    """Vectors of the given labels from the in-memory index, or None if any is missing."""
-    with ann._lock:
-        if ann._index is None or not len(ids) or any(int(i) not in ann._ids for i in ids):
-            return None
-        return np.asarray(ann._index.get_items(np.asarray(ids, dtype=np.int64)), dtype=np.float32)

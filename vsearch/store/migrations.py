@@ -11,7 +11,7 @@ import sqlite3
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 MIGRATIONS = Migrations("vsearch")
 
@@ -122,4 +122,25 @@ def _initial(db: Database) -> None:
             INSERT INTO speech_fts(rowid, text) VALUES (new.id, new.text);
         END;
         """
+    )
+
+
+@MIGRATIONS(name="0002_vectors_rowid")
+def _vectors_rowid(db: Database) -> None:
+    """Vectors move to a rowid table: in a WITHOUT ROWID table each 1 KB blob spilled into an
+    overflow page of its own (about 3 KB per frame on disk); a rowid table keeps it inline."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE vectors_new (
+            frame_id INTEGER NOT NULL REFERENCES frames(id) ON DELETE CASCADE,
+            model INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+            vec BLOB NOT NULL  -- float16, little-endian, L2-normalised
+        );
+        INSERT INTO vectors_new(frame_id, model, vec) SELECT frame_id, model, vec FROM vectors ORDER BY model, frame_id;
+        DROP TABLE vectors;
+        ALTER TABLE vectors_new RENAME TO vectors;
+        CREATE UNIQUE INDEX vectors_model_frame ON vectors(model, frame_id);
+        CREATE INDEX vectors_frame ON vectors(frame_id);
+        """,
     )
