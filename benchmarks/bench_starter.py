@@ -147,6 +147,11 @@ def speed(threads: int = 2, n: int = 64) -> None:
     emb.embed_images(frames)
     dt = time.perf_counter() - t
     print(f"images: {n / dt:.1f} images/s (640x360, {threads} threads, batch {emb.batch_size})")
+    emb.crop = "three"
+    t = time.perf_counter()
+    emb.embed_images(frames)
+    print(f"images, crop=three: {n / (time.perf_counter() - t):.1f} images/s")
+    emb.embed_text(captions[:2])
     t = time.perf_counter()
     emb.embed_text(captions * 10)
     dt = time.perf_counter() - t
