@@ -9,9 +9,10 @@ embeddings of its top-k ImageNet classes, L2-normalised; a query's vector is the
 embedding of the query. Both therefore live in MiniLM's space and cosine similarity compares
 them.
 
-The class-name ("label") embeddings are computed once from ``resources/imagenet_classes.txt``
-and the prompt templates below, and cached as ``.npy`` under the cache folder, keyed by the
-``model_id``. See docs/MODELS.md for the tuning behind the defaults.
+The class ("label") embeddings come from ``resources/imagenet_classes.txt`` and the prompts
+below; the matrix is shipped precomputed under ``resources/starter/`` and, if the prompts
+change, computed once and cached under the cache folder, both named by a hash of every
+prompt. See docs/MODELS.md for the tuning behind the defaults.
 """
 
 from __future__ import annotations
