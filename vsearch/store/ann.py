@@ -24,6 +24,10 @@ from vsearch.atomic import atomic_path, atomic_write
 M = 16
 EF_CONSTRUCTION = 100
 EF_SEARCH = 128
+# Below this many vectors a query is answered exactly (one matrix-vector product, ~10 ms at
+# 100k x 512); HNSW only takes over beyond it. Exact search has recall 1.0 on any data, also
+# for text queries that lie far from every frame, where greedy graph search can get stuck.
+BRUTE_MAX = 100_000
 MANIFEST_VERSION = 1
 
 
@@ -59,6 +63,11 @@ class AnnIndex:
         self._ids: set[int] = set()
         self.generation = -1
         self.dirty = False
+        # exact-search copy of the vectors (only while count <= BRUTE_MAX)
+        self._chunks: list[tuple[np.ndarray, np.ndarray]] = []
+        self._deleted: set[int] = set()
+        self._exact_complete = True
+        self._matrix: tuple[np.ndarray, np.ndarray] | None = None
 
     # -- building -------------------------------------------------------------------------
     def _new(self, capacity: int) -> hnswlib.Index:
@@ -72,7 +81,19 @@ class AnnIndex:
         with self._lock:
             self._index = self._new(1024)
             self._ids = set()
+            self._reset_exact(complete=True)
             self.dirty = True
+
+    def _reset_exact(self, complete: bool) -> None:
+        self._chunks = []
+        self._deleted = set()
+        self._matrix = None
+        self._exact_complete = complete
+
+    @property
+    def exact(self) -> bool:
+        """Whether queries are answered by exact (brute-force) search."""
+        return self._exact_complete and len(self._ids) <= BRUTE_MAX
 
     @property
     def count(self) -> int:
@@ -97,9 +118,18 @@ class AnnIndex:
             if not fresh:
                 return
             sel = np.isin(ids, np.array(fresh, dtype=np.int64))
-            idx.add_items(np.asarray(vectors, dtype=np.float32)[sel], np.asarray(ids, dtype=np.int64)[sel], replace_deleted=True)
+            new_vecs = np.asarray(vectors, dtype=np.float32)[sel]
+            new_ids = np.asarray(ids, dtype=np.int64)[sel]
+            idx.add_items(new_vecs, new_ids, replace_deleted=True)
             self._ids.update(fresh)
             self.dirty = True
+            if self._exact_complete:
+                if len(self._ids) > BRUTE_MAX:
+                    self._reset_exact(complete=False)
+                else:
+                    self._chunks.append((new_ids, new_vecs))
+                    self._deleted.difference_update(fresh)
+                    self._matrix = None
 
     def delete(self, ids: np.ndarray) -> None:
         with self._lock:
@@ -111,6 +141,8 @@ class AnnIndex:
                     with contextlib.suppress(RuntimeError):
                         self._index.mark_deleted(i)
                     self._ids.discard(i)
+                    self._deleted.add(i)
+                    self._matrix = None
                     self.dirty = True
 
     def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -120,6 +152,8 @@ class AnnIndex:
             if self._index is None or n == 0 or k <= 0:
                 return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
             k = min(k, n)
+            if self.exact:
+                return self._search_exact(np.asarray(vector, dtype=np.float32).reshape(-1), k)
             self._index.set_ef(max(EF_SEARCH, k + 1))
             try:
                 labels, dists = self._index.knn_query(np.asarray(vector, dtype=np.float32).reshape(1, -1), k=k)
@@ -127,6 +161,27 @@ class AnnIndex:
                 # fewer reachable elements than k (deleted ones): ask for fewer
                 labels, dists = self._index.knn_query(np.asarray(vector, dtype=np.float32).reshape(1, -1), k=max(1, k // 2))
             return labels[0].astype(np.int64), (1.0 - dists[0]).astype(np.float32)
+
+    def _search_exact(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        if self._matrix is None:
+            labels = np.concatenate([c[0] for c in self._chunks]) if self._chunks else np.zeros(0, np.int64)
+            mat = np.concatenate([c[1] for c in self._chunks]) if self._chunks else np.zeros((0, self.dim), np.float32)
+            if self._deleted:
+                keep = ~np.isin(labels, np.fromiter(self._deleted, dtype=np.int64))
+                labels, mat = labels[keep], mat[keep]
+            # keep the latest copy of a label that was replaced
+            _, first = np.unique(labels[::-1], return_index=True)
+            pick = np.sort(len(labels) - 1 - first)
+            labels, mat = labels[pick], np.ascontiguousarray(mat[pick])
+            self._chunks = [(labels, mat)]
+            self._deleted = set()
+            self._matrix = (labels, mat)
+        labels, mat = self._matrix
+        sims = mat @ q
+        k = min(k, len(sims))
+        top = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
+        top = top[np.argsort(-sims[top], kind="stable")]
+        return labels[top].astype(np.int64), sims[top].astype(np.float32)
 
     # -- persistence ----------------------------------------------------------------------
     def save(self, generation: int) -> None:
@@ -181,6 +236,7 @@ class AnnIndex:
         with self._lock:
             self._index = idx
             self._ids = ids
+            self._reset_exact(complete=False)  # filled from SQLite by sync() when small enough
             # labels marked deleted come back from get_ids_list(): if there are any, reconcile on sync
             self.generation = man.generation if man.count == len(ids) else -1
             self.dirty = False
@@ -192,6 +248,13 @@ class AnnIndex:
 
         assert isinstance(library, Library)
         gen = library.generation(model_pk)
+        if not self._exact_complete and len(self._ids) <= BRUTE_MAX:
+            # a loaded index: take the exact-search copy from SQLite (one pass, small libraries only)
+            with self._lock:
+                self._reset_exact(complete=True)
+                for ids, vecs in library.iter_vectors(model_pk, self.dim):
+                    keep = np.fromiter((int(i) in self._ids for i in ids), dtype=bool, count=len(ids))
+                    self._chunks.append((ids[keep], vecs[keep]))
         if gen == self.generation and self._index is not None:
             return 0, 0
         truth = library.vector_ids(model_pk)
