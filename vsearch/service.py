@@ -259,7 +259,8 @@ class Service:
             if self._sentence_encoder is None:
                 from vsearch.speech.text import SentenceEncoder
 
-                self._sentence_encoder = SentenceEncoder(device="cpu")
+                shared = self._embedders.get("starter")  # the starter's text tower is the same MiniLM
+                self._sentence_encoder = SentenceEncoder(device="cpu", text_model=shared)
             return self._sentence_encoder
 
     def transcript(self, video_id: int) -> list[tuple[float, float, str]]:

