@@ -37,12 +37,13 @@ def main() -> None:
     qv = {q["id"]: s.query_vector(q["query"]) for q in gt["queries"]}
     folder = os.path.abspath(args.videos) if args.videos else None
     grid = {
-        "smooth": [0, 1, 2],
-        "rel_drop": [0.3, 0.4, 0.5, 0.6, 0.7],
-        "abs_drop": [0.005, 0.02],
-        "cut_sim": [0.0, 0.6, 0.75, 0.85],
-        "cut_slack": [0.1, 0.25],
-        "peak_weight": [0.5, 0.7, 1.0],
+        "smooth": [2.0, 3.0, 4.0],
+        "rel_drop": [0.7, 0.8, 0.9],
+        "abs_drop": [0.01],
+        "cut_sim": [0.0],
+        "cut_slack": [0.1],
+        "peak_weight": [1.0],
+        "snap_sim": [0.0, 0.5, 0.7, 0.8, 0.9],
     }
     results = []
     keys = list(grid)

@@ -49,9 +49,9 @@ class SampleOptions:
         mode: "keyframe" (default, fast): keep keyframes, about one per ``interval``
             (dense keyframes are thinned without decoding them: the first keyframe in each
             ``interval`` bucket, never two closer than interval/2); where keyframes are more
-            than ``max_gap`` apart, evenly spaced frames are added so no two kept frames
-            are further apart than ``max_gap``. So the spacing is between ``interval`` and
-            ``max_gap``, set by the file's keyframe layout (commonly 1-2 s).
+            than ``max_gap`` apart, that stretch is decoded anyway, so evenly spaced frames
+            are added about ``interval`` apart. Files with a keyframe every 1-2 s cost only
+            their keyframes; long-GOP files get about one frame per ``interval``.
             "exact": one frame every ``interval`` seconds (the first decoded frame at or
             just after each multiple of ``interval``).
         interval: seconds; see mode.
@@ -186,7 +186,9 @@ class _Sampler:
                     new.append(ref)  # a stream starting without a keyframe: its first frame
             span = end - ref
             if span > opts.max_gap + self.tol:
-                n = math.ceil(span / opts.max_gap)
+                # the gap's frames get decoded anyway, so fill it at the finer ``interval``
+                # spacing: the extra frames cost only their embedding, and moments get sharper
+                n = math.ceil(span / min(opts.interval, opts.max_gap))
                 new.extend(ref + span * i / n for i in range(1, n))
         if new:
             self.last_target = new[-1]

@@ -21,7 +21,9 @@ class MomentParams:
     """Knobs of the moment builder (tuned on the dev set; see docs/MODELS.md).
 
     Attributes:
-        smooth: half-width (samples) of the moving average applied before peak finding.
+        smooth: half-width in seconds of the moving average applied before peak finding
+            (converted to samples with the video's median sample spacing, so it means the
+            same for dense and sparse sampling).
         rel_drop: a span keeps growing while the smoothed score >= peak - rel_drop * (peak - floor),
             where floor is the video's median score.
         abs_drop: ... or while it is within abs_drop of the peak, whichever is larger.
@@ -32,16 +34,19 @@ class MomentParams:
         peak_weight: span score = peak_weight * peak + (1 - peak_weight) * span mean.
         max_per_video: at most this many moments per video.
         min_len: spans shorter than this (seconds) are widened symmetrically.
+        snap_sim: where adjacent samples' vectors are less similar than this (a shot cut),
+            a span boundary snaps to the later sample's time instead of the midpoint.
     """
 
-    smooth: int = 2
-    rel_drop: float = 0.7
+    smooth: float = 3.0
+    rel_drop: float = 0.8
     abs_drop: float = 0.01
-    cut_sim: float = 0.6
+    cut_sim: float = 0.0
     cut_slack: float = 0.1
     peak_weight: float = 1.0
     max_per_video: int = 5
     min_len: float = 1.0
+    snap_sim: float = 0.9
 
 
 DEFAULT = MomentParams()
@@ -91,12 +96,17 @@ def find_spans(
     n = len(t)
     if n == 0:
         return []
-    s = smooth(raw, params.smooth)
+    step = float(np.median(np.diff(t))) if n > 1 else 1.0
+    half = int(round(params.smooth / step)) if step > 0 else 0
+    s = smooth(raw, half)
     starts, ends = sample_bounds(t, duration)
     floor = float(np.median(raw))
     cut = np.zeros(max(n - 1, 0), dtype=bool)
     if adjacent_sim is not None and n > 1 and params.cut_sim > 0:
         cut = np.asarray(adjacent_sim) < params.cut_sim
+    snap = None
+    if adjacent_sim is not None and n > 1 and params.snap_sim > 0:
+        snap = np.asarray(adjacent_sim) < params.snap_sim
     taken = np.zeros(n, dtype=bool)
     out: list[tuple[float, float, float, float]] = []
     while len(out) < params.max_per_video and not taken.all():
@@ -115,6 +125,13 @@ def find_spans(
             hi += 1
         taken[lo : hi + 1] = True
         a, b = float(starts[lo]), float(ends[hi])
+        # at a shot cut the sample after the cut is the new shot's first frame (keyframe
+        # sampling puts samples on cuts): the span starts or ends there, not at a midpoint
+        if snap is not None:
+            if lo > 0 and snap[lo - 1]:
+                a = float(t[lo])
+            if hi < n - 1 and snap[hi]:
+                b = float(t[hi + 1])
         seg = raw[lo : hi + 1]
         best = lo + int(np.argmax(seg))
         score = params.peak_weight * float(raw[best]) + (1 - params.peak_weight) * float(seg.mean())
