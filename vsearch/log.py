@@ -30,6 +30,11 @@ def setup(log_dir: Path | None, level: int = logging.INFO, console_level: int | 
         return
     _configured = True
     root.setLevel(logging.DEBUG)
+    top = logging.getLogger()
+    if not top.handlers:
+        # some libraries call logging.warning() at module level, which runs basicConfig() and
+        # would then print every vsearch DEBUG record on stderr; a handler here prevents that
+        top.addHandler(logging.NullHandler())
     fmt = logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
     if log_dir is not None:
         try:
