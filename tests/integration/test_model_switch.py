@@ -45,3 +45,52 @@ def test_switch_keeps_old_index_until_new_is_complete(tmp_path: Path) -> None:
     # the old model's vectors are kept until the user removes them
     with Service(lib, model="test-color") as svc:
         assert svc.search("red", k=3) == before
+
+
+def test_kill_mid_switch_resumes_cleanly(tmp_path: Path) -> None:
+    """SIGKILL while a second model is being built: the old model still answers, a re-run finishes."""
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "v"
+    folder.mkdir()
+    for i in range(6):
+        make_video(folder / f"v{i}.mp4", segments=[("red", 4.0), ("blue", 4.0)])
+    lib = tmp_path / "lib"
+    with Service(lib, model="test-color") as svc:
+        svc.index([folder])
+        before = svc.search("red", k=3)
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vsearch", "--library", str(lib), "--model", "tiny-random", "index", "-q"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None:
+            c = sqlite3.connect(lib / "library.sqlite3", timeout=30)
+            n = c.execute(
+                "SELECT count(*) FROM vectors v JOIN models m ON m.id = v.model WHERE m.name = 'tiny-random'"
+            ).fetchone()[0]
+            c.close()
+            if n > 0:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the switch finished before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(30)
+    with Service(lib) as svc:
+        assert svc.library.integrity_ok()
+        assert svc.status().model == "test-color"
+        assert svc.search("red", k=3) == before
+        stats = svc.index()
+        assert not stats.cancelled and stats.failed == 0
+        st = svc.status()
+        assert st.model == "tiny-random" and st.pending == 0
+        done, total = svc.library.model_coverage(svc.library.model_by_name("tiny-random").id)
+        assert done == total == 6
