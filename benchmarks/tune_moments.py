@@ -43,12 +43,11 @@ def main() -> None:
         "cut_sim": [0.0],
         "cut_slack": [0.1],
         "peak_weight": [1.0],
-        "snap_sim": [0.0, 0.5, 0.7, 0.8, 0.9],
     }
     results = []
     keys = list(grid)
     for values in itertools.product(*grid.values()):
-        p = MomentParams(**dict(zip(keys, values)))
+        p = MomentParams(**dict(zip(keys, values, strict=True)))
         if p.cut_sim == 0.0 and p.cut_slack != 0.1:
             continue
         s.params = p

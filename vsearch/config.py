@@ -27,6 +27,8 @@ class Settings:
         interval: seconds between samples in exact mode; the longest gap in keyframe mode.
         batch: frames per embedding batch.
         speech: transcribe audio tracks while indexing.
+        skip_similar: drop a sample that barely differs from the last kept one (mean absolute
+            difference of 16x16 grey thumbnails, 0-1 scale); None keeps every sample.
         min_score: default relevance floor for searches (None: automatic).
         library: library folder chosen in the app ("" = default location).
     """
@@ -37,6 +39,7 @@ class Settings:
     interval: float = 1.0
     batch: int = 32
     speech: bool = True
+    skip_similar: float | None = 0.02
     min_score: float | None = None
     library: str = ""
 

@@ -41,6 +41,7 @@ class IndexOptions:
     batch: int = 32
     decode_workers: int = 0  # 0 = from the core count
     decode_timeout: float = 600.0
+    skip_similar: float | None = None
 
 
 class _Cancelled(Exception):
@@ -218,6 +219,7 @@ class Indexer:
         sopts = SampleOptions(
             mode=self.options.sampling,
             interval=self.options.interval,
+            skip_similar=self.options.skip_similar,
             short_side=emb.image_size,
             batch=self.options.batch,
             timeout=self.options.decode_timeout,

@@ -218,7 +218,7 @@ class Service:
             lambda: self._checked_embedder(name),
             model_name=name,
             ann_folder=self.dirs.library / "ann",
-            options=IndexOptions(sampling=s.sampling, interval=s.interval, batch=s.batch),
+            options=IndexOptions(sampling=s.sampling, interval=s.interval, batch=s.batch, skip_similar=s.skip_similar),
         )
         with self.library.writer():
             stats = indexer.update(roots, progress, cancel)

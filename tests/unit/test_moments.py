@@ -15,7 +15,7 @@ def test_span_covers_the_high_run() -> None:
     s[8:13] = 0.5
     spans = find_spans(t, s, 20.0)
     a, b, score, best = spans[0]
-    assert 7.0 <= a <= 8.0 and 12.5 <= b <= 13.5
+    assert 7.0 <= a <= 8.0 and 12.5 <= b <= 13.5  # samples 8-12 stand for 8-13 s
     assert 8 <= best <= 12 and score > 0.4
 
 
@@ -59,11 +59,11 @@ def test_spans_are_inside_the_video_and_disjoint(scores: list[float], step: floa
         assert a - 1e-9 <= best <= b + 1e-9
         assert np.isfinite(score)
     ordered = sorted((a, b) for a, b, *_ in spans)
-    for (a1, b1), (a2, b2) in zip(ordered, ordered[1:]):
+    for (_a1, b1), (a2, _b2) in zip(ordered, ordered[1:], strict=False):
         assert b1 <= a2 + 1e-9
     assert [s[2] for s in spans] == sorted((s[2] for s in spans), reverse=True)
 
 
 def test_sample_bounds_tile_the_video() -> None:
     starts, ends = sample_bounds(np.array([0.0, 2.0, 3.0]), 5.0)
-    assert list(starts) == [0.0, 1.0, 2.5] and list(ends) == [1.0, 2.5, 5.0]
+    assert list(starts) == [0.0, 2.0, 3.0] and list(ends) == [2.0, 3.0, 5.0]
