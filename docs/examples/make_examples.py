@@ -1,8 +1,14 @@
-"""Make the sample exports in this folder from a dev-set style result list (run from the repo root).
+"""Make the sample exports in this folder from a real dev-set search (run from the repo root).
 
-The moments are what a search for the query below returns on the dev set
-(/work/shared/data/devset); rerun after changing an exporter, or replace them with a real
-``vsearch search --json`` output: ``vsearch export --from results.json --format F``.
+``space-mission-results.json`` is the output of a real search on the dev set
+(../shared/data/devset, indexed at default settings with the starter model)::
+
+    vsearch index ../shared/data/devset/videos
+    vsearch search "footage from a space mission: a rocket, a spacecraft or an astronaut" -k 4 --json \
+        > docs/examples/space-mission-results.json
+
+Each sample is what ``vsearch export --from docs/examples/space-mission-results.json --format F``
+writes; rerun this script after changing an exporter.
 """
 
 from __future__ import annotations
@@ -10,24 +16,18 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from vsearch.export import EXPORTERS, export
-from vsearch.types import Moment
+from vsearch.export import EXPORTERS, export, load_results_json
 
-VIDEOS = "/work/shared/data/devset/videos"
-QUERY = "footage from a space mission: a rocket, a spacecraft or an astronaut"
-MOMENTS = [
-    Moment(f"{VIDEOS}/d02.mp4", 2.0, 9.6, 0.312, 4.0, fps=25, duration=82.68),
-    Moment(f"{VIDEOS}/d04.mp4", 0.4, 8.8, 0.298, 3.2, fps=25, duration=66.68),
-    Moment(f"{VIDEOS}/d03.mp4", 14.0, 22.4, 0.281, 16.0, fps=25, duration=77.48),
-    Moment(f"{VIDEOS}/d04.mp4", 53.16, 56.0, 0.201, 54.0, fps=25, duration=66.68),
-]
+HERE = Path(__file__).parent
+QUERY, MOMENTS = load_results_json(HERE / "space-mission-results.json")
 
 
 def main(out_dir: Path) -> None:
     for name in EXPORTERS:
         if name == "clips":
             # one short stream-copied clip keeps the folder small
-            export(MOMENTS[3:], name, out_dir / "clips", query=QUERY, overwrite=True)
+            shortest = min(MOMENTS, key=lambda m: m.end - m.start)
+            export([shortest], name, out_dir / "clips", query=QUERY, overwrite=True)
             continue
         stem = "space-mission-markers" if name == "resolve-markers" else "space-mission"
         if name == "sheet":
