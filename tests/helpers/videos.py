@@ -9,20 +9,10 @@ from pathlib import Path
 import av
 import numpy as np
 
-COLOURS: dict[str, tuple[int, int, int]] = {
-    "red": (220, 20, 20),
-    "green": (20, 200, 40),
-    "blue": (20, 40, 220),
-    "yellow": (230, 220, 30),
-    "white": (245, 245, 245),
-    "black": (10, 10, 10),
-    "cyan": (30, 210, 220),
-    "magenta": (210, 30, 200),
-    "orange": (240, 140, 20),
-    "purple": (120, 40, 160),
-    "grey": (128, 128, 128),
-    "gray": (128, 128, 128),
-}
+from vsearch.embed.testing import COLORS
+
+# one palette for the generated videos and the colour test embedder that searches them
+COLOURS: dict[str, tuple[int, int, int]] = {**COLORS, "gray": COLORS["grey"]}
 
 DEFAULT_SEGMENTS: tuple[tuple[str, float], ...] = (("red", 2.0), ("blue", 1.5))
 

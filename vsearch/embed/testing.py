@@ -9,7 +9,7 @@ import numpy as np
 
 from vsearch.embed.base import l2_normalise
 
-#: The palette, with the same RGB values as tests/helpers/videos.py (``COLOURS``).
+#: The palette; tests/helpers/videos.py paints its generated videos with it.
 COLORS: dict[str, tuple[int, int, int]] = {
     "red": (220, 20, 20),
     "green": (20, 200, 40),
