@@ -65,7 +65,6 @@ class Indexer:
         model_name: str,
         ann_folder: os.PathLike[str] | str,
         options: IndexOptions = IndexOptions(),
-        after_video: Callable[[VideoRow, VideoInfo | None], None] | None = None,
     ) -> None:
         self.library = library
         self._factory = embedder_factory
@@ -73,7 +72,6 @@ class Indexer:
         self.model_name = model_name
         self.ann_folder = ann_folder
         self.options = options
-        self.after_video = after_video
         self.model: ModelRow | None = None
         self.ann: AnnIndex | None = None
 
@@ -289,11 +287,9 @@ class Indexer:
                 if kind == "batch":
                     t1 = time.perf_counter()
                     vecs = emb.embed_images(list(payload.images))
-                    if not checked:
-                        check_vectors(vecs, model_id=emb.model_id) if len(vecs) > 1 else None
+                    if not np.isfinite(vecs).all() or (not checked and len(vecs) > 1):
+                        check_vectors(vecs, model_id=emb.model_id)  # raises on NaN, zero or collapsed
                         checked = True
-                    if not np.isfinite(vecs).all():
-                        check_vectors(vecs, model_id=emb.model_id)
                     t2 = time.perf_counter()
                     # the ANN gets exactly what SQLite stores (float16), so a rebuilt cache answers the same
                     vecs = vecs.astype(np.float16).astype(np.float32)
@@ -319,11 +315,6 @@ class Indexer:
                         stats.video_seconds += info.duration
                     done_s += max(0.0, info.duration - per_video_s.get(row.id, 0.0))
                     per_video_s[row.id] = info.duration
-                    if self.after_video is not None:
-                        try:
-                            self.after_video(row, info)
-                        except Exception as e:  # noqa: BLE001
-                            log.index.warning("post-processing %s failed: %s", row.path, e)
                 else:
                     remaining -= 1
                     msg = " ".join(str(payload).split())
