@@ -67,6 +67,12 @@ LENGTH_FILTERS: tuple[tuple[str, float | None, float | None], ...] = (
     ("Videos 1–10 min", 60.0, 600.0),
     ("Videos > 10 min", 600.0, None),
 )
+#: (label, Service.search's ``only``): which experts a search asks.
+SOURCE_FILTERS: tuple[tuple[str, str | None], ...] = (
+    ("Visual + speech", None),
+    ("Visual only", "visual"),
+    ("Speech only", "speech"),
+)
 PLAYER_KEYS = {Qt.Key.Key_Space, Qt.Key.Key_J, Qt.Key.Key_K, Qt.Key.Key_L, Qt.Key.Key_N, Qt.Key.Key_P}
 EXTENSIONS = {"csv": "csv", "json": "json", "edl": "edl", "fcpxml": "fcpxml", "xmeml": "xml",
               "resolve-markers": "edl", "m3u": "m3u", "sheet": "html"}  # fmt: skip
@@ -101,6 +107,7 @@ class MainWindow(QMainWindow):
         self._last_error = ""
         self._player_query = ""
         self._indexed_seen = -1
+        self._transcript_for = ""  # the path whose transcript the player has (or is loading)
 
         self.indexer = IndexController(service, self)
         self.search_tasks = TaskRunner(1, self)
@@ -147,6 +154,10 @@ class MainWindow(QMainWindow):
         self.length_filter.setToolTip("Only videos of this length")
         for label, lo, hi in LENGTH_FILTERS:
             self.length_filter.addItem(label, (lo, hi))
+        self.source_filter = QComboBox(self)
+        self.source_filter.setToolTip("Match what is seen, what is said, or both")
+        for label, only in SOURCE_FILTERS:
+            self.source_filter.addItem(label, only)
         self.floor = QSlider(Qt.Orientation.Horizontal, self)
         self.floor.setRange(0, 50)
         self.floor.setValue(0)
@@ -169,6 +180,7 @@ class MainWindow(QMainWindow):
         filters.setSpacing(8)
         filters.addWidget(self.folder_filter)
         filters.addWidget(self.length_filter)
+        filters.addWidget(self.source_filter)
         relevance = QLabel("Relevance", self)
         relevance.setObjectName("Dim")
         filters.addWidget(relevance)
@@ -316,6 +328,7 @@ class MainWindow(QMainWindow):
         self.query.returnPressed.connect(self._run_search)
         self.folder_filter.currentIndexChanged.connect(self._on_filter_changed)
         self.length_filter.currentIndexChanged.connect(self._on_filter_changed)
+        self.source_filter.currentIndexChanged.connect(self._on_filter_changed)
         self.floor.valueChanged.connect(self._on_floor_value_changed)
         self.one_per_video.toggled.connect(self._on_filter_changed)
         self.grid_btn.toggled.connect(self._set_grid)
@@ -492,6 +505,7 @@ class MainWindow(QMainWindow):
             "per_video": 1 if self.one_per_video.isChecked() else None,
             "min_duration": lo,
             "max_duration": hi,
+            "only": self.source_filter.currentData(),
         }
 
     @Slot()
@@ -577,10 +591,14 @@ class MainWindow(QMainWindow):
         same = sorted((x for x in self.results.moments() if x.path == m.path), key=lambda x: x.start)
         marks = [(x.start, x.end) for x in same]
         current = next((i for i, x in enumerate(same) if x == m), -1)
-        new_video = m.path != self.player.path() or self._player_query != self.results.query
+        new_file = m.path != self.player.path()
+        new_video = new_file or self._player_query != self.results.query
         self.player.open_moment(m, marks, current, [x.score for x in same])
+        if new_file or self._transcript_for != m.path:
+            self._load_transcript(m)
         if new_video:
             self._player_query = self.results.query
+            self._set_speech_marks(same)
             self._load_curve(m, self.results.query)
 
     def _refresh_player_marks(self) -> None:
@@ -591,7 +609,29 @@ class MainWindow(QMainWindow):
         if same and self.results.query != self._player_query:
             self.player.timeline.set_marks([(x.start, x.end) for x in same], -1)
             self._player_query = self.results.query
+            self._set_speech_marks(same)
             self._load_curve(m, self.results.query)
+
+    def _set_speech_marks(self, same_video: list[Moment]) -> None:
+        """Mark on the heat strip where the query matched what is said in the player's video."""
+        spoken = [x for x in same_video if "speech" in x.source]
+        self.player.set_speech_marks([(x.start, x.end) for x in spoken], [x.text or "" for x in spoken])
+
+    def _load_transcript(self, m: Moment) -> None:
+        """Fetch the video's transcript off the GUI thread for the player's subtitles."""
+        self._transcript_for = m.path
+        if not m.video_id or not hasattr(self.service, "transcript"):
+            return
+        path = m.path
+
+        def done(lines) -> None:
+            if self.player.path() == path and self._transcript_for == path:
+                self.player.set_transcript(lines or [])
+
+        def failed(failure: Failure) -> None:  # subtitles are a nicety: the video still plays
+            log.ui.warning("no transcript for %s: %s", path, failure.message)
+
+        self.lib_tasks.submit(self.service.transcript, m.video_id, on_done=done, on_error=failed)
 
     def _load_curve(self, m: Moment, query: str) -> None:
         if not query or not m.video_id:

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import bisect
 import os
 from collections.abc import Sequence
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QColor, QDesktopServices, QImage, QKeyEvent, QPainter, QPaintEvent
+from PySide6.QtGui import (
+    QColor,
+    QDesktopServices,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QKeyEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+)
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer, QVideoFrame, QVideoSink
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -27,6 +38,9 @@ from vsearch.ui.icons import icon
 from vsearch.ui.qtcompat import emit
 from vsearch.ui.results_model import fmt_time
 from vsearch.ui.timeline import Timeline
+
+#: A subtitle shows this many seconds before its sentence starts (a seek lands on a frame boundary).
+CAPTION_LEAD = 0.3
 
 _READY = (
     QMediaPlayer.MediaStatus.LoadedMedia,
@@ -61,7 +75,7 @@ class ElidedLabel(QLabel):
 
 
 class VideoView(QWidget):
-    """Paints the frames a QVideoSink receives (letterboxed, on black).
+    """Paints the frames a QVideoSink receives (letterboxed, on black), and a subtitle over them.
 
     Used instead of QVideoWidget because it draws through QPainter: it works the same on
     every platform plugin (offscreen and Xvfb included) and ``grab()`` captures the picture.
@@ -72,6 +86,7 @@ class VideoView(QWidget):
         self._sink = QVideoSink(self)
         self._sink.videoFrameChanged.connect(self._on_sink_frame)
         self._image = QImage()
+        self._caption = ""
         self._placeholder = "Pick a result to play it here"
         policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         policy.setHeightForWidth(True)
@@ -83,6 +98,15 @@ class VideoView(QWidget):
 
     def image(self) -> QImage:
         return self._image
+
+    def caption(self) -> str:
+        return self._caption
+
+    def set_caption(self, text: str) -> None:
+        """The subtitle drawn over the bottom of the picture ("" hides it)."""
+        if text != self._caption:
+            self._caption = text
+            self.update()
 
     def set_placeholder(self, text: str) -> None:
         self._placeholder = text
@@ -122,7 +146,24 @@ class VideoView(QWidget):
             target = QRectF(0, 0, size.width(), size.height())
             target.moveCenter(QRectF(self.rect()).center())
             p.drawImage(target, self._image)
+            if self._caption:
+                self._paint_caption(p, target)
         p.end()
+
+    def _paint_caption(self, p: QPainter, picture: QRectF) -> None:
+        font = QFont(self.font())
+        font.setPixelSize(max(11, min(28, round(picture.height() / 16))))
+        font.setWeight(QFont.Weight.DemiBold)
+        p.setFont(font)
+        fm = QFontMetricsF(font)
+        flags = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom | Qt.TextFlag.TextWordWrap
+        area = picture.adjusted(picture.width() * 0.06, 0, -picture.width() * 0.06, -fm.height() * 0.6)
+        box = fm.boundingRect(area, int(flags), self._caption).adjusted(-8, -3, 8, 3)
+        path = QPainterPath()
+        path.addRoundedRect(box, 4, 4)
+        p.fillPath(path, QColor(0, 0, 0, 170))
+        p.setPen(QColor("#ffffff"))
+        p.drawText(area, int(flags), self._caption)
 
 
 class PlayerPanel(QWidget):
@@ -132,6 +173,11 @@ class PlayerPanel(QWidget):
     the media is still loading is kept in ``_pending_seek_ms`` and applied when the media
     is loaded or becomes seekable (QMediaPlayer silently drops it otherwise). "Play moment"
     stops at the moment's end; "Loop" jumps back to its start.
+
+    Subtitles: :meth:`set_transcript` gives the video's sentences; the one under the playhead
+    is drawn over the bottom of the picture (the CC button hides them; it is hidden itself
+    when the video has no transcript). :meth:`set_speech_marks` marks the spans where the
+    query matched the speech on the heat strip.
 
     Keys: Space / K play-pause, J / L back / forward 5 s, Left / Right one step
     (a frame when paused, 1 s when playing), N / P next / previous match.
@@ -159,6 +205,8 @@ class PlayerPanel(QWidget):
         self._pending_play = False
         self._fps = 25.0
         self._stop_at_end = False
+        self._lines: list[tuple[float, float, str]] = []
+        self._line_starts: list[float] = []
 
         self.player = QMediaPlayer(self)
         self._audio = QAudioOutput(self) if audio else None
@@ -207,6 +255,15 @@ class PlayerPanel(QWidget):
         self.loop_check.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.loop_check.setToolTip("Play the moment over and over")
         self.loop_check.toggled.connect(self._on_loop_toggled)
+        self.cc_btn = QToolButton(self)
+        self.cc_btn.setText("CC")
+        self.cc_btn.setCheckable(True)
+        self.cc_btn.setChecked(True)
+        self.cc_btn.setAutoRaise(True)
+        self.cc_btn.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.cc_btn.setToolTip("Subtitles: what is said (from the transcript)")
+        self.cc_btn.toggled.connect(lambda _on: self._update_caption(self.position()))
+        self.cc_btn.hide()
         self.open_btn = button("external", "Open in the system's video player", self.open_external)
         self.folder_btn = button("folder", "Show in folder", self.show_in_folder)
 
@@ -217,6 +274,7 @@ class PlayerPanel(QWidget):
             controls.addWidget(w)
         controls.addSpacing(6)
         controls.addWidget(self.loop_check)
+        controls.addWidget(self.cc_btn)
         controls.addStretch(1)
         controls.addWidget(self.time_label)
         controls.addSpacing(8)
@@ -298,6 +356,7 @@ class PlayerPanel(QWidget):
         new_file = moment.path != self._path
         if new_file:
             self._path = moment.path
+            self.set_transcript([])
             self.timeline.clear()
             self.video.clear()
             self.video.set_placeholder("Loading…")
@@ -321,9 +380,42 @@ class PlayerPanel(QWidget):
         """Show the query's similarity across the whole video as the timeline's heat strip."""
         self.timeline.set_curve(times, scores)
 
+    def set_speech_marks(
+        self, spans: Sequence[tuple[float, float]], texts: Sequence[str] | None = None
+    ) -> None:
+        """Mark the spans where the query matched what is said (the heat strip's speech colour)."""
+        self.timeline.set_speech_spans(spans, texts)
+
+    def set_transcript(self, lines: Sequence[tuple[float, float, str]]) -> None:
+        """The loaded video's transcript, ``(start, end, text)`` per sentence, for subtitles ([]: none)."""
+        self._lines = sorted((float(a), float(b), str(t).strip()) for a, b, t in lines if str(t).strip())
+        self._line_starts = [a for a, _, _ in self._lines]
+        self.cc_btn.setVisible(bool(self._lines))
+        self._update_caption(self.position())
+
+    def transcript(self) -> list[tuple[float, float, str]]:
+        return list(self._lines)
+
+    def caption(self) -> str:
+        """The subtitle on screen now ("" when none: no transcript, between sentences, or CC off)."""
+        return self.video.caption()
+
+    def line_at(self, seconds: float) -> str:
+        """The transcript sentence spoken at *seconds* ("" between sentences)."""
+        i = bisect.bisect_right(self._line_starts, seconds + CAPTION_LEAD) - 1
+        if i < 0:
+            return ""
+        # a sentence about to start gives way to the one still being said
+        order = (i - 1, i) if self._lines[i][0] > seconds else (i, i - 1)
+        for j in order:
+            if j >= 0 and seconds < self._lines[j][1]:
+                return self._lines[j][2]
+        return ""
+
     def seek(self, seconds: float) -> None:
         """Seek now if the media is ready, otherwise remember it for when it is."""
         ms = max(0, int(round(seconds * 1000)))
+        self._update_caption(ms / 1000.0)
         if self.player.mediaStatus() in _READY and self.player.isSeekable():
             self._pending_seek_ms = None
             self.player.setPosition(ms)
@@ -397,6 +489,7 @@ class PlayerPanel(QWidget):
         self.player.setSource(QUrl())
         self._path = ""
         self._pending_seek_ms = None
+        self.set_transcript([])
 
     # --- keys --------------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
@@ -476,6 +569,9 @@ class PlayerPanel(QWidget):
             # show the frame at the seek target without playing
             self.player.pause()
 
+    def _update_caption(self, seconds: float) -> None:
+        self.video.set_caption(self.line_at(seconds) if self.cc_btn.isChecked() else "")
+
     def _update_time_label(self, ms: int) -> None:
         dur = self.timeline.duration()
         self.time_label.setText(f"{fmt_time(ms / 1000.0)} / {fmt_time(dur)}")
@@ -499,6 +595,7 @@ class PlayerPanel(QWidget):
         t = ms / 1000.0
         self.timeline.set_position(t)
         self._update_time_label(ms)
+        self._update_caption(t)
         if self._moment is None:
             return
         start, end = self._current_span()

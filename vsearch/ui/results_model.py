@@ -18,6 +18,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPainterPath, QPixmap
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from vsearch.speech.fusion import why
 from vsearch.types import Moment
 from vsearch.ui.qtcompat import emit
 
@@ -26,8 +27,12 @@ ScoreRole = Qt.ItemDataRole.UserRole + 2
 FolderRole = Qt.ItemDataRole.UserRole + 3
 SpanRole = Qt.ItemDataRole.UserRole + 4
 ThumbnailKeyRole = Qt.ItemDataRole.UserRole + 5
+WhyRole = Qt.ItemDataRole.UserRole + 6  # why it matched: the quoted spoken line, or "visual"
 
 _Index = QModelIndex | QPersistentModelIndex
+
+#: Colour of speech matches: the spoken line on a card, speech spans on the player's heat strip.
+SPEECH_COLOUR = "#5fd3a0"
 
 
 def fmt_time(seconds: float) -> str:
@@ -42,6 +47,19 @@ def fmt_time(seconds: float) -> str:
 
 def fmt_span(m: Moment) -> str:
     return f"{fmt_time(m.start)} – {fmt_time(m.end)}"
+
+
+def why_line(m: Moment, fm: QFontMetrics, width: int) -> str:
+    """:func:`vsearch.speech.fusion.why` fitted to *width* pixels: the spoken line is elided inside its quotes."""
+    full = why(m)
+    if fm.horizontalAdvance(full) <= width or not (m.text and "speech" in m.source):
+        return fm.elidedText(full, Qt.TextElideMode.ElideRight, width)
+    suffix = full[full.rindex("\u201d") + 1 :]  # " + visual" for a moment both experts found
+    room = width - fm.horizontalAdvance("\u201c\u201d" + suffix)
+    inner = fm.elidedText(" ".join(m.text.split()), Qt.TextElideMode.ElideRight, max(0, room))
+    return (
+        f"\u201c{inner}\u201d{suffix}" if inner else fm.elidedText(full, Qt.TextElideMode.ElideRight, width)
+    )
 
 
 def thumb_key(m: Moment) -> tuple[str, float]:
@@ -81,10 +99,7 @@ class ResultsModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{os.path.basename(m.path)}  {fmt_span(m)}"
         if role == Qt.ItemDataRole.ToolTipRole:
-            tip = f"{m.path}\n{fmt_span(m)}  ·  score {m.score:.3f}  ·  {m.source}"
-            if m.text:
-                tip += f"\n“{m.text}”"
-            return tip
+            return f"{m.path}\n{fmt_span(m)}  ·  score {m.score:.3f}\nmatched: {why(m)}"
         if role == Qt.ItemDataRole.DecorationRole:
             return self._thumbs.get(thumb_key(m))
         if role == MomentRole:
@@ -97,6 +112,8 @@ class ResultsModel(QAbstractListModel):
             return fmt_span(m)
         if role == ThumbnailKeyRole:
             return thumb_key(m)
+        if role == WhyRole:
+            return why(m)
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
@@ -106,7 +123,8 @@ class ResultsModel(QAbstractListModel):
 
     def roleNames(self) -> dict[int, bytes]:  # noqa: N802
         names = dict(super().roleNames())
-        names.update({MomentRole: b"moment", ScoreRole: b"score", FolderRole: b"folder", SpanRole: b"span"})
+        names.update({MomentRole: b"moment", ScoreRole: b"score", FolderRole: b"folder", SpanRole: b"span",
+                      WhyRole: b"why"})  # fmt: skip
         return names
 
     # --- values ----------------------------------------------------------------------
@@ -188,11 +206,19 @@ class MomentDelegate(QStyledItemDelegate):
         cols = max(1, avail // (self.THUMB.width() + 16 + 2 * spacing))
         return max(160, avail // cols - 2 * spacing)
 
+    def _text_height(self, option: QStyleOptionViewItem) -> int:
+        """Height of the card's text block: title, folder, why it matched, score bar."""
+        title = QFont(option.font)
+        title.setBold(True)
+        body = QFontMetrics(option.font).height()
+        return QFontMetrics(title).height() + 2 + body + 3 + body + 4 + body
+
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:  # noqa: N802
+        text_h = self._text_height(option)
         if self._grid(option):
             w = self.card_width(option.widget)
-            return QSize(w, (w - 16) * 9 // 16 + 80)
-        return QSize(320, self.ROW_THUMB.height() + 12)
+            return QSize(w, (w - 16) * 9 // 16 + text_h + 28)
+        return QSize(320, max(self.ROW_THUMB.height() + 12, text_h + 20))
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         m: Moment | None = index.data(MomentRole)
@@ -286,11 +312,26 @@ class MomentDelegate(QStyledItemDelegate):
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
             fm_body.elidedText(line2, Qt.TextElideMode.ElideLeft, int(text_rect.width())),
         )
+        y += fm_body.height() + 3
+        # why it matched: the spoken line (quoted, elided inside the quotes) or "visual"
+        spoken = bool(m.text and "speech" in m.source)
+        why_font = QFont(option.font)
+        why_font.setItalic(spoken)
+        fm_why = QFontMetrics(why_font)
+        painter.setFont(why_font)
+        accent = QColor(SPEECH_COLOUR)
+        if bg.lightness() > 150:  # a light palette: the same green, dark enough to read
+            accent = accent.darker(170)
+        painter.setPen(accent if spoken and not selected else (text_colour if spoken else dim))
+        painter.drawText(
+            QRectF(text_rect.left(), y, text_rect.width(), fm_body.height()),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            why_line(m, fm_why, int(text_rect.width())),
+        )
+        painter.setFont(option.font)
         y += fm_body.height() + 4
         # score bar + number (+ span in list mode)
         score_txt = f"{m.score:.3f}"
-        if m.source != "visual":
-            score_txt += f" · {m.source}"
         if not grid:
             score_txt = f"{fmt_span(m)}   ·   {score_txt}"
         sw = fm_body.horizontalAdvance(score_txt)

@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QLinearGradient, QMouseEvent, QPainter, QPaint
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from vsearch.ui.qtcompat import emit
+from vsearch.ui.results_model import SPEECH_COLOUR
 
 #: Colour ramp of the heat strip, from "no match" to "best match".
 HEAT_STOPS: tuple[tuple[float, str], ...] = (
@@ -40,8 +41,9 @@ class Timeline(QWidget):
     """A seek bar that also shows where the query matches in the whole video.
 
     The widget holds only what it draws: the duration, the play position, the matched
-    moments (``(start, end)`` spans, one of them current) and the similarity curve
-    (times, scores in 0..1). Clicking or dragging asks to seek; a click inside a mark
+    moments (``(start, end)`` spans, one of them current), the similarity curve
+    (times, scores in 0..1) and the spans where the query matched what is said (drawn
+    over the heat strip in the speech colour, with the spoken line as tooltip). Clicking or dragging asks to seek; a click inside a mark
     asks to go to that moment.
 
     Signals:
@@ -64,6 +66,7 @@ class Timeline(QWidget):
         self._current = -1
         self._times = np.zeros(0)
         self._scores = np.zeros(0)
+        self._speech: list[tuple[float, float, str]] = []
         self._dragging = False
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -85,6 +88,25 @@ class Timeline(QWidget):
 
     def has_curve(self) -> bool:
         return len(self._times) > 0
+
+    def speech_spans(self) -> list[tuple[float, float]]:
+        """The spans marked as speech matches on the heat strip."""
+        return [(s, e) for s, e, _ in self._speech]
+
+    def set_speech_spans(
+        self, spans: Sequence[tuple[float, float]], texts: Sequence[str] | None = None
+    ) -> None:
+        """Mark where the query matched the speech (``(start, end)`` spans; *texts*: the spoken lines)."""
+        lines = list(texts) if texts is not None and len(texts) == len(spans) else [""] * len(spans)
+        self._speech = sorted((float(s), float(e), t or "") for (s, e), t in zip(spans, lines, strict=True))
+        self.update()
+
+    def speech_text_at(self, seconds: float) -> str | None:
+        """The spoken line of the speech span under *seconds* ("" when it has none), or None outside them."""
+        for s, e, text in self._speech:
+            if s <= seconds <= e:
+                return text
+        return None
 
     def set_duration(self, seconds: float) -> None:
         self._duration = max(0.0, float(seconds))
@@ -119,6 +141,7 @@ class Timeline(QWidget):
         self._current = -1
         self._times = np.zeros(0)
         self._scores = np.zeros(0)
+        self._speech = []
         self.update()
 
     def curve_value_at(self, seconds: float) -> float:
@@ -180,6 +203,16 @@ class Timeline(QWidget):
             for t, s in zip(self._times[::step], self._scores[::step], strict=False):
                 grad.setColorAt(min(1.0, max(0.0, t / self._duration)), heat_colour(s))
             p.fillRect(heat, grad)
+        # speech matches: a tinted band over the heat with a solid edge at the bottom
+        if self._speech and self._duration > 0:
+            tint = QColor(SPEECH_COLOUR)
+            tint.setAlpha(120)
+            edge = QColor(SPEECH_COLOUR)
+            for s, e, _ in self._speech:
+                x0, x1 = self.x_for_time(s), self.x_for_time(e)
+                w = max(3.0, x1 - x0)
+                p.fillRect(QRectF(x0, heat.top(), w, heat.height()), tint)
+                p.fillRect(QRectF(x0, heat.bottom() - 4, w, 4), edge)
         p.restore()
 
         # moment marks
@@ -236,6 +269,9 @@ class Timeline(QWidget):
             tip = f"{int(mins)}:{secs:04.1f}"
             if len(self._times):
                 tip += f"  ·  match {self.curve_value_at(t):.0%}"
+            spoken = self.speech_text_at(t)
+            if spoken is not None:
+                tip += f"\nsaid: \u201c{spoken}\u201d" if spoken else "\nspeech match"
             self.setToolTip(tip)
         super().mouseMoveEvent(event)
 
