@@ -31,7 +31,9 @@ class SearchOptions:
         min_score: drop moments below this score (None: relative floor only).
         per_video: at most this many moments per video (None: up to the builder's limit).
         min_duration, max_duration: only videos whose length lies in this range (seconds).
-        candidates: how many videos get a full similarity curve.
+        candidates: how many videos get a full similarity curve (None: k). k is enough: a
+            video's best moment scores its best frame, so the k videos with the best frames
+            hold the k best moments, and later videos cannot enter the top k.
     """
 
     k: int = 20
@@ -40,7 +42,7 @@ class SearchOptions:
     per_video: int | None = None
     min_duration: float | None = None
     max_duration: float | None = None
-    candidates: int = 20
+    candidates: int | None = None
 
 
 class Searcher:
@@ -147,8 +149,9 @@ class Searcher:
                 out.append((row, s))
             # fetch more only when filters dropped videos; near-duplicate frames of a few videos are fine
             filtered = len(best) - len(out)
-            if len(out) >= opts.candidates or fetch >= total or not filtered or fetch >= FETCH_MAX:
-                return out[: opts.candidates]
+            want = opts.candidates or max(1, opts.k)
+            if len(out) >= want or fetch >= total or not filtered or fetch >= FETCH_MAX:
+                return out[:want]
             fetch = min(total, fetch * 4)
 
     def search_vector(self, q: np.ndarray, opts: SearchOptions = SearchOptions()) -> list[Moment]:
