@@ -28,7 +28,7 @@ from vsearch.probe import probe
 from vsearch.scan import scan
 from vsearch.store.ann import AnnIndex
 from vsearch.store.library import Library, ModelRow, VideoRow, warn_unreadable
-from vsearch.types import CancelToken, IndexStats, Progress, VideoInfo
+from vsearch.types import CancelToken, FrameBatch, IndexStats, Progress, VideoInfo
 
 ProgressFn = Callable[[Progress], None]
 ANN_SAVE_EVERY = 30.0  # seconds
@@ -54,6 +54,7 @@ class Indexer:
     Attributes:
         library: the library (SQLite).
         embedder_factory: builds the embedder on first need (no model load when nothing changed).
+        health_check: probes a model new to the library before its first vectors are stored.
         options: sampling and batching.
     """
 
@@ -65,9 +66,11 @@ class Indexer:
         model_name: str,
         ann_folder: os.PathLike[str] | str,
         options: IndexOptions = IndexOptions(),
+        health_check: Callable[[Embedder], None] | None = None,
     ) -> None:
         self.library = library
         self._factory = embedder_factory
+        self.health_check = health_check
         self._embedder: Embedder | None = None
         self.model_name = model_name
         self.ann_folder = ann_folder
@@ -240,9 +243,18 @@ class Indexer:
                     i, (row, info) = job_q.get_nowait()
                 except queue.Empty:
                     return
-                start_after = self.library.last_frame_time(row.id, self.model.id)
+                resume_t = self.library.last_frame_time(row.id, self.model.id)
+                # near-duplicate skipping depends on the frames kept before: a resumed video is
+                # decoded from its start (cheap) and only frames after the stored ones go on to
+                # the embedder, so a killed and resumed run stores exactly what an unkilled one does
+                start_after = resume_t if sopts.skip_similar is None else None
                 try:
                     for batch in iter_frames(row.path, info, sopts, start_after=start_after):
+                        if resume_t is not None and start_after is None:
+                            keep = batch.times > resume_t + 1e-6
+                            if not keep.any():
+                                continue
+                            batch = FrameBatch(batch.times[keep], batch.images[keep])
                         while not stop.is_set():
                             try:
                                 q.put(("batch", row, info, batch), timeout=0.2)
@@ -272,6 +284,10 @@ class Indexer:
         checked = False
         per_video_s: dict[int, float] = {}
         try:
+            if self.health_check is not None and self.model.generation == 0:
+                # a model new to this library is probed (NaN, constant or collapsed vectors) while
+                # the decoders already fill the queue, so the probe's model load costs no wall time
+                self.health_check(emb)
             while remaining:
                 if cancel.checkpoint():
                     stats.cancelled = True

@@ -12,6 +12,7 @@ import numpy as np
 
 from vsearch import config, log, paths
 from vsearch.embed.base import Embedder
+from vsearch.embed.health import probe_model
 from vsearch.errors import EnvironmentProblem, UserError
 from vsearch.indexer import Indexer, IndexOptions
 from vsearch.query.search import Searcher, SearchOptions
@@ -215,10 +216,11 @@ class Service:
         s = self.settings
         indexer = Indexer(
             self.library,
-            lambda: self._checked_embedder(name),
+            lambda: self.embedder(name),
             model_name=name,
             ann_folder=self.dirs.library / "ann",
             options=IndexOptions(sampling=s.sampling, interval=s.interval, batch=s.batch, skip_similar=s.skip_similar),
+            health_check=probe_model,
         )
         with self.library.writer():
             stats = indexer.update(roots, progress, cancel)
@@ -227,17 +229,6 @@ class Service:
         with self._lock:
             self._searchers.clear()
         return stats
-
-    def _checked_embedder(self, name: str) -> Embedder:
-        from vsearch.embed.health import probe_model
-
-        emb = self.embedder(name)
-        known = self.library.model(emb.model_id)
-        if known is None or known.generation == 0:
-            # a model new to this library is probed once (NaN, constant or collapsed vectors);
-            # every batch is still checked for NaN while indexing
-            probe_model(emb)
-        return emb
 
     def _speech_stage(self, stats: IndexStats, progress: Callable[[Progress], None] | None, cancel: CancelToken | None) -> None:
         """Transcribe the audio of indexed videos that have none yet (its own stage, after frames)."""

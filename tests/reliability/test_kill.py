@@ -43,7 +43,7 @@ def reference(videos: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     r = cli(lib, "index", "-q", "--no-speech", str(videos))
     assert r.returncode == 0, r.stderr
     snap = snapshot(lib)
-    assert len(snap) > 50
+    assert len(snap) > 30  # near-identical samples are skipped by default
     return snap
 
 
