@@ -173,6 +173,31 @@ def title_for(query: str, options: ExportOptions) -> str:
     return f"vsearch: {query}" if query else "vsearch moments"
 
 
+class SingleFileExporter:
+    """Base of the exporters that write one file: subclasses set name, extension and
+    description, and implement ``render`` (and ``validate`` when they have limits)."""
+
+    name: str
+    extension: str
+    description: str
+
+    def export(
+        self, moments: Sequence[Moment], out: Path, *, query: str = "", options: ExportOptions
+    ) -> list[Path]:
+        ms = check_moments(moments)
+        self.validate(ms)
+        out = with_extension(out, self.extension)
+        ensure_writable([out], options.overwrite)
+        write_file(out, self.render(ms, query=query, options=options))
+        return [out]
+
+    def validate(self, ms: Sequence[Moment]) -> None:
+        """Raise UserError when these moments cannot go into this format."""
+
+    def render(self, ms: Sequence[Moment], *, query: str, options: ExportOptions) -> bytes:
+        raise NotImplementedError
+
+
 def check_moments(moments: Sequence[Moment]) -> list[Moment]:
     """Reject an empty or malformed list with a UserError; return it as a list."""
     ms = list(moments)

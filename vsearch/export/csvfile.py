@@ -9,11 +9,8 @@ from pathlib import Path
 
 from vsearch.export.base import (
     ExportOptions,
-    check_moments,
-    ensure_writable,
+    SingleFileExporter,
     media_facts,
-    with_extension,
-    write_file,
 )
 from vsearch.export.timecode import frames_to_timecode, seconds_to_frames
 from vsearch.types import Moment
@@ -72,23 +69,17 @@ def moment_row(m: Moment, rank: int, query: str) -> dict[str, object]:
     }
 
 
-class CsvExporter:
+class CsvExporter(SingleFileExporter):
     """Spreadsheet-friendly CSV (UTF-8 with BOM, so Excel reads accents right)."""
 
     name = "csv"
     extension = ".csv"
     description = "CSV table: path, start, end, duration, score, timecodes"
 
-    def export(
-        self, moments: Sequence[Moment], out: Path, *, query: str = "", options: ExportOptions
-    ) -> list[Path]:
-        ms = check_moments(moments)
-        out = with_extension(out, self.extension)
-        ensure_writable([out], options.overwrite)
+    def render(self, ms: Sequence[Moment], *, query: str, options: ExportOptions) -> bytes:
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\r\n")
         writer.writeheader()
         for rank, m in enumerate(ms, 1):
             writer.writerow({k: safe_cell(v) for k, v in moment_row(m, rank, query).items()})
-        write_file(out, buf.getvalue().encode("utf-8-sig"))
-        return [out]
+        return buf.getvalue().encode("utf-8-sig")

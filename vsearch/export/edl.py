@@ -10,13 +10,10 @@ from pathlib import Path
 from vsearch.errors import UserError
 from vsearch.export.base import (
     ExportOptions,
-    check_moments,
-    ensure_writable,
+    SingleFileExporter,
     media_facts,
     timeline_fps,
     title_for,
-    with_extension,
-    write_file,
 )
 from vsearch.export.timecode import default_drop_frame, frames_to_timecode, seconds_to_frames
 from vsearch.types import Moment
@@ -61,7 +58,7 @@ def event_line(num: int, reel: str, track: str, src_in: str, src_out: str, rec_i
     return f"{num:03d}  {reel:<8} {track:<5} {'C':<8} {src_in} {src_out} {rec_in} {rec_out}"
 
 
-class EdlExporter:
+class EdlExporter(SingleFileExporter):
     """CMX 3600 EDL for Premiere Pro, Resolve, Avid and most other editors.
 
     Each moment is a cut event on V (plus A1/A2 when the file has audio); ``* FROM CLIP NAME:``
@@ -73,19 +70,14 @@ class EdlExporter:
     extension = ".edl"
     description = "CMX 3600 EDL (Premiere Pro, DaVinci Resolve, Avid)"
 
-    def export(
-        self, moments: Sequence[Moment], out: Path, *, query: str = "", options: ExportOptions
-    ) -> list[Path]:
-        ms = check_moments(moments)
+    def validate(self, ms: Sequence[Moment]) -> None:
         if len(ms) > MAX_EVENTS:
             raise UserError(f"an EDL holds at most {MAX_EVENTS} events; export fewer moments")
-        out = with_extension(out, self.extension)
-        ensure_writable([out], options.overwrite)
-        text = self.render(ms, query=query, options=options)
-        write_file(out, text.encode("utf-8"))
-        return [out]
 
-    def render(self, ms: Sequence[Moment], *, query: str, options: ExportOptions) -> str:
+    def render(self, ms: Sequence[Moment], *, query: str, options: ExportOptions) -> bytes:
+        return self.render_text(ms, query=query, options=options).encode("utf-8")
+
+    def render_text(self, ms: Sequence[Moment], *, query: str, options: ExportOptions) -> str:
         """The EDL text."""
         tl_fps = timeline_fps(ms, options)
         tl_df = default_drop_frame(tl_fps) if options.drop_frame is None else options.drop_frame

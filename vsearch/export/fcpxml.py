@@ -9,14 +9,11 @@ from pathlib import Path
 
 from vsearch.export.base import (
     ExportOptions,
-    check_moments,
-    ensure_writable,
+    SingleFileExporter,
     file_uri,
     media_facts,
     timeline_fps,
     title_for,
-    with_extension,
-    write_file,
 )
 from vsearch.export.timecode import default_drop_frame, exact_rate, seconds_to_frames
 from vsearch.types import Moment
@@ -37,7 +34,7 @@ def frame_time(frames: int, fps: float) -> str:
     return rational(Fraction(frames) / exact_rate(fps))
 
 
-class FcpxmlExporter:
+class FcpxmlExporter(SingleFileExporter):
     """FCPXML (version 1.9): File > Import > XML in Final Cut Pro; File > Import > Timeline in Resolve.
 
     One event holds one project whose primary storyline plays the moments in rank order;
@@ -49,16 +46,6 @@ class FcpxmlExporter:
     name = "fcpxml"
     extension = ".fcpxml"
     description = "FCPXML 1.9 timeline (Final Cut Pro, DaVinci Resolve)"
-
-    def export(
-        self, moments: Sequence[Moment], out: Path, *, query: str = "", options: ExportOptions
-    ) -> list[Path]:
-        ms = check_moments(moments)
-        out = with_extension(out, self.extension)
-        ensure_writable([out], options.overwrite)
-        data = self.render(ms, query=query, options=options)
-        write_file(out, data)
-        return [out]
 
     def render(self, ms: Sequence[Moment], *, query: str, options: ExportOptions) -> bytes:
         """The FCPXML document as UTF-8 bytes."""

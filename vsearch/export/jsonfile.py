@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from pathlib import Path
 
 from vsearch.export.base import (
     ExportOptions,
-    check_moments,
-    ensure_writable,
+    SingleFileExporter,
     file_uri,
-    with_extension,
-    write_file,
 )
 from vsearch.export.csvfile import moment_row
 from vsearch.types import Moment
 
 
-class JsonExporter:
+class JsonExporter(SingleFileExporter):
     """``{"query": ..., "results": [...]}``; readable again with ``vsearch export --from``.
 
     Each result is ``Moment.to_dict()`` (where ``duration`` is the whole video's) plus
@@ -29,12 +25,7 @@ class JsonExporter:
     extension = ".json"
     description = "JSON: the search results with timecodes (re-importable)"
 
-    def export(
-        self, moments: Sequence[Moment], out: Path, *, query: str = "", options: ExportOptions
-    ) -> list[Path]:
-        ms = check_moments(moments)
-        out = with_extension(out, self.extension)
-        ensure_writable([out], options.overwrite)
+    def render(self, ms: Sequence[Moment], *, query: str, options: ExportOptions) -> bytes:
         results = []
         for rank, m in enumerate(ms, 1):
             row = moment_row(m, rank, query)
@@ -49,5 +40,4 @@ class JsonExporter:
             )
             results.append(d)
         doc = {"query": query, "results": results}
-        write_file(out, json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8") + b"\n")
-        return [out]
+        return json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"

@@ -7,18 +7,15 @@ from pathlib import Path
 
 from vsearch.export.base import (
     ExportOptions,
-    check_moments,
-    ensure_writable,
+    SingleFileExporter,
     file_uri,
     title_for,
-    with_extension,
-    write_file,
 )
 from vsearch.export.edl import one_line
 from vsearch.types import Moment
 
 
-class M3uExporter:
+class M3uExporter(SingleFileExporter):
     """Extended M3U in UTF-8 (``.m3u8``) with VLC's per-entry options.
 
     ``#EXTVLCOPT:start-time`` / ``stop-time`` make VLC play only the moment; entries are
@@ -30,12 +27,7 @@ class M3uExporter:
     extension = ".m3u8"
     description = "M3U playlist that plays each moment in VLC"
 
-    def export(
-        self, moments: Sequence[Moment], out: Path, *, query: str = "", options: ExportOptions
-    ) -> list[Path]:
-        ms = check_moments(moments)
-        out = with_extension(out, self.extension)
-        ensure_writable([out], options.overwrite)
+    def render(self, ms: Sequence[Moment], *, query: str, options: ExportOptions) -> bytes:
         lines = ["#EXTM3U", f"#PLAYLIST:{one_line(title_for(query, options))}"]
         for rank, m in enumerate(ms, 1):
             seconds = max(1, round(m.end - m.start))
@@ -44,5 +36,4 @@ class M3uExporter:
             lines.append(f"#EXTVLCOPT:start-time={m.start:.3f}")
             lines.append(f"#EXTVLCOPT:stop-time={m.end:.3f}")
             lines.append(file_uri(m.path))
-        write_file(out, ("\n".join(lines) + "\n").encode("utf-8"))
-        return [out]
+        return ("\n".join(lines) + "\n").encode("utf-8")

@@ -9,14 +9,11 @@ from pathlib import Path
 from vsearch.export.base import (
     ExportOptions,
     MediaFacts,
-    check_moments,
-    ensure_writable,
+    SingleFileExporter,
     file_uri,
     media_facts,
     timeline_fps,
     title_for,
-    with_extension,
-    write_file,
 )
 from vsearch.export.timecode import (
     default_drop_frame,
@@ -51,7 +48,7 @@ def _rate(parent: ET.Element, fps: float) -> ET.Element:
     return rate
 
 
-class XmemlExporter:
+class XmemlExporter(SingleFileExporter):
     """FCP7 XML (``xmeml`` version 4): File > Import in Premiere Pro (also Resolve, Avid via tools).
 
     A sequence at the timeline rate with one video track (and two audio tracks when files
@@ -63,16 +60,6 @@ class XmemlExporter:
     name = "xmeml"
     extension = ".xml"
     description = "Final Cut Pro 7 XML sequence (Premiere Pro)"
-
-    def export(
-        self, moments: Sequence[Moment], out: Path, *, query: str = "", options: ExportOptions
-    ) -> list[Path]:
-        ms = check_moments(moments)
-        out = with_extension(out, self.extension)
-        ensure_writable([out], options.overwrite)
-        data = self.render(ms, query=query, options=options)
-        write_file(out, data)
-        return [out]
 
     def render(self, ms: Sequence[Moment], *, query: str, options: ExportOptions) -> bytes:
         """The xmeml document as UTF-8 bytes."""
