@@ -181,3 +181,23 @@ def test_readonly_library_can_search(tmp_path: Path, folder: Path) -> None:
 
         with pytest.raises(EnvironmentProblem):
             svc.index()
+
+
+def test_long_video_reads_only_a_window_around_the_hit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Long videos get a curve only around their best frame: the moment must be the same."""
+    from vsearch.query import search as search_mod
+
+    d = tmp_path / "long"
+    d.mkdir()
+    make_video(d / "long.mp4", segments=[("grey", 12.0), ("red", 4.0), ("grey", 12.0), ("blue", 4.0)])
+    with _svc(tmp_path) as svc:
+        svc.index([d])
+        full = svc.search("red", k=1)[0]
+        monkeypatch.setattr(search_mod, "LONG_VIDEO_FRAMES", 4)
+        monkeypatch.setattr(search_mod, "WINDOW_SECONDS", 6.0)
+        svc._searchers.clear()
+        win = svc.search("red", k=1)[0]
+        assert (win.start, win.end) == pytest.approx((full.start, full.end), abs=0.01)
+        assert 11.0 <= win.start <= 12.5 and 15.5 <= win.end <= 17.0
+        blue = svc.search("blue", k=1)[0]
+        assert 27.0 <= blue.start <= 28.5 and blue.end == pytest.approx(32.0, abs=0.6)

@@ -49,7 +49,7 @@ class MomentParams:
 DEFAULT = MomentParams()
 
 
-def sample_bounds(times: np.ndarray, duration: float) -> tuple[np.ndarray, np.ndarray]:
+def sample_bounds(times: np.ndarray, duration: float, origin: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Start and end (seconds) of the interval each sample stands for: from its own time to the next.
 
     A kept sample stands for the footage after it: a keyframe starts its group of pictures and
@@ -62,7 +62,7 @@ def sample_bounds(times: np.ndarray, duration: float) -> tuple[np.ndarray, np.nd
     if n == 0:
         return t, t
     nxt = t[1:]
-    starts = np.concatenate([[0.0], nxt])
+    starts = np.concatenate([[min(origin, float(t[0]))], nxt])
     end = max(duration, float(t[-1]))
     ends = np.concatenate([nxt, [end if end > t[-1] else t[-1] + 0.5]])
     return starts, ends
@@ -84,6 +84,7 @@ def find_spans(
     *,
     adjacent_sim: np.ndarray | None = None,
     params: MomentParams = DEFAULT,
+    origin: float = 0.0,
 ) -> list[tuple[float, float, float, float]]:
     """Spans of one video as (start, end, score, best_time), best first, non-overlapping.
 
@@ -93,6 +94,8 @@ def find_spans(
         duration: the video's length in seconds.
         adjacent_sim: cosine similarity of each sample's vector with the next one's
             (length n-1), used to stop spans at shot cuts; None to ignore.
+        origin: where the first sample's interval starts (0, or the start of a window of a
+            long video; then ``duration`` is the window's end).
     """
     t = np.asarray(times, dtype=np.float64)
     raw = np.asarray(scores, dtype=np.float64)
@@ -102,7 +105,7 @@ def find_spans(
     step = float(np.median(np.diff(t))) if n > 1 else 1.0
     half = int(round(params.smooth / step)) if step > 0 else 0
     s = smooth(raw, half)
-    starts, ends = sample_bounds(t, duration)
+    starts, ends = sample_bounds(t, duration, origin)
     floor = float(np.median(raw))
     cut = np.zeros(max(n - 1, 0), dtype=bool)
     if adjacent_sim is not None and n > 1 and params.cut_sim > 0:

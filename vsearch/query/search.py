@@ -18,6 +18,8 @@ from vsearch.types import Moment
 
 FETCH_MIN = 200  # frames asked of the ANN per query
 FETCH_MAX = 20_000  # ... at most, when folder/duration filters drop candidates
+LONG_VIDEO_FRAMES = 600  # videos with more samples get a curve only around their best hit ...
+WINDOW_SECONDS = 180.0  # ... this far on each side (moments are far shorter; reads stay small)
 CACHE_FRAMES = 100_000  # per-video vectors kept in memory between queries (float32: ~200 MB at 512-d)
 
 
@@ -111,6 +113,27 @@ class Searcher:
                 self._cache_frames -= len(t_old)
         return entry
 
+    def window_curve(
+        self, row: VideoRow, qvec: np.ndarray, around: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+        """Like curve(), but for a long video only the stretch around its best hit is read.
+
+        Returns (times, similarities, adjacent similarities, window start, window end).
+        """
+        dur = float(row.duration or 0.0)
+        with self._lock:
+            cached = row.id in self._vcache and self._cache_gen == self.ann.generation
+        if cached or self.library.frame_count(row.id) <= LONG_VIDEO_FRAMES:
+            times, sims, adj = self.curve(row.id, qvec)
+            return times, sims, adj, 0.0, max(dur, float(times[-1]) if len(times) else 0.0)
+        lo, hi = max(0.0, around - WINDOW_SECONDS), around + WINDOW_SECONDS
+        _, times, vecs = self.library.video_vectors(row.id, self.model.id, self.model.dim, between=(lo, hi))
+        adj = np.einsum("ij,ij->i", vecs[1:], vecs[:-1]) if len(vecs) > 1 else np.zeros(0)
+        end = min(dur, hi) if dur else hi
+        if len(times):
+            end = max(end, float(times[-1]))
+        return times, (vecs @ qvec).astype(np.float64), adj, (lo if lo > 0 else 0.0), end
+
     def curve(self, video_id: int, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(times, similarities, adjacent-frame similarities) of a query across one video."""
         times, vecs, adj = self._video_vectors(video_id)
@@ -126,13 +149,15 @@ class Searcher:
         q = self.query_vector(text)
         return self.search_vector(q, opts)
 
-    def _candidates(self, q: np.ndarray, opts: SearchOptions) -> list[tuple[VideoRow, float]]:
+    def _candidates(self, q: np.ndarray, opts: SearchOptions) -> list[tuple[VideoRow, float, float]]:
+        """Videos holding the best frames, as (row, best frame similarity, its time), best first."""
         total = self.ann.count
         fetch = min(total, max(FETCH_MIN, opts.k * 10))
         while True:
             ids, sims = self.ann.search(q, fetch)
             frames = self.library.frames(ids)
             best: dict[int, float] = {}
+            best_t: dict[int, float] = {}
             for fid, s in zip(ids, sims, strict=False):
                 fr = frames.get(int(fid))
                 if fr is None:
@@ -140,13 +165,14 @@ class Searcher:
                 vid = fr[0]
                 if s > best.get(vid, -np.inf):
                     best[vid] = float(s)
+                    best_t[vid] = fr[1]
             rows = self.library.videos(best.keys())
             out = []
             for vid, s in sorted(best.items(), key=lambda x: -x[1]):
                 row = rows.get(vid)
                 if row is None or not _passes(row, opts):
                     continue
-                out.append((row, s))
+                out.append((row, s, best_t[vid]))
             # fetch more only when filters dropped videos; near-duplicate frames of a few videos are fine
             filtered = len(best) - len(out)
             want = opts.candidates or max(1, opts.k)
@@ -160,13 +186,14 @@ class Searcher:
             return []
         moments: list[Moment] = []
         all_scores = []
-        for row, _ in cands:
-            times, sims, adj = self.curve(row.id, q)
+        for row, _, hit_t in cands:
+            times, sims, adj, origin, end = self.window_curve(row, q, hit_t)
             if len(times) == 0:
                 continue
             all_scores.append(sims)
             dur = float(row.duration or (times[-1] + 1.0))
-            for a, b, score, best in find_spans(times, sims, dur, adjacent_sim=adj, params=self.params):
+            spans = find_spans(times, sims, end, adjacent_sim=adj, params=self.params, origin=origin)
+            for a, b, score, best in spans:
                 moments.append(
                     Moment(
                         path=row.path,

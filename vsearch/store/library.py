@@ -497,16 +497,22 @@ class Library:
         )
         return row[0][0] if row and row[0][0] is not None else None
 
-    def video_vectors(self, video_id: int, model_pk: int, dim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(frame ids, times, vectors) of one video, in time order."""
+    def video_vectors(
+        self, video_id: int, model_pk: int, dim: int, between: tuple[float, float] | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(frame ids, times, vectors) of one video (or of its frames between two times), in time order."""
+        lo, hi = between if between is not None else (-1.0, float("inf"))
         rows = self.query(
             "SELECT f.id, f.t, v.vec FROM frames f JOIN vectors v ON v.frame_id = f.id "
-            "WHERE f.video_id = ? AND v.model = ? ORDER BY f.t",
-            (video_id, model_pk),
+            "WHERE f.video_id = ? AND v.model = ? AND f.t BETWEEN ? AND ? ORDER BY f.t",
+            (video_id, model_pk, lo, hi),
         )
         ids = np.array([r[0] for r in rows], dtype=np.int64)
         ts = np.array([r[1] for r in rows], dtype=np.float64)
         return ids, ts, unpack([r[2] for r in rows], dim)
+
+    def frame_count(self, video_id: int) -> int:
+        return int(self.query("SELECT count(*) FROM frames WHERE video_id = ?", (video_id,))[0][0])
 
     def vector_ids(self, model_pk: int) -> np.ndarray:
         rows = self.query("SELECT frame_id FROM vectors WHERE model = ?", (model_pk,))
