@@ -107,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     msub = s.add_subparsers(dest="models_command", metavar="ACTION")
     d = msub.add_parser("download", help="download a preset's weights (needs network)")
     d.add_argument("name")
+    r = msub.add_parser("remove", help="delete a retired model's vectors from the library")
+    r.add_argument("name")
     i = msub.add_parser("import", help="add a local open_clip checkpoint (offline)")
     i.add_argument("file")
     i.add_argument("--arch", required=True)
@@ -323,6 +325,11 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
         path = registry.download(args.name, dirs.models, prog)
         print(f"\ndownloaded {args.name} to {path}")
+        return 0
+    if args.models_command == "remove":
+        with _service(args) as svc:
+            n = svc.remove_model(args.name)
+        print(f"removed model {args.name} ({n} vectors) from {svc.dirs.library}")
         return 0
     if args.models_command == "import":
         name = registry.import_checkpoint(Path(args.file), args.arch, dirs.models, name=args.name)

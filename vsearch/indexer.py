@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -163,7 +164,7 @@ class Indexer:
                 model = self.library.ensure_model(emb.model_id, self.model_name, emb.dim)
                 self.model = model
                 work = self.pending(roots)
-            self.ann = AnnIndex(__import__("pathlib").Path(self.ann_folder), model.model_id, model.dim)
+            self.ann = AnnIndex(Path(self.ann_folder), model.model_id, model.dim)
             self.ann.load()
             self.ann.sync(self.library, model.id)
             try:

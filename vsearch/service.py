@@ -260,6 +260,27 @@ class Service:
 
         return transcript(self.library, video_id)
 
+    def remove_model(self, name: str) -> int:
+        """Delete a retired model's vectors and ANN cache; returns how many vectors went.
+
+        The active model cannot be removed (searches need it); a model still being built can.
+        """
+        self._require_writable()
+        row = self.library.model_by_name(name)
+        if row is None:
+            raise UserError(f"this library has no vectors of model {name!r}")
+        if row.state == "active":
+            raise UserError(f"{name} is the active model; switch to another model before removing it")
+        n = len(self.library.vector_ids(row.id))
+        with self.library.writer():
+            self.library.remove_model(row.id)
+            ann = AnnIndex(self.dirs.library / "ann", row.model_id, row.dim)
+            for f in (ann.path, ann.manifest_path):
+                f.unlink(missing_ok=True)
+        with self._lock:
+            self._searchers.pop(row.model_id, None)
+        return n
+
     def rebuild_index(self) -> int:
         """Throw away the ANN caches and rebuild them from SQLite; returns the vectors indexed."""
         n = 0
@@ -333,7 +354,7 @@ class Service:
 
         if not speech.has_segments(self.library):
             return visual
-        from vsearch.query.search import _passes
+        from vsearch.query.search import passes_filters
         from vsearch.speech.fusion import fuse
 
         rows: dict[int, bool] = {}
@@ -341,7 +362,7 @@ class Service:
         def keep(video_id: int) -> bool:
             if video_id not in rows:
                 row = self.library.video(video_id)
-                rows[video_id] = row is not None and _passes(row, opts)
+                rows[video_id] = row is not None and passes_filters(row, opts)
             return rows[video_id]
 
         hits = speech.speech_hits(self.library, " ".join(text.split()), self.sentence_encoder(), video_filter=keep)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.helpers.videos import make_video
 from vsearch.service import Service
 from vsearch.types import CancelToken
@@ -45,6 +47,14 @@ def test_switch_keeps_old_index_until_new_is_complete(tmp_path: Path) -> None:
     # the old model's vectors are kept until the user removes them
     with Service(lib, model="test-color") as svc:
         assert svc.search("red", k=3) == before
+    with Service(lib) as svc:
+        from vsearch.errors import UserError
+
+        with pytest.raises(UserError, match="active model"):
+            svc.remove_model("tiny-random")
+        assert svc.remove_model("test-color") > 0
+        assert [m.name for m in svc.status().models] == ["tiny-random"]
+        assert svc.search("red", k=3)  # the active model still answers
 
 
 def test_kill_mid_switch_resumes_cleanly(tmp_path: Path) -> None:

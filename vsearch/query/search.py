@@ -170,7 +170,7 @@ class Searcher:
             out = []
             for vid, s in sorted(best.items(), key=lambda x: -x[1]):
                 row = rows.get(vid)
-                if row is None or not _passes(row, opts):
+                if row is None or not passes_filters(row, opts):
                     continue
                 out.append((row, s, best_t[vid]))
             # fetch more only when filters dropped videos; near-duplicate frames of a few videos are fine
@@ -232,7 +232,8 @@ def apply_floor(moments: list[Moment], frame_scores: np.ndarray, min_score: floa
     return moments
 
 
-def _passes(row: VideoRow, opts: SearchOptions) -> bool:
+def passes_filters(row: VideoRow, opts: SearchOptions) -> bool:
+    """Whether a video passes a search's folder and duration filters (visual and speech hits alike)."""
     if opts.folder:
         folder = os.path.abspath(opts.folder).rstrip(os.sep) + os.sep
         if not row.path.startswith(folder):

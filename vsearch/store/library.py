@@ -481,11 +481,6 @@ class Library:
             )
         return int(n)
 
-    def is_done(self, video_id: int, model_pk: int) -> bool:
-        return bool(
-            self.query("SELECT 1 FROM video_models WHERE video_id = ? AND model = ?", (video_id, model_pk))
-        )
-
     def done_videos(self, model_pk: int) -> set[int]:
         return {r[0] for r in self.query("SELECT video_id FROM video_models WHERE model = ?", (model_pk,))}
 
