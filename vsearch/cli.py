@@ -71,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--library", metavar="DIR", help="library folder (default: per-user data dir, or $VSEARCH_HOME)")
     p.add_argument("--model", help="embedding model (see `vsearch models`); default: the library's model")
     p.add_argument("--device", default=None, help="auto (default), cpu, cuda or mps")
+    p.add_argument(
+        "--precision",
+        default=None,
+        choices=["auto", "fp32", "bf16", "fp16"],
+        help="model arithmetic: auto (default: fp16 on GPUs, bf16 on CPUs that have it, else fp32)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -164,7 +170,9 @@ def main(argv: list[str] | None = None) -> int:
 def _service(args: argparse.Namespace, readonly: bool = False):  # noqa: ANN202
     from vsearch.service import Service
 
-    return Service(args.library, model=args.model, device=args.device, readonly=readonly)
+    return Service(
+        args.library, model=args.model, device=args.device, precision=args.precision, readonly=readonly
+    )
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -23,6 +23,8 @@ class Settings:
     Attributes:
         model: embedding model name ("" = the library's active model, or the default).
         device: "auto", "cpu", "cuda", "mps".
+        precision: "auto" (fp16 on GPUs, bf16 on CPUs with hardware bfloat16, else fp32),
+            "fp32", "bf16" or "fp16".
         sampling: "keyframe" (fast, default) or "exact" (one frame every ``interval`` s).
         interval: seconds between samples in exact mode; the longest gap in keyframe mode.
         batch: frames per embedding batch.
@@ -35,6 +37,7 @@ class Settings:
 
     model: str = ""
     device: str = "auto"
+    precision: str = "auto"
     sampling: str = "keyframe"
     interval: float = 1.0
     batch: int = 32

@@ -71,6 +71,7 @@ class Service:
         *,
         model: str | None = None,
         device: str | None = None,
+        precision: str | None = None,
         readonly: bool = False,
     ) -> None:
         self.dirs = paths.resolve(library)
@@ -80,6 +81,7 @@ class Service:
             self.dirs = paths.resolve(self.settings.library)
         self._model_override = model
         self.device = device or self.settings.device or "auto"
+        self.precision = precision or self.settings.precision or "auto"
         self.readonly = readonly or not _writable(self.dirs.library)
         self.library = Library(self.dirs.library, readonly=self.readonly)
         self._lock = threading.RLock()
@@ -100,8 +102,9 @@ class Service:
     def update_settings(self, **changes: object) -> config.Settings:
         self.settings = self.settings.replace(**changes)
         config.save(self.dirs.config / SETTINGS_FILE, self.settings)
-        if "device" in changes:
-            self.device = str(changes["device"]) or "auto"
+        if "device" in changes or "precision" in changes:
+            self.device = str(changes.get("device", self.device)) or "auto"
+            self.precision = str(changes.get("precision", self.precision)) or "auto"
             self._embedders.clear()
             self._searchers.clear()
         return self.settings
@@ -132,7 +135,9 @@ class Service:
             if emb is None:
                 from vsearch.embed.registry import load_embedder
 
-                emb = load_embedder(name, models_dir=self.dirs.models, device=self.device)
+                emb = load_embedder(
+                    name, models_dir=self.dirs.models, device=self.device, precision=self.precision
+                )
                 self._embedders[name] = emb
             return emb
 

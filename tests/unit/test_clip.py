@@ -118,7 +118,7 @@ def test_local_checkpoint_is_identified_by_its_hash(tmp_path) -> None:
     model = open_clip.create_model(TINY_ARCH, pretrained=None)
     ckpt = tmp_path / "tiny.pt"
     torch.save(model.state_dict(), ckpt)
-    emb = ClipEmbedder(TINY_ARCH, str(ckpt), device="cpu")
+    emb = ClipEmbedder(TINY_ARCH, str(ckpt), device="cpu", precision="fp32")
     assert emb.model_id == f"openclip:{TINY_ARCH}:sha256-{file_digest(ckpt)}:pp1"
     with torch.inference_mode():
         ref = model.eval().encode_text(open_clip.get_tokenizer(TINY_ARCH)(["hello"]), normalize=True).numpy()
@@ -143,8 +143,48 @@ def test_fp16_on_cuda_matches_cpu() -> None:
     imgs = frames(6)
     gpu = ClipEmbedder(TINY_ARCH, None, device="auto")
     assert gpu.device == "cuda" and gpu.precision == "fp16"
-    cpu = ClipEmbedder(TINY_ARCH, None, device="cpu")
+    cpu = ClipEmbedder(TINY_ARCH, None, device="cpu", precision="fp32")
     g, c = gpu.embed_images(imgs), cpu.embed_images(imgs)
     assert g.dtype == np.float32
     assert float((g * c).sum(1).min()) > 0.99
     assert float((gpu.embed_text(["a red car"]) * cpu.embed_text(["a red car"])).sum()) > 0.99
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [["a dog"], ["the moment the cake is cut", "a red car driving through the night in the rain"], [""]],
+)
+def test_short_queries_give_the_same_vector_as_the_full_context(texts) -> None:
+    """Query encoding reads only the tokens up to the end-of-text token; the vector must not change."""
+    import open_clip
+    import torch
+
+    emb = ClipEmbedder(TINY_ARCH, None, device="cpu", precision="fp32")
+    model = emb._ensure_model()
+    with torch.inference_mode():
+        ref = model.encode_text(open_clip.get_tokenizer(TINY_ARCH)(texts), normalize=True).numpy()
+    np.testing.assert_allclose(emb.embed_text(texts), ref, atol=1e-5)
+
+
+def test_precision_choice() -> None:
+    from vsearch.embed.base import cpu_has_fast_bf16, pick_precision
+
+    assert pick_precision("cuda") == "fp16" and pick_precision("mps", "auto") == "fp16"
+    assert pick_precision("cpu") == ("bf16" if cpu_has_fast_bf16() else "fp32")
+    assert pick_precision("cuda", "fp32") == "fp32"
+    with pytest.raises(ValueError, match="precision must be one of"):
+        pick_precision("cpu", "int4")
+
+
+def test_bfloat16_finds_what_float32_finds() -> None:
+    """The fast CPU path ranks frames for a query as full precision does (same moments found)."""
+    imgs = frames(24, h=48, w=48, seed=3)
+    full = ClipEmbedder(TINY_ARCH, None, device="cpu", precision="fp32")
+    half = ClipEmbedder(TINY_ARCH, None, device="cpu", precision="bf16")
+    assert half.model_id == full.model_id  # one vector space: a library can mix them
+    a, b = full.embed_images(imgs), half.embed_images(imgs)
+    assert b.dtype == np.float32
+    assert float((a * b).sum(1).min()) > 0.995
+    qa, qb = full.embed_text(["a red car"])[0], half.embed_text(["a red car"])[0]
+    assert float(qa @ qb) > 0.995
+    assert np.argmax(b @ qb) in np.argsort(-(a @ qa))[:3]

@@ -40,6 +40,41 @@ def l2_normalise(x: np.ndarray) -> np.ndarray:
     return (x / np.maximum(n, 1e-12)).astype(np.float32)
 
 
+def cpu_has_fast_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 matrices in hardware (AMX or AVX512-BF16).
+
+    On such CPUs (Intel Sapphire Rapids and later, AMD Zen 4 and later) a ViT in bfloat16 runs
+    several times faster than in float32 (ViT-B-32 image tower: 134 against 25 images/s on
+    2 cores with AMX); elsewhere bfloat16 is emulated and slower, so float32 stays.
+    """
+    import torch
+
+    cpu = getattr(torch, "cpu", None)
+    for probe in ("_is_amx_tile_supported", "_is_avx512_bf16_supported"):
+        fn = getattr(cpu, probe, None)
+        try:
+            if fn is not None and fn():
+                return True
+        except Exception:  # noqa: BLE001 - an unknown build: assume no
+            continue
+    return False
+
+
+def pick_precision(device: str, requested: str | None = None) -> str:
+    """'auto'/None -> 'fp16' on GPUs, 'bf16' on CPUs with hardware bfloat16, else 'fp32'."""
+    if requested and requested != "auto":
+        if requested not in PRECISIONS:
+            raise ValueError(f"precision must be one of auto, {', '.join(PRECISIONS)}; got {requested!r}")
+        return requested
+    if device in ("cuda", "mps"):
+        return "fp16"
+    return "bf16" if device == "cpu" and cpu_has_fast_bf16() else "fp32"
+
+
+#: Precisions a user can ask for (besides "auto").
+PRECISIONS = ("fp32", "bf16", "fp16")
+
+
 def pick_device(requested: str = "auto") -> str:
     """'auto' -> 'cuda' if present, then Apple 'mps', else 'cpu'."""
     if requested != "auto":

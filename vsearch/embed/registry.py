@@ -271,7 +271,13 @@ def _is_present(preset: ModelPreset, models_dir: Path) -> bool:
 
 
 def load_embedder(
-    name: str, *, models_dir: Path, device: str = "auto", batch_size: int = 64, threads: int | None = None
+    name: str,
+    *,
+    models_dir: Path,
+    device: str = "auto",
+    batch_size: int = 64,
+    threads: int | None = None,
+    precision: str | None = None,
 ) -> Embedder:
     """Build the embedder called *name*; nothing is downloaded and no weights are read yet.
 
@@ -282,6 +288,8 @@ def load_embedder(
         device: "auto", "cpu", "cuda" or "mps".
         batch_size: images or sentences per forward pass.
         threads: torch intra-op threads (process-wide); None keeps torch's default.
+        precision: "auto" or None (fp16 on GPUs, bf16 on CPUs with hardware bfloat16, else
+            fp32), "fp32", "bf16" or "fp16".
 
     Raises:
         UserError: unknown name.
@@ -293,13 +301,13 @@ def load_embedder(
     if name == "starter":
         from vsearch.embed.starter import StarterEmbedder
 
-        return StarterEmbedder(device=device, threads=threads, batch_size=batch_size)
+        return StarterEmbedder(device=device, threads=threads, batch_size=batch_size, precision=precision)
     if name == "test-color":
         from vsearch.embed.testing import ColorEmbedder
 
         return ColorEmbedder()
     if name == "tiny-random":
-        return ClipEmbedder(TINY_ARCH, None, device=device, batch_size=batch_size, threads=threads)
+        return ClipEmbedder(TINY_ARCH, None, device=device, batch_size=batch_size, threads=threads, precision=precision)
     if name in PRESETS:
         p = PRESETS[name]
         return ClipEmbedder(
@@ -308,6 +316,7 @@ def load_embedder(
             device=device,
             batch_size=batch_size,
             threads=threads,
+            precision=precision,
             cache_dir=hf_cache(models_dir),
         )
     imported = imported_models(models_dir)
@@ -319,12 +328,13 @@ def load_embedder(
                 f"imported model {name}: file {path} is gone; run `vsearch models import FILE --arch {entry.arch} --name {name}` again"
             )
         remember_digest(path, entry.sha256, entry.size)  # no re-hash of a big file on every start
-        return ClipEmbedder(entry.arch, str(path), device=device, batch_size=batch_size, threads=threads)
+        return ClipEmbedder(entry.arch, str(path), device=device, batch_size=batch_size, threads=threads, precision=precision)
     spec = parse_spec(name)
     if spec is not None:
         arch, pre = spec
         return ClipEmbedder(
-            arch, pre, device=device, batch_size=batch_size, threads=threads, cache_dir=hf_cache(models_dir)
+            arch, pre, device=device, batch_size=batch_size, threads=threads, precision=precision,
+            cache_dir=hf_cache(models_dir),
         )
     known = ", ".join(["starter", *PRESETS, *imported])
     raise UserError(

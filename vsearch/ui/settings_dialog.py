@@ -28,6 +28,12 @@ DEVICES = (
     ("cuda", "NVIDIA GPU (CUDA)"),
     ("mps", "Apple GPU (MPS)"),
 )
+PRECISIONS = (
+    ("auto", "Automatic (fastest that keeps results)"),
+    ("fp32", "Full (fp32)"),
+    ("bf16", "bfloat16"),
+    ("fp16", "Half (fp16, GPUs)"),
+)
 SAMPLING = (("keyframe", "Keyframes (fast)"), ("exact", "Every interval (thorough)"))
 
 
@@ -67,6 +73,14 @@ class SettingsDialog(QDialog):
             self.device.addItem(label, key)
         self._select(self.device, settings.device)
 
+        self.precision = QComboBox(self)
+        for key, label in PRECISIONS:
+            self.precision.addItem(label, key)
+        self._select(self.precision, settings.precision)
+        self.precision.setToolTip(
+            "Automatic: half precision on GPUs, bfloat16 on CPUs with hardware support (several times faster), else full"
+        )
+
         self.sampling = QComboBox(self)
         for key, label in SAMPLING:
             self.sampling.addItem(label, key)
@@ -98,6 +112,7 @@ class SettingsDialog(QDialog):
         form.addRow("Model", self.model)
         form.addRow("", self.model_hint)
         form.addRow("Device", self.device)
+        form.addRow("Precision", self.precision)
         form.addRow("Sampling", self.sampling)
         form.addRow("Interval", self.interval)
         form.addRow("", self.speech)
@@ -129,6 +144,7 @@ class SettingsDialog(QDialog):
         new = {
             "model": self.model.currentData() or "",
             "device": self.device.currentData(),
+            "precision": self.precision.currentData(),
             "sampling": self.sampling.currentData(),
             "interval": round(float(self.interval.value()), 2),
             "speech": self.speech.isChecked(),
