@@ -40,13 +40,31 @@ class IndexOptions:
     sampling: str = "keyframe"
     interval: float = 1.0
     batch: int = 32
-    decode_workers: int = 0  # 0 = from the core count
+    decode_workers: int = 0  # 0 = from the core count (see decode_plan)
     decode_timeout: float = 600.0
     skip_similar: float | None = None
 
 
 class _Cancelled(Exception):
     pass
+
+
+def decode_plan(requested: int, cores: int, device: str, videos: int) -> tuple[int, int]:
+    """(decoder workers, threads per decoder) for a run.
+
+    Each worker decodes one video at a time. When the model runs on a GPU the CPU does nothing
+    but decode, so every core but one (the embed/write thread) gets a worker, one video each:
+    keyframe decoding parallelises poorly inside a file but perfectly across files. When the
+    model shares the CPU, half the cores (at most 4) decode and the rest embed.
+    """
+    if requested:
+        workers = requested
+    elif device in ("cuda", "mps"):
+        workers = max(1, min(cores - 1, 32))
+    else:
+        workers = max(1, min(4, cores // 2))
+    workers = max(1, min(workers, videos or 1))
+    return workers, max(1, cores // workers)
 
 
 class Indexer:
@@ -218,6 +236,9 @@ class Indexer:
             stats.cancelled = True
             return
         emb = self.embedder
+        workers, threads = decode_plan(
+            self.options.decode_workers, os.cpu_count() or 2, str(getattr(emb, "device", "cpu")), len(jobs)
+        )
         sopts = SampleOptions(
             mode=self.options.sampling,
             interval=self.options.interval,
@@ -225,13 +246,13 @@ class Indexer:
             short_side=emb.image_size,
             batch=self.options.batch,
             timeout=self.options.decode_timeout,
+            threads=threads,
         )
         total_s = sum(info.duration for _, info in jobs) or 1.0
         done_s = 0.0
         t_start = time.perf_counter()
         last_save = time.perf_counter()
         timings = {"decode_wait": 0.0, "embed": 0.0, "store": 0.0}
-        workers = self.options.decode_workers or max(1, min(4, (os.cpu_count() or 2) // 2))
         q: queue.Queue = queue.Queue(maxsize=max(4, workers * 2))
         job_q: queue.Queue = queue.Queue()
         for i, job in enumerate(jobs):

@@ -30,7 +30,7 @@ import numpy as np
 
 from vsearch import paths
 from vsearch.atomic import atomic_write
-from vsearch.embed.base import l2_normalise, pick_device
+from vsearch.embed.base import l2_normalise, pick_device, pick_precision
 from vsearch.errors import ModelMissing
 
 log = logging.getLogger("vsearch.embed.starter")
@@ -192,6 +192,7 @@ class StarterEmbedder:
         cache_dir: Path | None = None,
         batch_size: int = 32,
         crop: str = "center",
+        precision: str | None = None,
     ) -> None:
         """Set up; loads nothing yet.
 
@@ -205,6 +206,9 @@ class StarterEmbedder:
             batch_size: images or sentences per forward pass.
             crop: how a frame becomes the classifier's square input: 'center', 'squash' or
                 'three' (left/centre/right crops, probabilities averaged; 3x the compute).
+            precision: of the image tower: 'auto' (= 'fp32'), 'fp32', 'bf16' (2x faster on
+                CPUs with hardware bfloat16, small quality cost) or 'fp16'. The text tower stays
+                fp32, so the label vectors do not change.
 
         Raises:
             ModelMissing: a required package is not installed.
@@ -220,6 +224,10 @@ class StarterEmbedder:
         self.temperature = float(temperature)
         self.crop = crop
         self.device = pick_device(device)
+        # 'auto' is fp32 here: the top-k class mix is sensitive to rounding (bf16 cost one of the
+        # dev set's 29 queries: video R@1 72.4 -> 69.0, mIoU 41.9 -> 40.4), and channels-last fp32
+        # is already fast enough to keep up with keyframe decoding
+        self.precision = "fp32" if precision in (None, "auto") else pick_precision(self.device, precision)
         self.threads = threads
         self.batch_size = batch_size
         self._cache_dir = cache_dir
@@ -241,6 +249,9 @@ class StarterEmbedder:
         if self.threads:
             torch.set_num_threads(self.threads)
         return torch
+
+    def _dtype(self, torch: Any) -> Any:
+        return {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[self.precision]
 
     def _load_text(self) -> None:
         with self._lock:
@@ -277,6 +288,9 @@ class StarterEmbedder:
             state = torch.load(weights, map_location="cpu", weights_only=True)
             model.load_state_dict(state, strict=True)
             model.eval().to(self.device)
+            # channels-last convolutions: exact, 1.8x faster on x86 CPUs (24 -> 43 images/s on
+            # 2 cores); bfloat16 on top doubles that where the CPU has it (79 images/s)
+            model.to(memory_format=torch.channels_last, dtype=self._dtype(torch))
             self._classifier = model
             log.debug("loaded image tower from %s", weights)
 
@@ -377,7 +391,8 @@ class StarterEmbedder:
         with torch.inference_mode():
             for i in range(0, len(images), self.batch_size):
                 chunk = images[i : i + self.batch_size]
-                x = torch.from_numpy(self.preprocess(chunk)).to(self.device)
+                x = torch.from_numpy(self.preprocess(chunk)).to(self.device, self._dtype(torch))
+                x = x.contiguous(memory_format=torch.channels_last)
                 p = torch.softmax(self._classifier(x).float(), dim=-1)
                 out.append(p.reshape(len(chunk), -1, p.shape[-1]).mean(1).cpu().numpy())
         return np.concatenate(out).astype(np.float32)
