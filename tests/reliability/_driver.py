@@ -3,7 +3,7 @@
 Usage: python -m tests.reliability._driver PHASE_FILE -- <vsearch CLI args>
 
 Test-only: it wraps Library.transaction (sleeps inside BEGIN ... COMMIT, after the writes)
-and atomic_path (sleeps after hnswlib wrote the temp file, before the rename), saves the
+and atomic_path (sleeps after the ANN index was written to its temp file, before the rename), saves the
 ANN cache often, and appends the phase it is in to PHASE_FILE so that a test can tell
 where each kill landed.
 """

@@ -36,7 +36,7 @@ def _digest(folder: Path) -> dict[str, str]:
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.suffix in (".hnsw", ".json")
+        if p.is_file() and p.suffix in (".vidx", ".json")
     }
 
 
@@ -93,13 +93,15 @@ def test_ann_save_on_a_full_disk_keeps_the_previous_index(indexed: tuple[Path, P
     d, lib = indexed
     before = _digest(lib / "ann")
     assert before
+    # room for half the index file: its write must fail part-way, not before it starts
+    limit = max(p.stat().st_size for p in (lib / "ann").glob("*.vidx")) // 2
     code = (
         "import resource, signal, sys\n"
         "from vsearch.service import Service\n"
         "svc = Service(sys.argv[1], model='test-color')\n"
         "svc.search('red')\n"
         "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
-        "resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[2]), int(sys.argv[2])))\n"
         "try:\n"
         "    svc.rebuild_index()\n"
         "except OSError as e:\n"
@@ -107,7 +109,7 @@ def test_ann_save_on_a_full_disk_keeps_the_previous_index(indexed: tuple[Path, P
         "    sys.exit(5)\n"
     )
     r = subprocess.run(
-        [sys.executable, "-c", code, str(lib)], cwd=REPO, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code, str(lib), str(limit)], cwd=REPO, capture_output=True, text=True, timeout=60
     )
     assert r.returncode == 5, (r.stdout, r.stderr)
     assert "written incompletely" in r.stdout
