@@ -20,7 +20,7 @@ FETCH_MIN = 200  # frames asked of the ANN per query
 FETCH_MAX = 20_000  # ... at most, when folder/duration filters drop candidates
 LONG_VIDEO_FRAMES = 600  # videos with more samples get a curve only around their best hit ...
 WINDOW_SECONDS = 180.0  # ... this far on each side (moments are far shorter; reads stay small)
-CACHE_FRAMES = 100_000  # per-video vectors kept in memory between queries (float32: ~200 MB at 512-d)
+CACHE_FRAMES = 100_000  # per-video vectors kept in memory between queries (float16 as stored: ~100 MB at 512-d)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +90,7 @@ class Searcher:
         """(times, vectors, adjacent-frame similarities) of one video, cached until the library changes.
 
         One SQLite range read per video (the frames of a video are adjacent in its index);
-        hnswlib's get_items is several times slower for this.
+        Vectors are cached as float16, exactly as SQLite stores them.
         """
         gen = self.ann.generation
         with self._lock:
@@ -104,7 +104,8 @@ class Searcher:
                 return hit
         _, times, vecs = self.library.video_vectors(video_id, self.model.id, self.model.dim)
         adj = np.einsum("ij,ij->i", vecs[1:], vecs[:-1]) if len(vecs) > 1 else np.zeros(0)
-        entry = (times, vecs, adj)
+        # SQLite stores float16, so this halves the cache and loses nothing; curve() widens again
+        entry = (times, vecs.astype(np.float16), adj)
         with self._lock:
             self._vcache[video_id] = entry
             self._cache_frames += len(times)
@@ -139,7 +140,7 @@ class Searcher:
         times, vecs, adj = self._video_vectors(video_id)
         if len(times) == 0:
             return np.zeros(0), np.zeros(0), np.zeros(0)
-        return times, (vecs @ qvec).astype(np.float64), adj
+        return times, (vecs.astype(np.float32) @ qvec).astype(np.float64), adj
 
     def search(self, text: str, opts: SearchOptions = SearchOptions()) -> list[Moment]:
         text = " ".join(text.split())
