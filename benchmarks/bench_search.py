@@ -1,15 +1,16 @@
-"""Search latency, HNSW recall, memory and start-up on synthetic libraries of 10k / 100k / 1M frames.
+"""Search latency, ANN recall, memory and start-up on synthetic libraries of 10k / 100k / 1M frames.
 
 Usage::
 
-    python benchmarks/bench_search.py                       # 10k and 100k (+ ef curve at 100k)
-    python benchmarks/bench_search.py --sizes 1000000       # 1M (builds once, ~1 GB on disk)
+    python benchmarks/bench_search.py                       # 10k and 100k
+    python benchmarks/bench_search.py --sizes 1000000 --curve-size 1000000   # 1M + nprobe curve (~5 GB on disk)
     python benchmarks/bench_search.py --text-models         # text-encoding time of ViT-B-32 and starter
 
 Libraries are built once under benchmarks/out/search_<N>/ (git-ignored) straight into the
-schema of vsearch/store/migrations.py with big executemany transactions, plus the hnswlib cache
-(same M / ef_construction as vsearch/store/ann.py, saved through AnnIndex.save with the model's
-generation, so Service loads it without rebuilding).
+schema of vsearch/store/migrations.py with big executemany transactions. The ANN cache is then
+built from SQLite by AnnIndex.sync (as a library whose cache was lost) and saved with the
+model's generation, so Service loads it without rebuilding; a cache of an older format is
+rebuilt the same way (the SQLite part is kept).
 
 Vectors are 512-d, clustered like real footage: 200 "topic" centres; each video (1000 frames at
 1 s) is a random walk that hops between 1-4 topics. Queries are centres of topics present in the
@@ -130,12 +131,12 @@ class SyntheticTextEmbedder:
 
 def build(n: int) -> Path:
     """Build (once) a library with *n* frames; returns its folder."""
-    from vsearch.store import ann as annmod
     from vsearch.store.library import Library, pack
 
     folder = OUT / f"search_{n}"
     done = folder / "built.json"
     if done.exists():
+        ensure_ann(folder)
         return folder
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -155,9 +156,6 @@ def build(n: int) -> Path:
             (MODEL_ID, MODEL_NAME, DIM, now, now),
         )
         model_pk = tx.execute("SELECT id FROM models WHERE model_id = ?", (MODEL_ID,)).fetchone()[0]
-    idx = annmod.AnnIndex(folder / "ann", MODEL_ID, DIM)
-    h = idx._new(n)
-    h.set_num_threads(os.cpu_count() or 1)
     fid = 0
     for v0 in range(0, nvid, 20):
         with lib.transaction() as tx:
@@ -183,17 +181,35 @@ def build(n: int) -> Path:
                     "INSERT INTO video_models(video_id, model, frames, done) VALUES (?, ?, ?, ?)",
                     (vid, model_pk, per, now),
                 )
-                h.add_items(vecs, ids)
         print(f"  built {fid} frames ({time.perf_counter() - t0:.0f} s)  [{_load()}]", flush=True)
-    h.set_num_threads(1)
-    idx._index = h
-    idx._ids = set(range(1, fid + 1))
-    idx.save(lib.generation(model_pk))
     lib.close()
+    ensure_ann(folder)
     secs = time.perf_counter() - t0
     done.write_text(json.dumps({"frames": fid, "build_s": secs}))
     print(f"built library of {fid} frames in {secs:.0f} s  [{_load()}]")
     return folder
+
+
+def ensure_ann(folder: Path) -> None:
+    """(Re)build the ANN cache from SQLite unless a current one is saved."""
+    from vsearch.store.ann import AnnIndex
+    from vsearch.store.library import Library
+
+    lib = Library(folder)
+    model = lib.models()[0]
+    ann = AnnIndex(folder / "ann", MODEL_ID, DIM)
+    if ann.load() is not None and ann.generation == lib.generation(model.id):
+        lib.close()
+        return
+    t0 = time.perf_counter()
+    ann.clear()
+    ann.sync(lib, model.id)
+    ann.save(lib.generation(model.id))
+    lib.close()
+    kind = "exact" if ann.exact else f"IVF-SQ8, {ann.nlist} lists"
+    print(
+        f"  ANN cache ({kind}) built from SQLite in {time.perf_counter() - t0:.0f} s  [{_load()}]", flush=True
+    )
 
 
 def stored_vectors(folder: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -222,41 +238,52 @@ def brute_topk(vecs16: np.ndarray, ids: np.ndarray, q: np.ndarray, k: int) -> np
     return best_i
 
 
-def recall_curve(
-    folder: Path, efs: list[int], nq: int = 200, k: int = 10, fetch: int = 256
-) -> list[tuple[int, float, float, float]]:
-    """(ef, frame recall@k, video recall, knn_query p50 ms) per ef.
+def truth_for(folder: Path, nq: int = 200, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """(queries, exact top-k frame ids), cached beside the library (reading 1M vectors takes a while)."""
+    cache = folder / f"truth_{nq}_{k}.npz"
+    nvid = max(1, json.loads((folder / "built.json").read_text())["frames"] // FRAMES_PER_VIDEO)
+    q = query_vectors(nq, centres(), nvid)
+    if cache.exists():
+        return q, np.load(cache)["truth"]
+    ids, vecs = stored_vectors(folder)
+    truth = brute_topk(vecs, ids, q, k)
+    np.savez(cache, truth=truth)
+    return q, truth
 
-    Frame recall@k: share of the exact top-k frames that HNSW returns. Video recall: share of
-    the videos holding the exact top-k frames that appear among HNSW's top-*fetch* frames, which
-    is what Searcher fetches before it scores whole videos (so what decides the results).
+
+def recall_curve(
+    folder: Path, nprobes: list[int], nq: int = 200, k: int = 10, fetch: int = 200
+) -> list[tuple[int, float, float, float]]:
+    """(nprobe, frame recall@k, video recall, search(k=10) p50 ms) per nprobe of the quantised index.
+
+    Frame recall@k: share of the exact top-k frames that the index returns. Video recall: share of
+    the videos holding the exact top-k frames that appear among the index's top-*fetch* frames,
+    which is what Searcher fetches before it scores whole videos (so what decides the results).
+    Returns [] when the library is small enough for exact search.
     """
     from vsearch.store.ann import AnnIndex
 
-    ids, vecs = stored_vectors(folder)
-    q = query_vectors(nq, centres(), max(1, len(ids) // FRAMES_PER_VIDEO))
-    truth = brute_topk(vecs, ids, q, k)
-    del vecs
+    q, truth = truth_for(folder, nq, k)
     ann = AnnIndex(folder / "ann", MODEL_ID, DIM)
     assert ann.load() is not None
+    if ann.exact:
+        return []
     out = []
-    for ef in efs:
-        ann._index.set_ef(max(ef, fetch))
+    for p in nprobes:
         vrec = []
         for qi, tr in zip(q, truth, strict=True):
-            labels, _ = ann._index.knn_query(qi.reshape(1, -1), k=fetch)
+            labels, _ = ann._search_ivf(qi, fetch, ann.nprobe_for(fetch, p))
             want = {(int(i) - 1) // FRAMES_PER_VIDEO for i in tr}
-            got = {(int(i) - 1) // FRAMES_PER_VIDEO for i in labels[0]}
+            got = {(int(i) - 1) // FRAMES_PER_VIDEO for i in labels}
             vrec.append(len(want & got) / len(want))
-        ann._index.set_ef(ef)
         got, times = [], []
         for qi in q:
             t = time.perf_counter()
-            labels, _ = ann._index.knn_query(qi.reshape(1, -1), k=k)
+            labels, _ = ann._search_ivf(qi, k, p)
             times.append(time.perf_counter() - t)
-            got.append(labels[0])
+            got.append(labels)
         rec = float(np.mean([len(set(g) & set(tr)) / k for g, tr in zip(got, truth, strict=True)]))
-        out.append((ef, rec, float(np.mean(vrec)), float(np.median(times) * 1000)))
+        out.append((p, rec, float(np.mean(vrec)), float(np.median(times) * 1000)))
     return out
 
 
@@ -279,10 +306,7 @@ def path_recall(folder: Path, nq: int = 200, k: int = 10) -> tuple[float, bool]:
     from vsearch.store.ann import AnnIndex
     from vsearch.store.library import Library
 
-    ids, vecs = stored_vectors(folder)
-    q = query_vectors(nq, centres(), max(1, len(ids) // FRAMES_PER_VIDEO))
-    truth = brute_topk(vecs, ids, q, k)
-    del vecs
+    q, truth = truth_for(folder, nq, k)
     lib = Library(folder, readonly=True)
     ann = AnnIndex(folder / "ann", MODEL_ID, DIM)
     ann.load()
@@ -293,16 +317,20 @@ def path_recall(folder: Path, nq: int = 200, k: int = 10) -> tuple[float, bool]:
 
 
 def child(folder: str, nq: int) -> None:
-    """Run in a fresh process: start-up to first result, warm latency, peak RSS."""
+    """Run in a fresh process: start-up to first result, warm latency, peak and steady RSS."""
     t0 = time.perf_counter()
+    mem = {"python": _rss_mb()}
     from vsearch.service import Service
 
+    mem["import_service"] = _rss_mb()
     svc = Service(folder, model=MODEL_NAME, device="cpu", readonly=True)
     nframes = json.loads((Path(folder) / "built.json").read_text())["frames"]
     svc._embedders[MODEL_NAME] = SyntheticTextEmbedder(max(1, nframes // FRAMES_PER_VIDEO))
+    mem["text_model"] = _rss_mb()
     t_open = time.perf_counter() - t0
     first = svc.search("first query of the session", k=10)
     t_first = time.perf_counter() - t0
+    mem["first_search"] = _rss_mb()
     assert first, "no results"
     lat = []
     text_ms = []
@@ -316,6 +344,7 @@ def child(folder: str, nq: int) -> None:
         svc.search(text, k=10)  # a new text for the Searcher's query cache: encodes again
         lat.append((time.perf_counter() - t) * 1000)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    mem["steady"] = _rss_mb()
     print(
         json.dumps(
             {
@@ -325,9 +354,20 @@ def child(folder: str, nq: int) -> None:
                 "p95_ms": float(np.percentile(lat, 95)),
                 "text_p50_ms": float(np.percentile(text_ms, 50)),
                 "peak_rss_mb": rss,
+                "steady_rss_mb": mem["steady"],
+                "rss_steps_mb": mem,
             }
         )
     )
+
+
+def _rss_mb() -> float:
+    """Current resident set size in MB (Linux /proc; peak where that is missing)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_child(folder: Path, nq: int) -> dict:
@@ -373,39 +413,44 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
     ap.add_argument("--queries", type=int, default=20)
-    ap.add_argument("--efs", type=int, nargs="*", default=[32, 64, 128, 256])
-    ap.add_argument("--curve-size", type=int, default=100_000, help="library size for the ef curve (0: none)")
+    ap.add_argument("--nprobes", type=int, nargs="*", default=[8, 16, 32, 48, 64, 128])
+    ap.add_argument("--curve-size", type=int, default=0, help="library size for the nprobe curve (0: none)")
     ap.add_argument("--text-models", action="store_true")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         child(args.child, args.queries)
         return
-    from vsearch.store.ann import EF_SEARCH
+    from vsearch.store.ann import NPROBE
 
     print(f"{os.cpu_count()} CPUs, {_load()}")
     for n in args.sizes:
         folder = build(n)
         d = run_child(folder, args.queries)
-        ((ef, rec, vrec, _),) = recall_curve(folder, [EF_SEARCH])
+        curve = recall_curve(folder, [NPROBE])
         prec, exact = path_recall(folder)
+        vrec = f"{curve[0][2]:.3f}" if curve else "1.000"
         t2, t8 = P95_TARGETS
         print(
             f"{n:>8} frames: Service.search p50 {d['p50_ms']:.1f} ms, p95 {d['p95_ms']:.1f} ms "
             f"(incl. tiny text encoding p50 {d['text_p50_ms']:.1f} ms; targets at 1M <= {t2:g} / {t8:g} ms); "
-            f"search-path recall@10 {prec:.3f} ({'exact' if exact else 'HNSW'}); HNSW alone {rec:.3f} frames / "
-            f"{vrec:.3f} videos at ef={ef} (target >= {RECALL_TARGET}); peak RSS {d['peak_rss_mb']:.0f} MB "
-            f"(target at 1M <= {RSS_TARGET_MB} MB); open {d['open_s']:.2f} s, first result {d['first_result_s']:.2f} s "
+            f"recall@10 {prec:.3f} frames / {vrec} videos ({'exact' if exact else f'IVF-SQ8 nprobe={NPROBE}'}; "
+            f"target >= {RECALL_TARGET}); peak RSS {d['peak_rss_mb']:.0f} MB, steady {d['steady_rss_mb']:.0f} MB "
+            f"(target at 1M <= {RSS_TARGET_MB} MB; steps {json.dumps({k: round(v) for k, v in d['rss_steps_mb'].items()})}); "
+            f"open {d['open_s']:.2f} s, first result {d['first_result_s']:.2f} s "
             f"in process, {d['process_first_result_s']:.2f} s incl. Python start-up  [{_load()}]",
             flush=True,
         )
     if args.curve_size:
         folder = build(args.curve_size)
-        print(f"ef curve at {args.curve_size} frames (M=16, ef_construction=100, k=10, 200 queries):")
-        for ef, rec, vrec, ms in recall_curve(folder, args.efs):
+        print(
+            f"nprobe curve at {args.curve_size} frames (IVF-SQ8, k=10, 200 queries, video recall on a 200-frame fetch):"
+        )
+        for p, rec, vrec, ms in recall_curve(folder, args.nprobes):
             print(
-                f"  ef={ef:<4} frame recall@10 {rec:.3f}  video recall (top-256 fetch) {vrec:.3f}  "
-                f"knn_query(k=10) p50 {ms:.2f} ms  [{_load()}]"
+                f"  nprobe={p:<4} frame recall@10 {rec:.3f}  video recall {vrec:.3f}  "
+                f"search(k=10) p50 {ms:.2f} ms  [{_load()}]",
+                flush=True,
             )
     if args.text_models:
         text_models()
