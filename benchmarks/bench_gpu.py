@@ -25,7 +25,6 @@ import os
 import platform
 import queue
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -37,7 +36,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import numpy as np  # noqa: E402
-
 from bench_decode import OUT, make_bench_video  # noqa: E402
 from bench_index import index_speed  # noqa: E402
 
@@ -101,14 +99,20 @@ def encoder_speed(arch: str, device: str, batch: int, reps: int) -> dict[str, fl
     for _ in range(reps):
         emb.embed_images(frames)
     full = batch * reps / (time.perf_counter() - t0)
-    out = {"arch": arch, "precision": emb.precision, "batch": batch, "tower_img_s": tower, "embed_images_img_s": full}
+    out = {
+        "arch": arch,
+        "precision": emb.precision,
+        "batch": batch,
+        "tower_img_s": tower,
+        "embed_images_img_s": full,
+    }
     del model, emb
     if device == "cuda":
         torch.cuda.empty_cache()
     return out
 
 
-def decode_speed(video: Path, copies: int, sampling: str) -> dict[str, float]:
+def decode_speed(video: Path, copies: int, sampling: str, hwaccel: str | None = None) -> dict[str, Any]:
     """Video-seconds decoded per wall-second with the indexer's pool, no model."""
     from vsearch.frames import SampleOptions, iter_frames
     from vsearch.indexer import decode_plan
@@ -116,8 +120,14 @@ def decode_speed(video: Path, copies: int, sampling: str) -> dict[str, float]:
 
     info = probe(video)
     workers, threads = decode_plan(0, os.cpu_count() or 2, "cuda", copies)
-    opts = SampleOptions(mode=sampling, interval=1.0, skip_similar=0.02 if sampling == "keyframe" else None,
-                         short_side=224, threads=threads)
+    opts = SampleOptions(
+        mode=sampling,
+        interval=1.0,
+        skip_similar=0.02 if sampling == "keyframe" else None,
+        short_side=224,
+        threads=threads,
+        hwaccel=hwaccel,
+    )
     jobs: queue.Queue = queue.Queue()
     for _ in range(copies):
         jobs.put(video)
@@ -139,8 +149,16 @@ def decode_speed(video: Path, copies: int, sampling: str) -> dict[str, float]:
     for t in ths:
         t.join()
     wall = time.perf_counter() - t0
-    return {"sampling": sampling, "workers": workers, "threads": threads, "frames": sum(frames),
-            "video_s": info.duration * copies, "x_real_time": info.duration * copies / wall, "wall": wall}
+    return {
+        "sampling": sampling,
+        "hwaccel": hwaccel,
+        "workers": workers,
+        "threads": threads,
+        "frames": sum(frames),
+        "video_s": info.duration * copies,
+        "x_real_time": info.duration * copies / wall,
+        "wall": wall,
+    }
 
 
 def main() -> None:
@@ -151,6 +169,8 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=256, help="encoder benchmark batch")
     ap.add_argument("--reps", type=int, default=10)
     ap.add_argument("--skip-exact", action="store_true")
+    ap.add_argument("--hw-decode", action="store_true", help="also time NVDEC decoding (PyAV hwaccel)")
+    ap.add_argument("--hw-copies", type=int, default=16, help="links to the bench file for the NVDEC runs")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
 
@@ -165,42 +185,62 @@ def main() -> None:
             args.json.write_text(json.dumps(results, indent=1))
 
     print(json.dumps(results["machine"]), flush=True)
+    t_start = time.perf_counter()
     for arch in args.archs:
         try:
-            r = encoder_speed(arch, device, args.batch if device == "cuda" else 8, args.reps if device == "cuda" else 1)
+            r = encoder_speed(
+                arch, device, args.batch if device == "cuda" else 8, args.reps if device == "cuda" else 1
+            )
         except Exception as e:  # noqa: BLE001 - report and go on with the next measurement
             print(f"encoder {arch}: FAILED {type(e).__name__}: {e}", flush=True)
             continue
         results["encoder"].append(r)
-        print(f"encoder {arch:<10} {r['precision']} batch {r['batch']}: tower {r['tower_img_s']:8.0f} images/s, "
-              f"embed_images (host crop + upload + normalise) {r['embed_images_img_s']:8.0f} images/s", flush=True)
+        print(
+            f"encoder {arch:<10} {r['precision']} batch {r['batch']}: tower {r['tower_img_s']:8.0f} images/s, "
+            f"embed_images (host crop + upload + normalise) {r['embed_images_img_s']:8.0f} images/s",
+            flush=True,
+        )
         dump()
 
     t0 = time.perf_counter()
     video = make_bench_video(OUT / f"bench_1080p_{args.seconds}s.mp4", seconds=args.seconds).resolve()
     print(f"bench video ready in {time.perf_counter() - t0:.1f} s", flush=True)
     modes = ["keyframe"] if args.skip_exact else ["keyframe", "exact"]
-    for sampling in modes:
-        r = decode_speed(video, args.copies, sampling)
+    hw = ["cuda"] if device == "cuda" and args.hw_decode else []
+    for sampling, accel in [(m, None) for m in modes] + [(m, h) for h in hw for m in modes]:
+        try:
+            r = decode_speed(video, args.hw_copies if accel else args.copies, sampling, accel)
+        except Exception as e:  # noqa: BLE001
+            print(f"decode only {sampling} hwaccel={accel}: FAILED {type(e).__name__}: {e}", flush=True)
+            continue
         results["decode"].append(r)
-        print(f"decode only {sampling:<8}: {r['x_real_time']:7.1f}x real time ({r['video_s']:.0f} s of video in "
-              f"{r['wall']:.1f} s, {r['workers']} workers x {r['threads']} threads, {r['frames']} frames)", flush=True)
+        print(
+            f"decode only {sampling:<8} {accel or 'software':<8}: {r['x_real_time']:7.1f}x real time ({r['video_s']:.0f} s of video in "
+            f"{r['wall']:.1f} s, {r['workers']} workers x {r['threads']} threads, {r['frames']} frames)",
+            flush=True,
+        )
         dump()
 
-    runs = [("ViT-B-32", s) for s in modes] + [(a, "keyframe") for a in args.archs if a != "ViT-B-32"]
-    for arch, sampling in runs:
+    runs = [("ViT-B-32", s, "") for s in modes] + [(a, "keyframe", "") for a in args.archs if a != "ViT-B-32"]
+    runs += [("ViT-B-32", "exact", h) for h in hw if not args.skip_exact]
+    for arch, sampling, accel in runs:
         try:
-            r = index_speed(video, sampling, arch, device=device, copies=args.copies, batch=32)
+            copies = args.hw_copies if accel else args.copies
+            r = index_speed(video, sampling, arch, device=device, copies=copies, batch=32, hw_decode=accel)
         except Exception as e:  # noqa: BLE001
-            print(f"index {arch} {sampling}: FAILED {type(e).__name__}: {e}", flush=True)
+            print(f"index {arch} {sampling} {accel}: FAILED {type(e).__name__}: {e}", flush=True)
             continue
-        r.update(arch=arch, sampling=sampling, copies=args.copies)
+        r.update(arch=arch, sampling=sampling, copies=copies, hw_decode=accel)
         results["index"].append(r)
+        r["at_s"] = time.perf_counter() - t_start
         target = TARGETS[sampling]
         verdict = "meets" if r["e2e"] >= target else "MISSES"
-        print(f"index {arch:<9} {sampling:<8}: {r['e2e']:7.1f}x real time ({r['video_s']:.0f} s video in {r['wall']:.1f} s; "
-              f"target >= {target:g}x: {verdict}); decode wait {r['decode_wait']:.1f} s, embed {r['embed']:.1f} s, "
-              f"store {r['store']:.1f} s, {r['frames']:.0f} frames [{r['device']} {r['precision']}]", flush=True)
+        print(
+            f"index {arch:<9} {sampling:<8} {accel or 'software':<8}: {r['e2e']:7.1f}x real time ({r['video_s']:.0f} s video in {r['wall']:.1f} s; "
+            f"target >= {target:g}x: {verdict}); decode wait {r['decode_wait']:.1f} s, embed {r['embed']:.1f} s, "
+            f"store {r['store']:.1f} s, {r['frames']:.0f} frames [{r['device']} {r['precision']}]",
+            flush=True,
+        )
         dump()
     dump()
 

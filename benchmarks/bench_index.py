@@ -52,6 +52,7 @@ def index_speed(
     copies: int = 1,
     precision: str | None = None,
     batch: int = 32,
+    hw_decode: str = "",
 ) -> dict[str, float]:
     """Index *copies* links to *video* into a fresh library; return rates and stage times.
 
@@ -70,7 +71,7 @@ def index_speed(
             os.symlink(video, media / (f"c{i:03d}-{video.name}" if copies > 1 else video.name))
         name = f"{arch}/random"
         svc = Service(folder / "lib", model=name, device=device, precision=precision)
-        svc.update_settings(sampling=sampling, interval=1.0, speech=False, batch=batch)
+        svc.update_settings(sampling=sampling, interval=1.0, speech=False, batch=batch, hw_decode=hw_decode)
         emb = ClipEmbedder(arch, None, device=device, precision=precision, batch_size=max(64, batch))
         svc._embedders[name] = emb
         emb.embed_images([np.zeros((224, 398, 3), "uint8")] * 2)  # warm
@@ -206,7 +207,9 @@ def main() -> None:
     if not args.skip_speed:
         video = args.video or make_bench_video(OUT / f"bench_1080p_{args.seconds}s.mp4", seconds=args.seconds)
         for sampling, label in (("keyframe", "keyframe (default)"), ("exact", "exact 1 frame/s")):
-            print_speed(label, sampling, index_speed(video.resolve(), sampling, args.arch, precision=args.precision))
+            print_speed(
+                label, sampling, index_speed(video.resolve(), sampling, args.arch, precision=args.precision)
+            )
     if not args.skip_rerun:
         rerun(args.videos, args.repeat)
 

@@ -66,9 +66,13 @@ class ProgressBar:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="vsearch", description="Search your video folders by sentence; find the moment.")
+    p = argparse.ArgumentParser(
+        prog="vsearch", description="Search your video folders by sentence; find the moment."
+    )
     p.add_argument("--version", action="version", version=f"vsearch {__version__}")
-    p.add_argument("--library", metavar="DIR", help="library folder (default: per-user data dir, or $VSEARCH_HOME)")
+    p.add_argument(
+        "--library", metavar="DIR", help="library folder (default: per-user data dir, or $VSEARCH_HOME)"
+    )
     p.add_argument("--model", help="embedding model (see `vsearch models`); default: the library's model")
     p.add_argument("--device", default=None, help="auto (default), cpu, cuda or mps")
     p.add_argument(
@@ -82,7 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("index", help="add folders and index new or changed videos")
     s.add_argument("paths", nargs="*", help="folders (default: every folder in the library)")
-    s.add_argument("--sampling", choices=["keyframe", "exact"], help="keyframe (fast, default) or exact interval")
+    s.add_argument(
+        "--sampling", choices=["keyframe", "exact"], help="keyframe (fast, default) or exact interval"
+    )
     s.add_argument("--interval", type=float, help="seconds between samples (exact) / longest gap (keyframe)")
     s.add_argument("--no-speech", action="store_true", help="skip transcribing audio tracks")
     s.add_argument("-q", "--quiet", action="store_true")
@@ -122,12 +128,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("export", help="export a search's moments as a clip list")
     s.add_argument("text", nargs="?", help="the query (or use --from)")
-    s.add_argument("--format", "-f", required=True, help="csv, json, edl, fcpxml, xmeml, resolve-markers, m3u, clips, sheet")
+    s.add_argument(
+        "--format",
+        "-f",
+        required=True,
+        help="csv, json, edl, fcpxml, xmeml, resolve-markers, m3u, clips, sheet",
+    )
     s.add_argument("--out", "-o", help="output file or folder")
     s.add_argument("--from", dest="from_json", help="a results JSON saved by `vsearch search --json`")
     s.add_argument("-k", type=int, default=10)
     s.add_argument("--overwrite", action="store_true")
-    s.add_argument("--reencode", action="store_true", help="clips: re-encode (frame-accurate) instead of stream copy")
+    s.add_argument(
+        "--reencode", action="store_true", help="clips: re-encode (frame-accurate) instead of stream copy"
+    )
     return p
 
 
@@ -260,9 +273,21 @@ def _cmd_search(args: argparse.Namespace) -> int:
     with _service(args) as svc:
         if svc.search_model() is None:
             raise UserError("nothing is indexed yet; run `vsearch index FOLDER` first")
-        res = svc.search(args.text, k=args.k, folder=args.folder, min_score=args.min_score, per_video=args.per_video, only=args.only)
+        res = svc.search(
+            args.text,
+            k=args.k,
+            folder=args.folder,
+            min_score=args.min_score,
+            per_video=args.per_video,
+            only=args.only,
+        )
     if args.json:
-        json.dump({"query": args.text, "results": [m.to_dict() for m in res]}, sys.stdout, indent=1, ensure_ascii=False)
+        json.dump(
+            {"query": args.text, "results": [m.to_dict() for m in res]},
+            sys.stdout,
+            indent=1,
+            ensure_ascii=False,
+        )
         print()
         return 0
     if not res:
@@ -280,7 +305,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
         fails = svc.failures()
     print(f"library: {st.library}{' (read-only)' if st.readonly else ''}")
     print(f"model:   {st.model or '-'}  ({st.model_id or 'nothing indexed yet'})")
-    print(f"videos:  {st.videos} ({st.indexed} indexed, {st.pending} pending, {st.failed} failed), {st.frames} frames")
+    print(
+        f"videos:  {st.videos} ({st.indexed} indexed, {st.pending} pending, {st.failed} failed), {st.frames} frames"
+    )
     for m in st.models:
         print(f"  model {m.name}: {m.state}, {m.model_id}")
     for f in st.folders:
@@ -329,7 +356,11 @@ def _cmd_models(args: argparse.Namespace) -> int:
             if now - bar["last"] > 0.2 or done >= total:
                 bar["last"] = now
                 pct = 100 * done / total if total else 0
-                print(f"\r{args.name}: {done / 1e6:7.1f}/{total / 1e6:.1f} MB {pct:5.1f}%", end="", file=sys.stderr)
+                print(
+                    f"\r{args.name}: {done / 1e6:7.1f}/{total / 1e6:.1f} MB {pct:5.1f}%",
+                    end="",
+                    file=sys.stderr,
+                )
 
         path = registry.download(args.name, dirs.models, prog)
         print(f"\ndownloaded {args.name} to {path}")
@@ -347,7 +378,9 @@ def _cmd_models(args: argparse.Namespace) -> int:
     print(f"{'name':14s} {'size':>8s} {'here':>5s}  description")
     for r in rows:
         size = f"{r.size_mb} MB" if r.size_mb else "-"
-        print(f"{r.name:14s} {size:>8s} {'yes' if r.present else 'no':>5s}  {r.description}{'; ' + r.speed if r.speed else ''}")
+        print(
+            f"{r.name:14s} {size:>8s} {'yes' if r.present else 'no':>5s}  {r.description}{'; ' + r.speed if r.speed else ''}"
+        )
     return 0
 
 

@@ -29,6 +29,8 @@ class Settings:
         interval: seconds between samples in exact mode; the longest gap in keyframe mode.
         batch: frames per embedding batch.
         speech: transcribe audio tracks while indexing.
+        hw_decode: FFmpeg hardware decoder to use ("cuda" for NVIDIA's NVDEC, "vaapi",
+            "videotoolbox"; "" = software). Falls back to software where it is unavailable.
         skip_similar: drop a sample that barely differs from the last kept one (mean absolute
             difference of 16x16 grey thumbnails, 0-1 scale); None keeps every sample.
         min_score: default relevance floor for searches (None: automatic).
@@ -42,6 +44,7 @@ class Settings:
     interval: float = 1.0
     batch: int = 32
     speech: bool = True
+    hw_decode: str = ""
     skip_similar: float | None = 0.02
     min_score: float | None = None
     library: str = ""

@@ -66,6 +66,8 @@ class SampleOptions:
         timeout: wall-clock seconds after which decoding of one file stops (what was
             decoded is kept, the report says it is incomplete). None: no limit.
         threads: decoder threads, 0 = as many as cores.
+        hwaccel: FFmpeg hardware decoder device type ("cuda" for NVDEC, ...) or None for
+            software decoding; unsupported streams fall back to software.
     """
 
     mode: Literal["keyframe", "exact"] = "keyframe"
@@ -76,6 +78,7 @@ class SampleOptions:
     skip_similar: float | None = None
     timeout: float | None = None
     threads: int = 0
+    hwaccel: str | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in ("keyframe", "exact"):
@@ -236,7 +239,7 @@ def iter_frames(
     report = report if report is not None else DecodeReport()
     spath = os.fsdecode(path)
     try:
-        container = open_input(spath)
+        container = open_input(spath, hwaccel=opts.hwaccel)
     except Exception as exc:  # noqa: BLE001
         raise DecodeError(one_line(f"cannot open: {exc}")) from None
     try:

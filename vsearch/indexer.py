@@ -43,6 +43,7 @@ class IndexOptions:
     decode_workers: int = 0  # 0 = from the core count (see decode_plan)
     decode_timeout: float = 600.0
     skip_similar: float | None = None
+    hwaccel: str | None = None  # FFmpeg hardware decoder device type, e.g. "cuda"
 
 
 class _Cancelled(Exception):
@@ -191,21 +192,27 @@ class Indexer:
                 try:
                     self.ann.save(self.library.generation(model.id))
                 except OSError as e:
-                    log.store.error("could not save the ANN index (%s); it will be rebuilt from the library", e)
+                    log.store.error(
+                        "could not save the ANN index (%s); it will be rebuilt from the library", e
+                    )
             if not stats.cancelled and model.state == "building":
                 done, total = self.library.model_coverage(model.id)
                 if done >= total:
                     self.library.activate_model(model.id)
         return stats
 
-    def _probe_all(self, work: list[VideoRow], stats: IndexStats, cancel: CancelToken) -> list[tuple[VideoRow, VideoInfo]]:
+    def _probe_all(
+        self, work: list[VideoRow], stats: IndexStats, cancel: CancelToken
+    ) -> list[tuple[VideoRow, VideoInfo]]:
         t0 = time.perf_counter()
         out = []
         for row in work:
             if cancel.checkpoint():
                 break
             if row.duration is not None and row.status != "pending":
-                info = VideoInfo(row.duration, row.fps or 0.0, row.width or 0, row.height or 0, has_audio=row.has_audio)
+                info = VideoInfo(
+                    row.duration, row.fps or 0.0, row.width or 0, row.height or 0, has_audio=row.has_audio
+                )
                 out.append((row, info))
                 continue
             try:
@@ -229,7 +236,9 @@ class Indexer:
         stats.stage_seconds["probe"] = time.perf_counter() - t0
         return out
 
-    def _run(self, work: list[VideoRow], stats: IndexStats, progress: ProgressFn | None, cancel: CancelToken) -> None:
+    def _run(
+        self, work: list[VideoRow], stats: IndexStats, progress: ProgressFn | None, cancel: CancelToken
+    ) -> None:
         assert self.model is not None and self.ann is not None
         jobs = self._probe_all(work, stats, cancel)
         if cancel.cancelled:
@@ -247,6 +256,7 @@ class Indexer:
             batch=self.options.batch,
             timeout=self.options.decode_timeout,
             threads=threads,
+            hwaccel=self.options.hwaccel,
         )
         total_s = sum(info.duration for _, info in jobs) or 1.0
         done_s = 0.0

@@ -39,8 +39,23 @@ def time_origin(container: Any, stream: Any) -> float:
     return 0.0
 
 
-def open_input(path: str, timeout: float | None = OPEN_TIMEOUT) -> Any:
-    """Open *path* with PyAV for reading, with an open/read timeout. Raises av errors."""
+def open_input(path: str, timeout: float | None = OPEN_TIMEOUT, hwaccel: str | None = None) -> Any:
+    """Open *path* with PyAV for reading, with an open/read timeout. Raises av errors.
+
+    *hwaccel* names an FFmpeg hardware device type ("cuda", "vaapi", "videotoolbox", ...) to
+    decode on; streams it cannot handle, and machines without that device, fall back to
+    software decoding.
+    """
+    if hwaccel:
+        from av.codec.hwaccel import HWAccel
+
+        try:
+            accel = HWAccel(device_type=hwaccel, allow_software_fallback=True)
+            return av.open(path, mode="r", timeout=timeout, metadata_errors="replace", hwaccel=accel)
+        except Exception as exc:  # noqa: BLE001 - no such device here: decode in software
+            from vsearch.log import decode as log
+
+            log.debug("no %s hardware decoding for %r (%s); decoding in software", hwaccel, path, exc)
     return av.open(path, mode="r", timeout=timeout, metadata_errors="replace")
 
 

@@ -224,7 +224,13 @@ class Service:
             lambda: self.embedder(name),
             model_name=name,
             ann_folder=self.dirs.library / "ann",
-            options=IndexOptions(sampling=s.sampling, interval=s.interval, batch=s.batch, skip_similar=s.skip_similar),
+            options=IndexOptions(
+                sampling=s.sampling,
+                interval=s.interval,
+                batch=s.batch,
+                skip_similar=s.skip_similar,
+                hwaccel=s.hw_decode or None,
+            ),
             health_check=probe_model,
         )
         with self.library.writer():
@@ -235,7 +241,9 @@ class Service:
             self._searchers.clear()
         return stats
 
-    def _speech_stage(self, stats: IndexStats, progress: Callable[[Progress], None] | None, cancel: CancelToken | None) -> None:
+    def _speech_stage(
+        self, stats: IndexStats, progress: Callable[[Progress], None] | None, cancel: CancelToken | None
+    ) -> None:
         """Transcribe the audio of indexed videos that have none yet (its own stage, after frames)."""
         from vsearch.errors import ModelMissing
         from vsearch.speech import index as speech
@@ -370,7 +378,9 @@ class Service:
                 rows[video_id] = row is not None and passes_filters(row, opts)
             return rows[video_id]
 
-        hits = speech.speech_hits(self.library, " ".join(text.split()), self.sentence_encoder(), video_filter=keep)
+        hits = speech.speech_hits(
+            self.library, " ".join(text.split()), self.sentence_encoder(), video_filter=keep
+        )
         fused = fuse(visual, hits, only=only, limit=None)
         if opts.per_video is not None:
             seen: dict[int, int] = {}
@@ -427,7 +437,9 @@ class Service:
 
         return [(name, e.description) for name, e in EXPORTERS.items()]
 
-    def export(self, moments: Sequence[Moment], fmt: str, out: Path, *, query: str = "", **options: object) -> list[Path]:
+    def export(
+        self, moments: Sequence[Moment], fmt: str, out: Path, *, query: str = "", **options: object
+    ) -> list[Path]:
         from vsearch.export import export
 
         return export(list(moments), fmt, Path(out), query=query, **options)

@@ -307,7 +307,9 @@ def load_embedder(
 
         return ColorEmbedder()
     if name == "tiny-random":
-        return ClipEmbedder(TINY_ARCH, None, device=device, batch_size=batch_size, threads=threads, precision=precision)
+        return ClipEmbedder(
+            TINY_ARCH, None, device=device, batch_size=batch_size, threads=threads, precision=precision
+        )
     if name in PRESETS:
         p = PRESETS[name]
         return ClipEmbedder(
@@ -328,12 +330,19 @@ def load_embedder(
                 f"imported model {name}: file {path} is gone; run `vsearch models import FILE --arch {entry.arch} --name {name}` again"
             )
         remember_digest(path, entry.sha256, entry.size)  # no re-hash of a big file on every start
-        return ClipEmbedder(entry.arch, str(path), device=device, batch_size=batch_size, threads=threads, precision=precision)
+        return ClipEmbedder(
+            entry.arch, str(path), device=device, batch_size=batch_size, threads=threads, precision=precision
+        )
     spec = parse_spec(name)
     if spec is not None:
         arch, pre = spec
         return ClipEmbedder(
-            arch, pre, device=device, batch_size=batch_size, threads=threads, precision=precision,
+            arch,
+            pre,
+            device=device,
+            batch_size=batch_size,
+            threads=threads,
+            precision=precision,
             cache_dir=hf_cache(models_dir),
         )
     known = ", ".join(["starter", *PRESETS, *imported])
