@@ -32,7 +32,7 @@ from vsearch.atomic import atomic_path, atomic_write
 # 100k x 512); the quantised index only takes over beyond it.
 BRUTE_MAX = 100_000
 # IVF parameters (see docs/PERFORMANCE.md and benchmarks/bench_search.py for the curve).
-NPROBE = 48  # lists scanned per query
+NPROBE = 128  # lists scanned per query (3% of 4096; text queries far from all frames need many)
 LISTS_PER_SQRT = 4  # nlist = 4 * sqrt(vectors at training time) ...
 MAX_LISTS = 4096  # ... at most (training time grows with nlist x training points)
 TRAIN_PER_LIST = 40  # training points per list (faiss warns below 39)
@@ -154,7 +154,12 @@ class AnnIndex:
                 return
             new_ids = ids[sel]
             new_vecs = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32)[sel])
-            self._ids = np.union1d(self._ids, new_ids) if len(self._ids) else np.sort(new_ids)
+            if len(self._ids) == 0:
+                self._ids = np.sort(new_ids)
+            elif new_ids.min() > self._ids[-1]:  # the usual case: new frames get higher ids
+                self._ids = np.concatenate([self._ids, np.sort(new_ids)])
+            else:
+                self._ids = np.union1d(self._ids, new_ids)
             self.dirty = True
             if self._ivf is not None:
                 self._ivf.add_with_ids(new_vecs, new_ids)
