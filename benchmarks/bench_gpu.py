@@ -25,7 +25,6 @@ import os
 import platform
 import queue
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -112,9 +111,12 @@ def encoder_speed(arch: str, device: str, batch: int, reps: int) -> dict[str, fl
     return out
 
 
-def decode_speed(video: Path, copies: int, sampling: str, hwaccel: str | None = None) -> dict[str, Any]:
-    """Video-seconds decoded per wall-second with the indexer's pool, no model."""
-    from vsearch.frames import SampleOptions, iter_frames
+def decode_speed(
+    video: Path, copies: int, sampling: str, hwaccel: str | None = None, processes: bool = True
+) -> dict[str, Any]:
+    """Video-seconds decoded per wall-second with the indexer's pool (threads or processes), no model."""
+    from vsearch.decode_pool import DecodeJob, start_pool
+    from vsearch.frames import SampleOptions
     from vsearch.indexer import decode_plan
     from vsearch.probe import probe
 
@@ -128,33 +130,31 @@ def decode_speed(video: Path, copies: int, sampling: str, hwaccel: str | None = 
         threads=threads,
         hwaccel=hwaccel,
     )
-    jobs: queue.Queue = queue.Queue()
-    for _ in range(copies):
-        jobs.put(video)
-    frames = [0] * workers
-
-    def work(i: int) -> None:
-        while True:
-            try:
-                path = jobs.get_nowait()
-            except queue.Empty:
-                return
-            for b in iter_frames(path, info, opts):
-                frames[i] += len(b.times)
-
     t0 = time.perf_counter()
-    ths = [threading.Thread(target=work, args=(i,)) for i in range(workers)]
-    for t in ths:
-        t.start()
-    for t in ths:
-        t.join()
+    pool = start_pool([DecodeJob(str(video), info)] * copies, opts, workers, processes)
+    frames, left = 0, copies
+    try:
+        while left:
+            try:
+                kind, _, payload = pool.get(timeout=1.0)
+            except queue.Empty:
+                if not pool.alive():
+                    break
+                continue
+            if kind == "batch":
+                frames += len(payload.times)
+            else:
+                left -= 1
+    finally:
+        pool.close()
     wall = time.perf_counter() - t0
     return {
         "sampling": sampling,
         "hwaccel": hwaccel,
+        "pool": "processes" if processes else "threads",
         "workers": workers,
         "threads": threads,
-        "frames": sum(frames),
+        "frames": frames,
         "video_s": info.duration * copies,
         "x_real_time": info.duration * copies / wall,
         "wall": wall,
@@ -169,7 +169,12 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=256, help="encoder benchmark batch")
     ap.add_argument("--reps", type=int, default=10)
     ap.add_argument("--skip-exact", action="store_true")
-    ap.add_argument("--hw-decode", action="store_true", help="also time NVDEC decoding (PyAV hwaccel)")
+    ap.add_argument(
+        "--hw-decode",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time NVDEC decoding (PyAV hwaccel) on a CUDA machine",
+    )
     ap.add_argument("--hw-copies", type=int, default=16, help="links to the bench file for the NVDEC runs")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
@@ -207,16 +212,19 @@ def main() -> None:
     print(f"bench video ready in {time.perf_counter() - t0:.1f} s", flush=True)
     modes = ["keyframe"] if args.skip_exact else ["keyframe", "exact"]
     hw = ["cuda"] if device == "cuda" and args.hw_decode else []
-    for sampling, accel in [(m, None) for m in modes] + [(m, h) for h in hw for m in modes]:
+    plan = [(m, None, True) for m in modes] + [("keyframe", None, False)]
+    plan += [(m, h, True) for h in hw for m in modes]
+    for sampling, accel, procs in plan:
         try:
-            r = decode_speed(video, args.hw_copies if accel else args.copies, sampling, accel)
+            r = decode_speed(video, args.hw_copies if accel else args.copies, sampling, accel, procs)
         except Exception as e:  # noqa: BLE001
             print(f"decode only {sampling} hwaccel={accel}: FAILED {type(e).__name__}: {e}", flush=True)
             continue
         results["decode"].append(r)
         print(
-            f"decode only {sampling:<8} {accel or 'software':<8}: {r['x_real_time']:7.1f}x real time ({r['video_s']:.0f} s of video in "
-            f"{r['wall']:.1f} s, {r['workers']} workers x {r['threads']} threads, {r['frames']} frames)",
+            f"decode only {sampling:<8} {accel or 'software':<8} {r['pool']:<9}: {r['x_real_time']:7.1f}x real time "
+            f"({r['video_s']:.0f} s of video in {r['wall']:.1f} s, {r['workers']} workers x {r['threads']} threads, "
+            f"{r['frames']} frames)",
             flush=True,
         )
         dump()

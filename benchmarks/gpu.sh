@@ -20,4 +20,4 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader ||
 echo "cores: $(nproc)"
 python3 -c "import torch, av, faiss, open_clip, sqlite_utils, platformdirs, vsearch.service; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'pyav', av.__version__, 'faiss', faiss.__version__, 'open_clip', open_clip.__version__)"
 mkdir -p "$out"
-python3 benchmarks/bench_gpu.py --hw-decode --json "$out/gpu.json" "$@" 2>&1 | grep -v "Model initialized randomly" | tee "$out/gpu.log"
+python3 benchmarks/bench_gpu.py --json "$out/gpu.json" "$@" 2>&1 | grep -v "Model initialized randomly" | tee "$out/gpu.log"

@@ -12,24 +12,25 @@ from __future__ import annotations
 
 import os
 import queue
-import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from vsearch import log
+from vsearch.decode_pool import DecodeJob, start_pool
 from vsearch.embed.base import Embedder
 from vsearch.embed.health import check_vectors
 from vsearch.errors import MediaError
-from vsearch.frames import SampleOptions, iter_frames
+from vsearch.frames import SampleOptions
 from vsearch.probe import probe
 from vsearch.scan import scan
 from vsearch.store.ann import AnnIndex
 from vsearch.store.library import Library, ModelRow, VideoRow, warn_unreadable
-from vsearch.types import CancelToken, FrameBatch, IndexStats, Progress, VideoInfo
+from vsearch.types import CancelToken, IndexStats, Progress, VideoInfo
 
 ProgressFn = Callable[[Progress], None]
 ANN_SAVE_EVERY = 30.0  # seconds
@@ -44,10 +45,21 @@ class IndexOptions:
     decode_timeout: float = 600.0
     skip_similar: float | None = None
     hwaccel: str | None = None  # FFmpeg hardware decoder device type, e.g. "cuda"
+    decode_processes: bool | None = None  # None: processes when a GPU embeds and > 2 decoders
 
 
 class _Cancelled(Exception):
     pass
+
+
+def _probe_file(path: str) -> VideoInfo | Exception:
+    """probe() that returns its error instead of raising (run in a worker thread)."""
+    try:
+        if not os.path.exists(path):
+            raise MediaError("file vanished during indexing")
+        return probe(path)
+    except Exception as e:  # noqa: BLE001 - one bad file never aborts a run
+        return e
 
 
 def decode_plan(requested: int, cores: int, device: str, videos: int) -> tuple[int, int]:
@@ -206,33 +218,37 @@ class Indexer:
     ) -> list[tuple[VideoRow, VideoInfo]]:
         t0 = time.perf_counter()
         out = []
-        for row in work:
-            if cancel.checkpoint():
-                break
-            if row.duration is not None and row.status != "pending":
-                info = VideoInfo(
-                    row.duration, row.fps or 0.0, row.width or 0, row.height or 0, has_audio=row.has_audio
+        todo = [r for r in work if r.duration is None or r.status == "pending"]
+        # probing is mostly waiting on file reads and FFmpeg: a few threads overlap it (a first
+        # run over a large folder probes every file); results are written here, in order
+        with ThreadPoolExecutor(max_workers=max(1, min(8, os.cpu_count() or 2))) as ex:
+            probed = {r.id: ex.submit(_probe_file, r.path) for r in todo}
+            for row in work:
+                if cancel.checkpoint():
+                    for f in probed.values():
+                        f.cancel()
+                    break
+                if row.id not in probed:
+                    info = VideoInfo(
+                        row.duration or 0.0,
+                        row.fps or 0.0,
+                        row.width or 0,
+                        row.height or 0,
+                        has_audio=row.has_audio,
+                    )
+                    out.append((row, info))
+                    continue
+                result = probed[row.id].result()
+                if isinstance(result, VideoInfo):
+                    self.library.set_probe(row.id, result)
+                    out.append((row, result))
+                    continue
+                msg = warn_unreadable(row.path, result)
+                self.library.set_failed(
+                    row.id, msg if isinstance(result, MediaError) else f"cannot read: {msg}"
                 )
-                out.append((row, info))
-                continue
-            try:
-                if not os.path.exists(row.path):
-                    raise MediaError("file vanished during indexing")
-                info = probe(row.path)
-            except MediaError as e:
-                msg = warn_unreadable(row.path, e)
-                self.library.set_failed(row.id, msg)
                 stats.failed += 1
                 stats.errors.append((row.path, msg))
-                continue
-            except Exception as e:  # noqa: BLE001 - one bad file never aborts a run
-                msg = warn_unreadable(row.path, e)
-                self.library.set_failed(row.id, f"cannot read: {msg}")
-                stats.failed += 1
-                stats.errors.append((row.path, msg))
-                continue
-            self.library.set_probe(row.id, info)
-            out.append((row, info))
         stats.stage_seconds["probe"] = time.perf_counter() - t0
         return out
 
@@ -263,55 +279,25 @@ class Indexer:
         t_start = time.perf_counter()
         last_save = time.perf_counter()
         timings = {"decode_wait": 0.0, "embed": 0.0, "store": 0.0}
-        q: queue.Queue = queue.Queue(maxsize=max(4, workers * 2))
-        job_q: queue.Queue = queue.Queue()
-        for i, job in enumerate(jobs):
-            job_q.put((i, job))
-        stop = threading.Event()
-
-        def decoder() -> None:
-            while not stop.is_set():
-                try:
-                    i, (row, info) = job_q.get_nowait()
-                except queue.Empty:
-                    return
-                resume_t = self.library.last_frame_time(row.id, self.model.id)
-                # near-duplicate skipping depends on the frames kept before: a resumed video is
-                # decoded from its start (cheap) and only frames after the stored ones go on to
-                # the embedder, so a killed and resumed run stores exactly what an unkilled one does
-                start_after = resume_t if sopts.skip_similar is None else None
-                try:
-                    for batch in iter_frames(row.path, info, sopts, start_after=start_after):
-                        if resume_t is not None and start_after is None:
-                            keep = batch.times > resume_t + 1e-6
-                            if not keep.any():
-                                continue
-                            batch = FrameBatch(batch.times[keep], batch.images[keep])
-                        while not stop.is_set():
-                            try:
-                                q.put(("batch", row, info, batch), timeout=0.2)
-                                break
-                            except queue.Full:
-                                continue
-                        if stop.is_set():
-                            return
-                    _put(("done", row, info, None))
-                except MediaError as e:
-                    _put(("error", row, info, str(e)))
-                except Exception as e:  # noqa: BLE001
-                    _put(("error", row, info, f"cannot decode: {type(e).__name__}: {e}"))
-
-        def _put(item: tuple) -> None:
-            while not stop.is_set():
-                try:
-                    q.put(item, timeout=0.2)
-                    return
-                except queue.Full:
-                    continue
-
-        threads = [threading.Thread(target=decoder, name=f"decode-{i}", daemon=True) for i in range(workers)]
-        for th in threads:
-            th.start()
+        decode_jobs = []
+        for row, info in jobs:
+            resume_t = self.library.last_frame_time(row.id, self.model.id)
+            # near-duplicate skipping depends on the frames kept before: a resumed video is
+            # decoded from its start (cheap) and only frames after the stored ones go on to
+            # the embedder, so a killed and resumed run stores exactly what an unkilled one does
+            skipping = sopts.skip_similar is not None
+            decode_jobs.append(
+                DecodeJob(
+                    row.path,
+                    info,
+                    start_after=None if skipping else resume_t,
+                    keep_after=resume_t if skipping else None,
+                )
+            )
+        processes = self.options.decode_processes
+        if processes is None:
+            processes = workers > 2 and str(getattr(emb, "device", "cpu")) in ("cuda", "mps")
+        pool = start_pool(decode_jobs, sopts, workers, processes)
         remaining = len(jobs)
         checked = False
         per_video_s: dict[int, float] = {}
@@ -326,11 +312,12 @@ class Indexer:
                     break
                 t0 = time.perf_counter()
                 try:
-                    kind, row, info, payload = q.get(timeout=0.5)
+                    kind, i, payload = pool.get(timeout=0.5)
                 except queue.Empty:
-                    if not any(th.is_alive() for th in threads):
+                    if not pool.alive():
                         break
                     continue
+                row, info = jobs[i]
                 timings["decode_wait"] += time.perf_counter() - t0
                 if kind == "batch":
                     t1 = time.perf_counter()
@@ -392,9 +379,7 @@ class Indexer:
                         )
                     )
         finally:
-            stop.set()
-            for th in threads:
-                th.join(timeout=5)
+            pool.close()
             for k, v in timings.items():
                 stats.stage_seconds[k] = stats.stage_seconds.get(k, 0.0) + v
             stats.stage_seconds["total"] = time.perf_counter() - t_start
