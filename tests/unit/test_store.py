@@ -80,3 +80,30 @@ def test_k_larger_than_count_is_clamped(tmp_path: Path) -> None:
     ann.add(np.array([1, 2]), np.eye(8, dtype=np.float32)[:2])
     ids, sims = ann.search(np.eye(8, dtype=np.float32)[0], 50)
     assert list(ids) == [1, 2] and sims[0] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage"])
+def test_damaged_exact_cache_is_rebuilt_from_the_library(tmp_path: Path, damage: str) -> None:
+    from vsearch.store.library import Library
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 16)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    lib = Library(tmp_path / "lib")
+    model = lib.ensure_model("m", "m", 16)
+    with lib.writer():
+        with lib.transaction() as c:
+            vid = c.execute(
+                "INSERT INTO videos(path, size, mtime, status, added) VALUES ('/v.mp4', 1, 0, 'indexed', 0)"
+            ).lastrowid
+        fids = lib.add_frames(vid, model.id, np.arange(300, dtype=np.float64), x)
+    ann = AnnIndex(tmp_path / "ann", "m", 16)
+    ann.sync(lib, model.id)
+    ann.save(lib.generation(model.id))
+    data = ann.path.read_bytes()
+    ann.path.write_bytes(data[: len(data) - 100] if damage == "truncate" else b"corrupt" + data[7:])
+    again = AnnIndex(tmp_path / "ann", "m", 16)
+    assert again.load() is None
+    assert again.sync(lib, model.id) == (300, 0) and again.exact
+    assert again.search(x[17], 1)[0][0] == fids[17]
+    lib.close()
