@@ -161,7 +161,7 @@ def test_ann_cache_mismatch_is_rebuilt(tmp_path: Path, folder: Path) -> None:
         want = svc.search("green", k=3)
         frames = svc.status().frames
     ann_dir = tmp_path / "lib" / "ann"
-    for f in ann_dir.glob("*.hnsw"):
+    for f in ann_dir.glob("*.vidx"):
         f.write_bytes(b"corrupt")
     with _svc(tmp_path) as svc:
         assert svc.search("green", k=3) == want

@@ -2,7 +2,7 @@
 
 The default run lands 6 kills inside indexing; the full loop (`pytest -m slow tests/reliability`)
 lands 36 (kills during interpreter start-up come on top and are counted apart). Kills land during start-up, decoding, inside a SQLite transaction (after the writes,
-before COMMIT) and inside an ANN save (after hnswlib wrote its temp file, before the rename):
+before COMMIT) and inside an ANN save (after the index file was written to its temp path, before the rename):
 tests/reliability/_driver.py widens those windows with short random sleeps and records the
 phase each kill interrupted.
 """
