@@ -1,4 +1,7 @@
-"""Images/s of the open_clip image tower on this machine: torch fp32, ONNX Runtime fp32 and int8.
+"""Images/s of the open_clip image tower on this machine: torch fp32 / bf16, ONNX Runtime fp32 / int8.
+
+Also the text tower's time for one short query, over the full 77-token context and as vsearch
+runs it (cut at the end-of-text token), in fp32 and bf16.
 
 Random weights are used (speed does not depend on the weights, and no download is needed).
 
@@ -54,7 +57,7 @@ def bench(arch: str, batch: int, threads: int, reps: int, onnx: bool) -> dict[st
     import torch
 
     torch.set_num_threads(threads)
-    emb = ClipEmbedder(arch, None, device="cpu", batch_size=batch, threads=threads)
+    emb = ClipEmbedder(arch, None, device="cpu", batch_size=batch, threads=threads, precision="fp32")
     imgs = frames(batch, emb.image_size)
     res: dict[str, Any] = {
         "arch": arch,
@@ -88,13 +91,31 @@ def bench(arch: str, batch: int, threads: int, reps: int, onnx: bool) -> dict[st
         with torch.autocast("cpu", dtype=torch.bfloat16):
             got = torch.nn.functional.normalize(model.encode_image(x).float(), dim=-1)
     res["torch_bf16_min_cos_vs_fp32"] = float((ref * got).sum(1).min())
+    # what precision="auto" picks on AMX / AVX512-BF16 CPUs: the weights themselves in bf16
+    half = ClipEmbedder(arch, None, device="cpu", batch_size=batch, threads=threads, precision="bf16")
+    hmodel = half._ensure_model()
+    xb = half.preprocess(imgs)
+
+    def tower_bf16_weights() -> None:
+        with torch.inference_mode():
+            hmodel.encode_image(xb)
+
+    res["torch_bf16_weights_tower_img_s"] = batch / timed(tower_bf16_weights, reps)
+    res["torch_bf16_weights_end_to_end_img_s"] = batch / timed(lambda: half.embed_images(imgs), reps)
+    res["torch_bf16_weights_min_cos_vs_fp32"] = float(
+        (emb.embed_images(imgs) * half.embed_images(imgs)).sum(1).min()
+    )
     tok = emb._ensure_tokenizer()
+    query = ["a dog catching a frisbee on the beach"]
 
     def one_query() -> None:
         with torch.inference_mode():
-            model.encode_text(tok(["a dog catching a frisbee on the beach"]))
+            model.encode_text(tok(query))
 
-    res["text_query_ms"] = 1000 * timed(one_query, reps)
+    res["text_query_full_context_fp32_ms"] = 1000 * timed(one_query, reps)
+    res["text_query_fp32_ms"] = 1000 * timed(lambda: emb.embed_text(query), reps)
+    res["text_query_bf16_ms"] = 1000 * timed(lambda: half.embed_text(query), reps)
+    res["text_bf16_cos_vs_fp32"] = float((emb.embed_text(query) * half.embed_text(query)).sum())
 
     if onnx and importlib.util.find_spec("onnx") and importlib.util.find_spec("onnxruntime"):
         res.update(_bench_onnx(model, x, threads, reps))
