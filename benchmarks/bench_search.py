@@ -109,7 +109,7 @@ class SyntheticTextEmbedder:
     dim = DIM
     image_size = 224
 
-    def __init__(self, nvid: int, text_model: str = "tiny-random") -> None:
+    def __init__(self, nvid: int, text_model: str = "tiny-random", precision: str | None = None) -> None:
         from vsearch.embed.clip import ClipEmbedder
         from vsearch.embed.registry import load_embedder
 
@@ -117,7 +117,7 @@ class SyntheticTextEmbedder:
         if text_model in ("tiny-random", "starter"):
             self.tiny = load_embedder(text_model, models_dir=OUT / "models", device="cpu")
         else:  # an open_clip architecture with random weights (speed does not depend on them)
-            self.tiny = ClipEmbedder(text_model, None, device="cpu")
+            self.tiny = ClipEmbedder(text_model, None, device="cpu", precision=precision)
         self.tiny.embed_text(["warm up"])
         self.cen = centres()
 
@@ -324,7 +324,7 @@ def path_recall(folder: Path, nq: int = 200, k: int = 10) -> tuple[float, bool]:
     return float(np.mean([len(set(g) & set(tr)) / k for g, tr in zip(got, truth, strict=True)])), ann.exact
 
 
-def child(folder: str, nq: int, text_model: str = "tiny-random") -> None:
+def child(folder: str, nq: int, text_model: str = "tiny-random", precision: str | None = None) -> None:
     """Run in a fresh process: start-up to first result, warm latency, peak and steady RSS."""
     t0 = time.perf_counter()
     mem = {"python": _rss_mb()}
@@ -333,7 +333,9 @@ def child(folder: str, nq: int, text_model: str = "tiny-random") -> None:
     mem["import_service"] = _rss_mb()
     svc = Service(folder, model=MODEL_NAME, device="cpu", readonly=True)
     nframes = json.loads((Path(folder) / "built.json").read_text())["frames"]
-    svc._embedders[MODEL_NAME] = SyntheticTextEmbedder(max(1, nframes // FRAMES_PER_VIDEO), text_model)
+    svc._embedders[MODEL_NAME] = SyntheticTextEmbedder(
+        max(1, nframes // FRAMES_PER_VIDEO), text_model, precision
+    )
     mem["text_model"] = _rss_mb()
     t_open = time.perf_counter() - t0
     first = svc.search("first query of the session", k=10)
@@ -362,7 +364,7 @@ def child(folder: str, nq: int, text_model: str = "tiny-random") -> None:
                 "p95_ms": float(np.percentile(lat, 95)),
                 "text_p50_ms": float(np.percentile(text_ms, 50)),
                 "text_p95_ms": float(np.percentile(text_ms, 95)),
-                "text_model": text_model,
+                "text_model": text_model + (f" {precision}" if precision else ""),
                 "peak_rss_mb": rss,
                 "steady_rss_mb": mem["steady"],
                 "rss_steps_mb": mem,
@@ -380,10 +382,21 @@ def _rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_child(folder: Path, nq: int, text_model: str = "tiny-random") -> dict:
+def run_child(folder: Path, nq: int, text_model: str = "tiny-random", precision: str | None = None) -> dict:
     t0 = time.perf_counter()
+    extra = ["--precision", precision] if precision else []
     res = subprocess.run(
-        [sys.executable, __file__, "--child", str(folder), "--queries", str(nq), "--text-model", text_model],
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            str(folder),
+            "--queries",
+            str(nq),
+            "--text-model",
+            text_model,
+            *extra,
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -432,17 +445,20 @@ def main() -> None:
         help="text tower timed inside each search: tiny-random (default), starter, or an open_clip "
         "architecture such as ViT-B-32 (random weights, loaded whole as the app does)",
     )
+    ap.add_argument(
+        "--precision", default=None, help="of an open_clip --text-model: auto (default), fp32, bf16"
+    )
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.child, args.queries, args.text_model)
+        child(args.child, args.queries, args.text_model, args.precision)
         return
     from vsearch.store.ann import NPROBE
 
     print(f"{os.cpu_count()} CPUs, {_load()}")
     for n in args.sizes:
         folder = build(n)
-        d = run_child(folder, args.queries, args.text_model)
+        d = run_child(folder, args.queries, args.text_model, args.precision)
         curve = recall_curve(folder, [NPROBE])
         prec, exact = path_recall(folder)
         vrec = f"{curve[0][2]:.3f}" if curve else "1.000"

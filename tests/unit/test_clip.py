@@ -188,3 +188,16 @@ def test_bfloat16_finds_what_float32_finds() -> None:
     qa, qb = full.embed_text(["a red car"])[0], half.embed_text(["a red car"])[0]
     assert float(qa @ qb) > 0.995
     assert np.argmax(b @ qb) in np.argsort(-(a @ qa))[:3]
+
+
+def test_searching_holds_only_the_text_tower_until_images_are_embedded() -> None:
+    """A search-only process does not keep the image tower in memory; indexing later still works."""
+    text_first = ClipEmbedder(TINY_ARCH, None, device="cpu", precision="fp32")
+    fresh = ClipEmbedder(TINY_ARCH, None, device="cpu", precision="fp32")
+    q = text_first.embed_text(["a red car"])
+    assert text_first._model.visual is None
+    imgs = frames(3)
+    np.testing.assert_allclose(text_first.embed_images(imgs), fresh.embed_images(imgs), atol=1e-6)
+    assert text_first._model.visual is not None
+    np.testing.assert_allclose(text_first.embed_text(["a red car"]), q, atol=1e-6)
+    np.testing.assert_allclose(fresh.embed_text(["a red car"]), q, atol=1e-6)

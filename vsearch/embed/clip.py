@@ -249,17 +249,29 @@ class ClipEmbedder:
         self._timm_vision = "timm_model_name" in vision
         self._channels_last = False
         self._model: Any = None
+        self._has_images = False
         self._tokenizer: Any = None
         self._load_lock = threading.Lock()
 
     # -- loading -------------------------------------------------------------------------
 
-    def _ensure_model(self) -> Any:
-        if self._model is not None:
-            return self._model
+    def _ensure_model(self, images: bool = True) -> Any:
+        """The model; with ``images=False`` its image tower may be missing.
+
+        A process that has only encoded text so far (searching) holds the text tower alone:
+        the image tower is dropped after loading (ViT-B-32: 88M parameters, 350 MB in fp32,
+        which is what keeps a 1M-frame library under 2 GB on CPUs without bf16). The first
+        ``embed_images`` loads the whole model again.
+        """
+        model = self._model
+        if model is not None and (self._has_images or not images):
+            return model
         with self._load_lock:
-            if self._model is None:
-                self._model = self._build()
+            if self._model is None or (images and not self._has_images):
+                model = self._build()
+                if not images and hasattr(model, "visual"):
+                    model.visual = None
+                self._model, self._has_images = model, images
         return self._model
 
     def _build(self) -> Any:
@@ -400,7 +412,7 @@ class ClipEmbedder:
 
         if len(texts) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
-        model = self._ensure_model()
+        model = self._ensure_model(images=False)
         tok = self._ensure_tokenizer()
         out = []
         with torch.inference_mode():
@@ -454,6 +466,7 @@ class ClipEmbedder:
         """Drop the loaded model (for example after indexing); it is rebuilt on next use."""
         with self._load_lock:
             self._model = None
+            self._has_images = False
 
     def __repr__(self) -> str:
         return f"ClipEmbedder({self.model_id!r}, device={self.device!r}, precision={self.precision!r})"
