@@ -87,4 +87,5 @@ def test_settings_dialog_reports_only_changes(qtbot) -> None:
     dlg.model.setCurrentIndex(dlg.model.findData("balanced"))
     assert "not on this machine" in dlg.model_hint.text().lower()
     dlg.device.setCurrentIndex(dlg.device.findData("cpu"))
-    assert dlg.changes() == {"interval": 2.5, "model": "balanced", "device": "cpu"}
+    dlg.precision.setCurrentIndex(dlg.precision.findData("fp32"))
+    assert dlg.changes() == {"interval": 2.5, "model": "balanced", "device": "cpu", "precision": "fp32"}
