@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from vsearch import __version__
+from vsearch.embed.base import PRECISIONS
 from vsearch.errors import EnvironmentProblem, UserError, VSearchError
 from vsearch.types import CancelToken, Progress
 
@@ -78,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--precision",
         default=None,
-        choices=["auto", "fp32", "bf16", "fp16"],
+        choices=["auto", *PRECISIONS],
         help="model arithmetic: auto (default: fp16 on GPUs, bf16 on CPUs that have it, else fp32)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log to stderr")

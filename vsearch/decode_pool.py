@@ -18,7 +18,7 @@ import multiprocessing as mp
 import os
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +56,17 @@ def decode_job(job: DecodeJob, opts: SampleOptions) -> Iterator[FrameBatch]:
                 continue
             batch = FrameBatch(batch.times[keep], batch.images[keep])
         yield batch
+
+
+def _put_until(out: Any, item: tuple, stopping: Callable[[], bool]) -> bool:
+    """Put *item* on the bounded queue *out*, waiting while it is full; False once stopping."""
+    while not stopping():
+        try:
+            out.put(item, timeout=_PUT_WAIT)
+            return True
+        except queue.Full:
+            continue
+    return False
 
 
 def _run_job(job: DecodeJob, opts: SampleOptions, put: Any, i: int) -> bool:
@@ -104,13 +115,7 @@ class ThreadDecodePool(DecodePool):
             th.start()
 
     def _put(self, item: tuple) -> bool:
-        while not self._stop.is_set():
-            try:
-                self.out.put(item, timeout=_PUT_WAIT)
-                return True
-            except queue.Full:
-                continue
-        return False
+        return _put_until(self.out, item, self._stop.is_set)
 
     def _work(self) -> None:
         while not self._stop.is_set():
@@ -136,16 +141,13 @@ def _process_main(jobs: Any, out: Any, stop: Any, opts: SampleOptions, parent: i
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
 
-    def put(item: tuple) -> bool:
-        while not stop.is_set() and os.getppid() == parent:
-            try:
-                out.put(item, timeout=_PUT_WAIT)
-                return True
-            except queue.Full:
-                continue
-        return False
+    def stopping() -> bool:
+        return stop.is_set() or os.getppid() != parent
 
-    while not stop.is_set() and os.getppid() == parent:
+    def put(item: tuple) -> bool:
+        return _put_until(out, item, stopping)
+
+    while not stopping():
         try:
             task = jobs.get(timeout=_PUT_WAIT)
         except queue.Empty:

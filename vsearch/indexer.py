@@ -48,10 +48,6 @@ class IndexOptions:
     decode_processes: bool | None = None  # None: processes when a GPU embeds and > 2 decoders
 
 
-class _Cancelled(Exception):
-    pass
-
-
 def _probe_file(path: str) -> VideoInfo | Exception:
     """probe() that returns its error instead of raising (run in a worker thread)."""
     try:

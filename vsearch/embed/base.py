@@ -40,6 +40,10 @@ def l2_normalise(x: np.ndarray) -> np.ndarray:
     return (x / np.maximum(n, 1e-12)).astype(np.float32)
 
 
+#: Precisions a user can ask for (besides "auto").
+PRECISIONS = ("fp32", "bf16", "fp16")
+
+
 def cpu_has_fast_bf16() -> bool:
     """Whether this CPU multiplies bfloat16 matrices in hardware (AMX or AVX512-BF16).
 
@@ -71,8 +75,11 @@ def pick_precision(device: str, requested: str | None = None) -> str:
     return "bf16" if device == "cpu" and cpu_has_fast_bf16() else "fp32"
 
 
-#: Precisions a user can ask for (besides "auto").
-PRECISIONS = ("fp32", "bf16", "fp16")
+def torch_dtype(precision: str) -> object:
+    """The torch dtype of a precision name ("fp32", "bf16", "fp16")."""
+    import torch
+
+    return {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
 
 
 def pick_device(requested: str = "auto") -> str:

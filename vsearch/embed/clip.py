@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from vsearch.embed.base import pick_device, pick_precision
+from vsearch.embed.base import pick_device, pick_precision, torch_dtype
 from vsearch.errors import EnvironmentProblem, ModelMissing, UserError
 from vsearch.log import embed as log
 
@@ -294,7 +294,7 @@ class ClipEmbedder:
             self._prepare_conv_tower(model, torch)
         # the image tower's input dtype: open_clip's "fp16"/"bf16" keep a few parameters in
         # float32 (embeddings, norms), so the first parameter does not tell
-        self._dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(self.precision, torch.float32)
+        self._dtype = torch_dtype(self.precision)
         return model
 
     def _prepare_conv_tower(self, model: Any, torch: Any) -> None:

@@ -20,7 +20,7 @@ FETCH_MIN = 200  # frames asked of the ANN per query
 FETCH_MAX = 20_000  # ... at most, when folder/duration filters drop candidates
 LONG_VIDEO_FRAMES = 600  # videos with more samples get a curve only around their best hit ...
 WINDOW_SECONDS = 180.0  # ... this far on each side (moments are far shorter; reads stay small)
-CACHE_FRAMES = 100_000  # per-video vectors kept in memory between queries (float16 as stored: ~100 MB at 512-d)
+CACHE_FRAMES = 100_000  # per-video vectors cached between queries (float16: ~100 MB at 512-d)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +89,8 @@ class Searcher:
     def _video_vectors(self, video_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(times, vectors, adjacent-frame similarities) of one video, cached until the library changes.
 
-        One SQLite range read per video (the frames of a video are adjacent in its index);
-        Vectors are cached as float16, exactly as SQLite stores them.
+        One SQLite range read per video (the frames of a video are adjacent in its index); the
+        vectors are cached as float16, exactly as SQLite stores them.
         """
         gen = self.ann.generation
         with self._lock:
@@ -209,7 +209,9 @@ class Searcher:
                 )
         moments.sort(key=lambda m: -m.score)
         moments = drop_near_duplicates(moments, lambda m: (m.start, m.end), lambda m: m.video_id)
-        moments = apply_floor(moments, np.concatenate(all_scores) if all_scores else np.zeros(0), opts.min_score)
+        moments = apply_floor(
+            moments, np.concatenate(all_scores) if all_scores else np.zeros(0), opts.min_score
+        )
         if opts.per_video is not None:
             seen: dict[int, int] = {}
             kept = []
