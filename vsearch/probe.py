@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import statistics
 from fractions import Fraction
 from typing import Any
@@ -39,24 +40,65 @@ def time_origin(container: Any, stream: Any) -> float:
     return 0.0
 
 
+#: FFmpeg reads a "name:" prefix (letters, digits, + - .) as a protocol: http:, tcp:, concat:,
+#: pipe:, data:, ... and "subfile,,start,end,:" likewise. A single letter is a drive (C:\\).
+_PROTOCOL_PREFIX = re.compile(r"^(?:[A-Za-z0-9+.\-]{2,}:|subfile,)")
+#: Demuxer options for every open: only the file protocol, also for what a file refers to
+#: (an HLS playlist's segments, a concat list's entries).
+LOCAL_ONLY = {"protocol_whitelist": "file"}
+
+
+class NotLocalFile(ProbeError):
+    """A path that names a URL or an FFmpeg protocol: vsearch opens local files only."""
+
+
+def is_url_or_protocol(path: str | os.PathLike[str]) -> bool:
+    """True when FFmpeg would read *path* as a URL or protocol (http:, concat:, file:, ...)."""
+    return bool(_PROTOCOL_PREFIX.match(os.fsdecode(path)))
+
+
+def local_path(path: str | os.PathLike[str]) -> str:
+    """*path* as an absolute local path that FFmpeg can only read as a file.
+
+    Raises:
+        NotLocalFile: *path* is a URL or names an FFmpeg protocol.
+    """
+    spath = os.fsdecode(path)
+    if is_url_or_protocol(spath):
+        scheme = spath.split(":", 1)[0].split(",", 1)[0]
+        raise NotLocalFile(f"not a local file ({scheme}: URLs and protocols are never opened)")
+    return os.path.abspath(spath)
+
+
 def open_input(path: str, timeout: float | None = OPEN_TIMEOUT, hwaccel: str | None = None) -> Any:
-    """Open *path* with PyAV for reading, with an open/read timeout. Raises av errors.
+    """Open the local file *path* with PyAV for reading, with an open/read timeout. Raises av errors.
+
+    Only local files: a URL or protocol prefix raises NotLocalFile, and the demuxer may use
+    the file protocol only (so a playlist cannot make FFmpeg fetch anything).
 
     *hwaccel* names an FFmpeg hardware device type ("cuda", "vaapi", "videotoolbox", ...) to
     decode on; streams it cannot handle, and machines without that device, fall back to
     software decoding.
     """
+    path = local_path(path)
     if hwaccel:
         from av.codec.hwaccel import HWAccel
 
         try:
             accel = HWAccel(device_type=hwaccel, allow_software_fallback=True)
-            return av.open(path, mode="r", timeout=timeout, metadata_errors="replace", hwaccel=accel)
+            return av.open(
+                path,
+                mode="r",
+                timeout=timeout,
+                metadata_errors="replace",
+                hwaccel=accel,
+                container_options=LOCAL_ONLY,
+            )
         except Exception as exc:  # noqa: BLE001 - no such device here: decode in software
             from vsearch.log import decode as log
 
             log.debug("no %s hardware decoding for %r (%s); decoding in software", hwaccel, path, exc)
-    return av.open(path, mode="r", timeout=timeout, metadata_errors="replace")
+    return av.open(path, mode="r", timeout=timeout, metadata_errors="replace", container_options=LOCAL_ONLY)
 
 
 def _looks_like_iso_media(path: str) -> bool:
@@ -111,7 +153,7 @@ def probe(path: str | os.PathLike[str], timeout: float | None = OPEN_TIMEOUT) ->
         ProbeError: with a one-line message: "empty file", "not a video file",
             "no video stream (audio only)", "truncated or corrupt: ...", ...
     """
-    spath = os.fsdecode(path)
+    spath = local_path(path)
     try:
         size = os.path.getsize(spath)
     except OSError as exc:

@@ -110,9 +110,9 @@ def _probe(path: str) -> MediaFacts | None:
 @functools.lru_cache(maxsize=256)
 def _probe_cached(path: str, size: int, mtime_ns: int) -> MediaFacts | None:
     try:
-        import av
+        from vsearch.probe import open_input
 
-        with av.open(path) as c:
+        with open_input(path) as c:
             if not c.streams.video:
                 return None
             v = c.streams.video[0]
@@ -199,11 +199,22 @@ class SingleFileExporter:
 
 
 def check_moments(moments: Sequence[Moment]) -> list[Moment]:
-    """Reject an empty or malformed list with a UserError; return it as a list."""
+    """Reject an empty or malformed list with a UserError; return it as a list.
+
+    A path that is a URL or an FFmpeg protocol (``http://``, ``concat:``, ...) is refused:
+    exports read local files only, so a results file cannot make vsearch fetch anything.
+    """
+    from vsearch.probe import is_url_or_protocol
+
     ms = list(moments)
     if not ms:
         raise UserError("nothing to export: the result list is empty")
-    for m in ms:
+    for i, m in enumerate(ms, 1):
+        if is_url_or_protocol(m.path):
+            raise UserError(
+                f"result {i}: {m.path!r} is not a local file; exports read local files only "
+                "(no URLs or FFmpeg protocols)"
+            )
         if not (math.isfinite(m.start) and math.isfinite(m.end)) or m.end <= m.start or m.start < 0:
             raise UserError(f"bad moment {m.start}-{m.end} s in {m.path}")
     return ms

@@ -84,14 +84,16 @@ def copy_clip(src: str, dst: Path, start: float, end: float, fmt: str) -> None:
     """Remux the packets from the keyframe at or before *start* up to *end* into *dst*."""
     import av
 
-    with av.open(src) as inp:
+    from vsearch.probe import local_path, open_input
+
+    with open_input(src) as inp:
         if not inp.streams.video:
             raise UserError(f"{src} has no video stream")
         vin = inp.streams.video[0]
         ain = inp.streams.audio[0] if inp.streams.audio else None
         ins = [s for s in (vin, ain) if s is not None]
         vtb = vin.time_base or Fraction(1, 90000)
-        with av.open(str(dst), "w", format=fmt) as outp:
+        with av.open(local_path(dst), "w", format=fmt) as outp:
             outs = {s.index: outp.add_stream_from_template(s) for s in ins}
             if start > 0:
                 inp.seek(int(start / vtb), stream=vin, backward=True, any_frame=False)
@@ -136,7 +138,9 @@ def reencode_clip(src: str, dst: Path, start: float, end: float, fmt: str) -> No
     """Decode from the keyframe before *start*, keep frames in [start, end), encode H.264 + AAC."""
     import av
 
-    with av.open(src) as inp:
+    from vsearch.probe import local_path, open_input
+
+    with open_input(src) as inp:
         if not inp.streams.video:
             raise UserError(f"{src} has no video stream")
         vin = inp.streams.video[0]
@@ -145,7 +149,7 @@ def reencode_clip(src: str, dst: Path, start: float, end: float, fmt: str) -> No
         rate = vin.average_rate or vin.guessed_rate or Fraction(25)
         rate = Fraction(rate).limit_denominator(1001)
         half = 0.5 / float(rate)
-        with av.open(str(dst), "w", format=fmt) as outp:
+        with av.open(local_path(dst), "w", format=fmt) as outp:
             vout = outp.add_stream("libx264", rate=rate)
             vout.width = vin.codec_context.width
             vout.height = vin.codec_context.height

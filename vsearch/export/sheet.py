@@ -33,9 +33,9 @@ PAD = 8
 
 def grab_frame(path: str, seconds: float) -> np.ndarray:
     """The first frame at or after *seconds* as RGB uint8, decoded with PyAV (no ffmpeg binary)."""
-    import av
+    from vsearch.probe import open_input
 
-    with av.open(path) as c:
+    with open_input(path) as c:
         v = c.streams.video[0]
         v.thread_type = "AUTO"
         tb = v.time_base or Fraction(1, 90000)

@@ -88,10 +88,12 @@ def has_audio(path: str | Path) -> bool:
     """
     import av
 
+    from vsearch.probe import open_input
+
     try:
-        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+        with open_input(str(path), timeout=None) as container:
             return any(s.type == "audio" for s in container.streams)
-    except (av.FFmpegError, OSError, ValueError) as exc:
+    except (av.FFmpegError, OSError, ValueError, MediaError) as exc:
         raise TranscriptionError(f"cannot open {Path(path).name}: {_one_line(exc)}") from exc
 
 
@@ -205,10 +207,12 @@ def decode_audio(path: str | Path) -> np.ndarray:
     import av
     from faster_whisper.audio import decode_audio as _fw_decode
 
+    from vsearch.probe import local_path
+
     if not has_audio(path):
         return np.zeros(0, dtype=np.float32)
     try:
-        audio = _fw_decode(str(path), sampling_rate=SAMPLE_RATE)
+        audio = _fw_decode(local_path(path), sampling_rate=SAMPLE_RATE)
     except (av.FFmpegError, OSError, ValueError, IndexError, RuntimeError) as exc:
         raise TranscriptionError(f"audio of {Path(path).name} cannot be decoded: {_one_line(exc)}") from exc
     return np.asarray(audio, dtype=np.float32)
@@ -430,14 +434,16 @@ def _segment(words: list[Word], regions: list[tuple[float, float]]) -> Segment:
 def _claimed_audio_seconds(path: str | Path) -> float:
     import av
 
+    from vsearch.probe import open_input
+
     try:
-        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+        with open_input(str(path), timeout=None) as container:
             for s in container.streams.audio:
                 if s.duration is not None and s.time_base is not None:
                     return float(s.duration * s.time_base)
                 if container.duration is not None:
                     return container.duration / 1_000_000
-    except (av.FFmpegError, OSError, ValueError):
+    except (av.FFmpegError, OSError, ValueError, MediaError):
         return 0.0
     return 0.0
 
