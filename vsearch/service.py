@@ -17,6 +17,7 @@ from vsearch.errors import EnvironmentProblem, UserError
 from vsearch.indexer import Indexer, IndexOptions
 from vsearch.query.search import Searcher, SearchOptions
 from vsearch.store.ann import AnnIndex
+from vsearch.store.db import DB_NAME
 from vsearch.store.library import Library, ModelRow
 from vsearch.types import CancelToken, IndexStats, Moment, Progress
 
@@ -73,7 +74,13 @@ class Service:
         device: str | None = None,
         precision: str | None = None,
         readonly: bool = False,
+        create: bool = True,
     ) -> None:
+        """Open (with *create*, make) the library.
+
+        Raises:
+            UserError: *create* is False and there is no library yet.
+        """
         self.dirs = paths.resolve(library)
         log.setup(self.dirs.logs)
         self.settings = config.load(self.dirs.config / SETTINGS_FILE)
@@ -82,7 +89,16 @@ class Service:
         self._model_override = model
         self.device = device or self.settings.device or "auto"
         self.precision = precision or self.settings.precision or "auto"
-        self.readonly = readonly or not _writable(self.dirs.library)
+        db_file = self.dirs.library / DB_NAME
+        self.readonly = (
+            readonly
+            or not _writable(self.dirs.library)
+            or (db_file.exists() and not os.access(db_file, os.W_OK))
+        )
+        if not create and not db_file.exists():
+            raise UserError(
+                f"nothing is indexed yet (no library at {self.dirs.library}); run `vsearch index FOLDER` first"
+            )
         self.library = Library(self.dirs.library, readonly=self.readonly)
         self._lock = threading.RLock()
         self._embedders: dict[str, Embedder] = {}
@@ -209,6 +225,16 @@ class Service:
     ) -> IndexStats:
         """Bring the library up to date with its folders (or the given ones, added first)."""
         self._require_writable()
+        with self.library.writer():  # before adding folders: a refused run changes nothing
+            return self._index_locked(paths_, progress, cancel, model)
+
+    def _index_locked(
+        self,
+        paths_: Sequence[str | os.PathLike[str]] | None,
+        progress: Callable[[Progress], None] | None,
+        cancel: CancelToken | None,
+        model: str | None,
+    ) -> IndexStats:
         if paths_:
             roots = []
             for p in paths_:

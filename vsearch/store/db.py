@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -18,10 +20,17 @@ class SchemaTooNew(EnvironmentProblem):
     """The library was written by a newer vsearch; we refuse to touch it."""
 
 
-def connect(path: Path, *, readonly: bool = False, timeout: float = 30.0) -> sqlite3.Connection:
-    """A connection with the pragmas every vsearch connection needs."""
+def connect(
+    path: Path, *, readonly: bool = False, immutable: bool = False, timeout: float = 30.0
+) -> sqlite3.Connection:
+    """A connection with the pragmas every vsearch connection needs.
+
+    *readonly* opens with ``mode=ro``; *immutable* (a folder nobody can write: a read-only
+    share, a DVD, a mode-555 archive) adds ``immutable=1``, so SQLite needs neither a -shm
+    file nor locks, which a WAL database would otherwise have to create next to it.
+    """
     if readonly:
-        uri = path.absolute().as_uri() + "?mode=ro"
+        uri = path.absolute().as_uri() + "?mode=ro" + ("&immutable=1" if immutable else "")
         conn = sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False, isolation_level=None)
     else:
         conn = sqlite3.connect(str(path), timeout=timeout, check_same_thread=False, isolation_level=None)
@@ -32,21 +41,46 @@ def connect(path: Path, *, readonly: bool = False, timeout: float = 30.0) -> sql
     return conn
 
 
-def open_database(folder: Path, *, readonly: bool = False) -> sqlite_utils.Database:
+def open_database(
+    folder: Path, *, readonly: bool = False, notices: list[str] | None = None
+) -> sqlite_utils.Database:
     """Open (creating and migrating if needed) the library database in *folder*.
+
+    A read-only library in a folder that cannot be written is opened immutable (see
+    :func:`connect`). A database file of 0 bytes (a copy or a disk that failed) is not a
+    library: read-only it is refused; writable it becomes a new, empty library, its stale
+    ``ann/`` caches are removed and a line saying so is appended to *notices*.
 
     Raises:
         SchemaTooNew: the file was written by a newer vsearch.
         EnvironmentProblem: the file is not a database, or cannot be opened.
     """
     path = folder / DB_NAME
+    notices = notices if notices is not None else []
     try:
+        empty = path.is_file() and path.stat().st_size == 0
         if readonly:
             if not path.exists():
                 raise EnvironmentProblem(f"no library at {folder}")
-            conn = connect(path, readonly=True)
+            if empty:
+                raise EnvironmentProblem(f"{path} is empty (0 bytes): not a library")
+            immutable = not os.access(folder, os.W_OK)
+            wal = folder / (DB_NAME + "-wal")
+            if immutable and wal.is_file() and wal.stat().st_size > 0:
+                notices.append(
+                    f"{wal.name} holds changes that cannot be read from a folder that cannot be "
+                    "written; searching what was saved before them"
+                )
+            conn = connect(path, readonly=True, immutable=immutable)
         else:
             folder.mkdir(parents=True, exist_ok=True)
+            if empty:
+                _forget_caches(folder)
+                notices.append(
+                    f"{path} was empty (0 bytes), so this is a new, empty library; "
+                    "index your folders again"
+                )
+                log.store.warning("%s is 0 bytes: starting a new library, ANN caches removed", path)
             conn = connect(path)
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.DatabaseError as e:
@@ -72,7 +106,15 @@ def open_database(folder: Path, *, readonly: bool = False) -> sqlite_utils.Datab
         except sqlite3.OperationalError as e:
             raise EnvironmentProblem(f"cannot prepare library database {path}: {e}") from None
     elif version < migrations.SCHEMA_VERSION:
+        conn.close()
         raise EnvironmentProblem(
             f"library {folder} has an older schema ({version}) and is read-only; open it once with write access"
         )
     return db
+
+
+def _forget_caches(folder: Path) -> None:
+    """Remove the ANN caches of a library whose database is gone (they describe nothing now)."""
+    ann = folder / "ann"
+    if ann.is_dir():
+        shutil.rmtree(ann, ignore_errors=True)

@@ -120,10 +120,14 @@ class WriteLock:
             raise LibraryLocked(
                 f"another vsearch process{who} is updating this library; wait for it to finish or stop it"
             ) from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
+        try:
+            fh.seek(0)
+            fh.write(str(os.getpid()))
+            fh.flush()
+            fh.truncate()
+        except OSError as e:  # a full disk: the pid is only a courtesy, but say why we stop
+            fh.close()
+            raise EnvironmentProblem(f"cannot write to library {self.path.parent}: {e.strerror}") from None
         self._fh = fh
 
     def release(self) -> None:
@@ -145,12 +149,14 @@ class Library:
     Attributes:
         folder: the library folder (database, ANN caches, lock file).
         readonly: opened without write access (searching still works).
+        notices: one-line warnings about the open (a 0-byte database started afresh, ...).
     """
 
     def __init__(self, folder: str | os.PathLike[str], *, readonly: bool = False) -> None:
         self.folder = Path(folder)
         self.readonly = readonly
-        self.db = open_database(self.folder, readonly=readonly)
+        self.notices: list[str] = []  # what the user should hear about this open (one line each)
+        self.db = open_database(self.folder, readonly=readonly, notices=self.notices)
         self.conn: sqlite3.Connection = self.db.conn
         self._lock = threading.RLock()
         self._write_lock = WriteLock(self.folder)
