@@ -31,6 +31,11 @@ def _ts(s: float) -> str:
     return f"{h}:{m:02d}:{sec:05.2f}" if h else f"{m}:{sec:05.2f}"
 
 
+def printable(text: str) -> str:
+    """*text* with control characters (a newline in a file name) and stray bytes shown as '?'."""
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
 class ProgressBar:
     """A one-line progress bar on stderr with rate (video-seconds per second) and ETA."""
 
@@ -48,7 +53,7 @@ class ProgressBar:
         self._last = now
         frac = min(1.0, p.done_seconds / p.total_seconds) if p.total_seconds else 0.0
         bar = "#" * int(frac * 24)
-        name = os.path.basename(p.current)[:28]
+        name = printable(os.path.basename(p.current))[:28]
         line = (
             f"[{bar:<24s}] {frac * 100:5.1f}% {p.done_files}/{p.total_files} files "
             f"{p.rate:5.1f}x real time  ETA {_fmt_time(p.eta)}  {name}"
@@ -173,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as e:  # the environment: a full disk, a read-only folder, a missing device
+        print(f"vsearch: error: {describe_os_error(e)}", file=sys.stderr)
+        return 3
     except Exception as e:  # noqa: BLE001 - a bug: one line here, the traceback in the log
         import logging
 
@@ -181,12 +189,43 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _service(args: argparse.Namespace, readonly: bool = False):  # noqa: ANN202
+def describe_os_error(e: OSError) -> str:
+    """One line for an OSError: what failed and on which file, without Python's [Errno n] noise."""
+    what = e.strerror or str(e) or type(e).__name__
+    name = e.filename if e.filename is not None else None
+    return " ".join(f"{what}: {os.fsdecode(name)}".split()) if name else " ".join(what.split())
+
+
+def _service(args: argparse.Namespace, readonly: bool = False, create: bool = True):  # noqa: ANN202
     from vsearch.service import Service
 
-    return Service(
-        args.library, model=args.model, device=args.device, precision=args.precision, readonly=readonly
+    svc = Service(
+        args.library,
+        model=args.model,
+        device=args.device,
+        precision=args.precision,
+        readonly=readonly,
+        create=create,
     )
+    for notice in svc.library.notices:
+        print(f"vsearch: warning: {notice}", file=sys.stderr)
+    return svc
+
+
+def _utf8(text: str, what: str) -> str:
+    """*text* from the command line, refused when it is not valid UTF-8 (argv keeps stray bytes
+    as surrogates, which SQLite, the models and every output would choke on)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UserError(f"{what} is not valid UTF-8 text") from None
+    return text
+
+
+def _count(value: int | None, what: str) -> int | None:
+    if value is not None and value < 1:
+        raise UserError(f"{what} must be 1 or more, not {value}")
+    return value
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -198,12 +237,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     if cmd == "status":
         return _cmd_status(args)
     if cmd == "forget":
-        with _service(args) as svc:
+        _utf8(args.path, f"the name {args.path!r}")
+        with _service(args, create=False) as svc:
             n = svc.remove_folder(args.path)
         print(f"forgot {n} video(s) under {os.path.abspath(args.path)}")
         return 0
     if cmd == "rebuild-index":
-        with _service(args) as svc:
+        with _service(args, create=False) as svc:
             n = svc.rebuild_index()
         print(f"rebuilt the ANN index: {n} vectors")
         return 0
@@ -235,13 +275,17 @@ def _run_index(svc, paths, quiet: bool) -> int:  # noqa: ANN001
             signal.signal(signal.SIGINT, old)
     secs = stats.stage_seconds.get("total", 0.0)
     rate = f", {stats.video_seconds / secs:.1f}x real time" if secs > 0 and stats.video_seconds else ""
+    # errors also holds files the scan could not take (unreadable folders, names that are not
+    # UTF-8): they are not in the library, so they are counted apart from the failed videos
+    skipped = max(0, len(stats.errors) - stats.failed)
     print(
         f"{stats.scanned} videos found: {stats.new} new, {stats.changed} changed, {stats.moved} moved, "
         f"{stats.gone} gone; indexed {stats.indexed} ({stats.frames} frames{rate}), failed {stats.failed}"
+        + (f", skipped {skipped}" if skipped else "")
         + (" -- cancelled, run again to resume" if stats.cancelled else "")
     )
     for path, err in stats.errors[:20]:
-        print(f"  failed: {path}: {err}", file=sys.stderr)
+        print(f"  failed: {printable(path)}: {err}", file=sys.stderr)
     if len(stats.errors) > 20:
         print(f"  ... and {len(stats.errors) - 20} more (see `vsearch status`)", file=sys.stderr)
     return 130 if stats.cancelled else 0
@@ -255,6 +299,7 @@ def _main_thread() -> bool:
 
 def _cmd_index(args: argparse.Namespace) -> int:
     for p in args.paths:
+        _utf8(p, f"the folder name {p!r}")
         if not os.path.exists(p):
             raise UserError(f"no such folder: {p}")
     with _service(args) as svc:
@@ -271,7 +316,12 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
-    with _service(args) as svc:
+    _utf8(args.text, "the query")
+    if args.folder:
+        _utf8(args.folder, "the --folder name")
+    _count(args.k, "-k")
+    _count(args.per_video, "--per-video")
+    with _service(args, create=False) as svc:
         if svc.search_model() is None:
             raise UserError("nothing is indexed yet; run `vsearch index FOLDER` first")
         res = svc.search(
@@ -301,7 +351,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    with _service(args) as svc:
+    with _service(args, create=False) as svc:
         st = svc.status()
         fails = svc.failures()
     print(f"library: {st.library}{' (read-only)' if st.readonly else ''}")
@@ -319,6 +369,13 @@ def _cmd_status(args: argparse.Namespace) -> int:
         for fe in fails:
             print(f"  {fe.path}: {fe.error}")
     return 0
+
+
+def _setup_log(args: argparse.Namespace) -> None:
+    """The log file, for a command that opens no library (Service sets it up for the others)."""
+    from vsearch import log, paths
+
+    log.setup(paths.resolve(args.library).logs)
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
@@ -367,7 +424,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
         print(f"\ndownloaded {args.name} to {path}")
         return 0
     if args.models_command == "remove":
-        with _service(args) as svc:
+        with _service(args, create=False) as svc:
             n = svc.remove_model(args.name)
         print(f"removed model {args.name} ({n} vectors) from {svc.dirs.library}")
         return 0
@@ -389,10 +446,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from vsearch.export import EXPORTERS, load_results_json
 
     if args.from_json:
+        _setup_log(args)
         query, moments = load_results_json(Path(args.from_json))
     elif args.text:
-        query = args.text
-        with _service(args) as svc:
+        query = _utf8(args.text, "the query")
+        _count(args.k, "-k")
+        with _service(args, create=False) as svc:
             moments = svc.search(args.text, k=args.k)
     else:
         raise UserError("give a query or --from RESULTS.json")

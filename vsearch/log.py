@@ -22,6 +22,17 @@ models = logging.getLogger("vsearch.models")
 _configured = False
 
 
+class _FileHandler(logging.handlers.RotatingFileHandler):
+    """The log file; when it cannot be written (disk full) records are dropped quietly.
+
+    logging's default prints a traceback on stderr for every failed record, burying the one
+    line the command line prints about the real problem.
+    """
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        self.failed = True
+
+
 def setup(log_dir: Path | None, level: int = logging.INFO, console_level: int | None = None) -> None:
     """Send vsearch's records to a rotating file in *log_dir* (and optionally stderr). Idempotent."""
     global _configured
@@ -39,7 +50,7 @@ def setup(log_dir: Path | None, level: int = logging.INFO, console_level: int | 
     if log_dir is not None:
         try:
             log_dir.mkdir(parents=True, exist_ok=True)
-            fh = logging.handlers.RotatingFileHandler(
+            fh = _FileHandler(
                 log_dir / "vsearch.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
             )
             fh.setLevel(level)

@@ -8,14 +8,17 @@ Usage::
 
 from __future__ import annotations
 
+import errno
 import json
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
 
-from vsearch.errors import UserError
+from vsearch.errors import EnvironmentProblem, UserError
 from vsearch.export.base import (
+    MAX_SECONDS,
     Exporter,
     ExportOptions,
     MediaFacts,
@@ -94,9 +97,13 @@ def export(
         query: the search sentence, written into titles and comments.
         options: an ExportOptions; or give its fields as keywords (``overwrite=True``).
 
+    An existing folder as *out* of a single-file format gets the file inside it, under the
+    default name (``DIR/vsearch-<query>.edl``).
+
     Raises:
-        UserError: unknown format or option, empty list, or an output that exists without
-            ``overwrite``.
+        UserError: unknown format or option, empty list, an output that exists without
+            ``overwrite``, or an output name the file system cannot hold.
+        EnvironmentProblem: the output cannot be written (read-only folder, disk full).
     """
     exporter = get_exporter(fmt)
     if options is None:
@@ -107,11 +114,51 @@ def export(
         options = ExportOptions(**opts)  # type: ignore[arg-type]
     elif opts:
         raise UserError("give either options= or keyword options, not both")
-    return exporter.export(list(moments), Path(out), query=query, options=options)
+    out = Path(out)
+    if exporter.extension and out.is_dir():
+        out = out / default_filename(query, exporter)
+    try:
+        return exporter.export(list(moments), out, query=query, options=options)
+    except OSError as exc:
+        what = exc.strerror or str(exc)
+        where = os.fsdecode(exc.filename) if exc.filename is not None else str(out)
+        if exc.errno == errno.ENAMETOOLONG:
+            raise UserError(f"cannot write {where}: the name is too long for the file system") from None
+        raise EnvironmentProblem(f"cannot write {where}: {what}") from None
+
+
+#: Frame rates outside this range are refused (0 in a results file means "unknown").
+FPS_RANGE = (1.0, 1000.0)
+#: Results files larger than this are refused before parsing (a search of 100k moments is ~30 MB).
+MAX_RESULTS_BYTES = 256 * 1024 * 1024
+
+
+def _text(value: object, what: str, p: Path, i: int) -> str:
+    s = str(value)
+    if "\0" in s:
+        raise UserError(f"{p}: result {i}: {what} contains a NUL character")
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UserError(f"{p}: result {i}: {what} is not valid UTF-8 text") from None
+    return s
+
+
+def _number(value: object, what: str, p: Path, i: int, lo: float, hi: float) -> float:
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        raise UserError(f"{p}: result {i}: {what} is not a number") from None
+    if not math.isfinite(x) or not lo <= x <= hi:
+        raise UserError(f"{p}: result {i}: {what} {x:.6g} is out of range ({lo:g} to {hi:g})")
+    return x
 
 
 def load_results_json(path: str | Path) -> tuple[str, list[Moment]]:
     """Read the JSON ``vsearch search --json`` prints (or the ``json`` export writes).
+
+    Every field is checked (paths without NUL, UTF-8 text, finite times within MAX_SECONDS,
+    a frame rate of 0 or within FPS_RANGE), so a hostile file fails here with one line.
 
     Returns:
         ``(query, moments)``; fields a Moment does not have (rank, timecodes) are ignored.
@@ -121,34 +168,48 @@ def load_results_json(path: str | Path) -> tuple[str, list[Moment]]:
     """
     p = Path(path)
     try:
+        if p.stat().st_size > MAX_RESULTS_BYTES:
+            raise UserError(f"{p} is larger than {MAX_RESULTS_BYTES >> 20} MB; not a results file")
         doc = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UserError(f"{p} does not exist") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{p} is not a results JSON file: {exc}") from None
+    except RecursionError:
+        raise UserError(f"{p} is not a results JSON file: nested too deeply") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # ValueError: JSON, a 5000-digit number
+        raise UserError(f"{p} is not a results JSON file: {' '.join(str(exc).split())[:200]}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("results"), list):
         raise UserError(f'{p} is not a results JSON file: expected {{"query": ..., "results": [...]}}')
     query = doc.get("query") or ""
     if not isinstance(query, str):
         raise UserError(f"{p}: 'query' must be text")
+    query = _text(query, "the query", p, 0)
     moments = []
     for i, r in enumerate(doc["results"], 1):
         try:
+            if not isinstance(r, dict):
+                raise TypeError(f"expected an object, got {type(r).__name__}")
+            start = _number(r["start"], "start", p, i, 0.0, MAX_SECONDS)
+            fps = _number(r.get("fps", 0.0) or 0.0, "fps", p, i, 0.0, FPS_RANGE[1])
+            if 0 < fps < FPS_RANGE[0]:
+                raise UserError(f"{p}: result {i}: fps {fps:.6g} is not a video frame rate (0 for unknown, or 1-1000)")
+            text = r.get("text")
             m = Moment(
-                path=str(r["path"]),
-                start=float(r["start"]),
-                end=float(r["end"]),
-                score=float(r.get("score", 0.0)),
-                best_time=float(r.get("best_time", r["start"])),
+                path=_text(r["path"], "path", p, i),
+                start=start,
+                end=_number(r["end"], "end", p, i, 0.0, MAX_SECONDS),
+                score=_number(r.get("score", 0.0), "score", p, i, -1e6, 1e6),
+                best_time=_number(r.get("best_time", start), "best_time", p, i, 0.0, MAX_SECONDS),
                 video_id=int(r.get("video_id", 0) or 0),
-                duration=float(r.get("duration", 0.0) or 0.0),
-                fps=float(r.get("fps", 0.0) or 0.0),
-                source=str(r.get("source", "visual") or "visual"),
-                text=r.get("text") if isinstance(r.get("text"), str) else None,
+                duration=_number(r.get("duration", 0.0) or 0.0, "duration", p, i, 0.0, MAX_SECONDS),
+                fps=fps,
+                source=_text(r.get("source", "visual") or "visual", "source", p, i),
+                text=_text(text, "text", p, i) if isinstance(text, str) else None,
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise UserError(f"{p}: result {i} is not a moment ({exc!r})") from None
-        if not (math.isfinite(m.start) and math.isfinite(m.end)) or m.end <= m.start:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise UserError(f"{p}: result {i} is not a moment ({' '.join(repr(exc).split())[:200]})") from None
+        if not m.path:
+            raise UserError(f"{p}: result {i} has an empty path")
+        if m.end <= m.start:
             raise UserError(f"{p}: result {i} has a bad span {m.start}-{m.end}")
         moments.append(m)
     return query, moments

@@ -29,6 +29,9 @@ def _read_umask() -> int:
 #: Read once at import (os.umask can only be read by setting it); exports get normal permissions.
 _FILE_MODE = 0o666 & ~_read_umask()
 
+#: Times beyond this (seconds, ~115 days) are not from any video: refused, not exported.
+MAX_SECONDS = 1e7
+
 #: Rate used for a file whose rate is unknown and cannot be probed.
 FALLBACK_FPS = 25.0
 
@@ -215,8 +218,13 @@ def check_moments(moments: Sequence[Moment]) -> list[Moment]:
                 f"result {i}: {m.path!r} is not a local file; exports read local files only "
                 "(no URLs or FFmpeg protocols)"
             )
-        if not (math.isfinite(m.start) and math.isfinite(m.end)) or m.end <= m.start or m.start < 0:
-            raise UserError(f"bad moment {m.start}-{m.end} s in {m.path}")
+        if (
+            not (math.isfinite(m.start) and math.isfinite(m.end))
+            or m.end <= m.start
+            or m.start < 0
+            or m.end > MAX_SECONDS
+        ):
+            raise UserError(f"bad moment {m.start:.6g}-{m.end:.6g} s in {m.path}")
     return ms
 
 

@@ -9,16 +9,29 @@ from pathlib import Path
 from vsearch import log
 from vsearch.atomic import atomic_path
 from vsearch.errors import DecodeError, UserError
-from vsearch.export.base import ExportOptions, check_moments, ensure_writable, finish_file, slug
+from vsearch.export.base import ExportOptions, _probe, check_moments, ensure_writable, finish_file, slug
 from vsearch.types import Moment
 
 #: Containers PyAV can write a copied stream into, by source extension; others get Matroska.
 _CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm"}
 
 
+#: Bytes of the source's name kept in a clip's name (file systems allow 255 bytes a name).
+NAME_BYTES = 160
+#: A moment must start this far before the file's end to be cut (less is a few frames at most).
+MIN_CLIP_SECONDS = 0.05
+
+
 def clip_name(m: Moment, rank: int, extension: str) -> str:
-    """``03 d03 43.44-48.20.mp4``: rank first, so a folder listing keeps the search order."""
+    """``03 d03 43.44-48.20.mp4``: rank first, so a folder listing keeps the search order.
+
+    A long source name is shortened (at a character boundary) so the clip's name fits any
+    file system's 255 bytes.
+    """
     stem = Path(m.path).stem.strip() or slug(Path(m.path).name)
+    raw = stem.encode("utf-8", "surrogateescape")
+    if len(raw) > NAME_BYTES:
+        stem = raw[:NAME_BYTES].decode("utf-8", "ignore").rstrip() + "~"
     return f"{rank:02d} {stem} {m.start:.2f}-{m.end:.2f}{extension}"
 
 
@@ -48,9 +61,15 @@ class ClipsExporter:
         out = Path(out)
         if out.exists() and not out.is_dir():
             raise UserError(f"{out} is a file; cut clips need a folder")
-        for m in ms:
+        for rank, m in enumerate(ms, 1):
             if not Path(m.path).is_file():
                 raise UserError(f"cannot cut clips: {m.path} is not reachable")
+            facts = _probe(m.path)
+            if facts is not None and facts.duration > 0 and m.start > facts.duration - MIN_CLIP_SECONDS:
+                raise UserError(
+                    f"cannot cut clip {rank}: {m.start:.2f}-{m.end:.2f} s starts after the end of "
+                    f"{m.path} ({facts.duration:.2f} s); is the results file from another version of it?"
+                )
         targets = [
             out / clip_name(m, rank, _copy_extension(m.path) if options.clip_mode == "copy" else ".mp4")
             for rank, m in enumerate(ms, 1)
