@@ -152,10 +152,10 @@ def build(n: int) -> Path:
     lib = Library(folder)
     cen = centres()
     nvid = max(1, n // FRAMES_PER_VIDEO)
-    c = lib.conn
+    c = lib._sql.conn  # a benchmark fills the tables directly, through the store's connection
     c.execute("PRAGMA synchronous = OFF")
     now = time.time()
-    with lib.transaction() as tx:
+    with lib._sql.transaction() as tx:
         tx.execute("INSERT INTO roots(path, added) VALUES (?, ?)", ("/bench/videos", now))
         root = tx.execute("SELECT id FROM roots").fetchone()[0]
         tx.execute(
@@ -166,7 +166,7 @@ def build(n: int) -> Path:
         model_pk = tx.execute("SELECT id FROM models WHERE model_id = ?", (MODEL_ID,)).fetchone()[0]
     fid = 0
     for v0 in range(0, nvid, 20):
-        with lib.transaction() as tx:
+        with lib._sql.transaction() as tx:
             for vid in range(v0 + 1, min(nvid, v0 + 20) + 1):
                 per = FRAMES_PER_VIDEO if nvid > 1 else n
                 tx.execute(

@@ -138,21 +138,13 @@ class Indexer:
             for p, e in errors:
                 stats.errors.append((p, e))
             d = self.library.diff(root.id, files)
+            self.library.apply_diff(root.id, d)  # one transaction for the whole folder
             stats.scanned += len(files)
             stats.unchanged += len(d.unchanged)
-            for row, f in d.moved:
-                self.library.move_video(row.id, f, root.id)
             stats.moved += len(d.moved)
-            for row, f in d.changed:
-                self.library.reset_video(row.id, f)
             stats.changed += len(d.changed)
-            for f in d.new:
-                self.library.add_video(f, root.id)
             stats.new += len(d.new)
-            if d.gone:
-                self.library.delete_videos([r.id for r in d.gone])
             stats.gone += len(d.gone)
-            self.library.mark_scanned(root.id)
         stats.stage_seconds["scan"] = stats.stage_seconds.get("scan", 0.0) + time.perf_counter() - t0
 
     def pending(self, roots: Sequence[str]) -> list[VideoRow]:

@@ -16,9 +16,11 @@ from vsearch.embed.health import probe_model
 from vsearch.errors import EnvironmentProblem, UserError
 from vsearch.indexer import Indexer, IndexOptions
 from vsearch.query.search import Searcher, SearchOptions
+from vsearch.query.speech import SpeechSearcher
+from vsearch.speech.fusion import ONLY_CHOICES
 from vsearch.store.ann import AnnIndex
 from vsearch.store.db import DB_NAME
-from vsearch.store.library import Library, ModelRow
+from vsearch.store.library import Counts, Library, ModelRow, ModelState
 from vsearch.types import CancelToken, IndexStats, Moment, Progress
 
 SETTINGS_FILE = "settings.toml"
@@ -133,7 +135,7 @@ class Service:
         if self.settings.model:
             return self.settings.model
         active = self.library.active_model()
-        building = [m for m in self.library.models() if m.state == "building"]
+        building = [m for m in self.library.models() if m.state == ModelState.BUILDING]
         if building and (active is None or building[-1].id > active.id):
             return building[-1].name  # resume an unfinished model switch
         if active is not None:
@@ -197,16 +199,16 @@ class Service:
         counts = self.library.root_counts()
         out = []
         for r in self.library.roots():
-            c = counts.get(r.id, {})
+            c = counts.get(r.id, Counts())
             out.append(
                 FolderStatus(
                     path=r.path,
-                    videos=sum(v for k, v in c.items() if k != "frames"),
-                    indexed=c.get("indexed", 0),
-                    failed=c.get("failed", 0),
-                    pending=c.get("pending", 0),
-                    frames=c.get("frames", 0),
-                    online=_online(r.path, has_videos=bool(c)),
+                    videos=c.videos,
+                    indexed=c.indexed,
+                    failed=c.failed,
+                    pending=c.pending,
+                    frames=c.frames,
+                    online=_online(r.path, has_videos=r.id in counts),
                 )
             )
         return out
@@ -308,7 +310,7 @@ class Service:
         row = self.library.model_by_name(name)
         if row is None:
             raise UserError(f"this library has no vectors of model {name!r}")
-        if row.state == "active":
+        if row.state == ModelState.ACTIVE:
             raise UserError(f"{name} is the active model; switch to another model before removing it")
         n = len(self.library.vector_ids(row.id))
         with self.library.writer():
@@ -375,7 +377,7 @@ class Service:
     ) -> list[Moment]:
         if not text or not text.strip():
             return []
-        if only not in (None, "visual", "speech"):
+        if only not in (None, *ONLY_CHOICES):
             raise UserError(f"--only takes 'visual' or 'speech', not {only!r}")
         opts = SearchOptions(
             k=k,
@@ -389,9 +391,7 @@ class Service:
         visual = s.search(text, opts) if s is not None and only != "speech" else []
         if only == "visual":
             return visual
-        from vsearch.speech import index as speech
-
-        if not speech.has_segments(self.library):
+        if not self.library.speech.has_spans():
             return visual
         from vsearch.query.search import passes_filters
         from vsearch.speech.fusion import fuse
@@ -404,8 +404,8 @@ class Service:
                 rows[video_id] = row is not None and passes_filters(row, opts)
             return rows[video_id]
 
-        hits = speech.speech_hits(
-            self.library, " ".join(text.split()), self.sentence_encoder(), video_filter=keep
+        hits = SpeechSearcher(self.library.speech, self.sentence_encoder).hits(
+            " ".join(text.split()), video_filter=keep
         )
         fused = fuse(visual, hits, only=only, limit=None)
         if opts.per_video is not None:
@@ -441,14 +441,14 @@ class Service:
     def status(self) -> LibraryStatus:
         c = self.library.counts()
         row = self.search_model()
-        version = self.library.query("PRAGMA user_version")[0][0]
+        version = self.library.schema_version()
         return LibraryStatus(
             library=str(self.dirs.library),
-            videos=c["videos"],
-            indexed=c.get("indexed", 0),
-            failed=c.get("failed", 0),
-            pending=c.get("pending", 0),
-            frames=c.get("frames", 0),
+            videos=c.videos,
+            indexed=c.indexed,
+            failed=c.failed,
+            pending=c.pending,
+            frames=c.frames,
             model=row.name if row else None,
             model_id=row.model_id if row else None,
             folders=self.folders(),

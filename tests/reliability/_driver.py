@@ -2,7 +2,7 @@
 
 Usage: python -m tests.reliability._driver PHASE_FILE -- <vsearch CLI args>
 
-Test-only: it wraps Library.transaction (sleeps inside BEGIN ... COMMIT, after the writes)
+Test-only: it wraps the store's Sql.transaction (sleeps inside BEGIN ... COMMIT, after the writes)
 and atomic_path (sleeps after the ANN index was written to its temp file, before the rename), saves the
 ANN cache often, and appends the phase it is in to PHASE_FILE so that a test can tell
 where each kill landed.
@@ -29,7 +29,7 @@ def main() -> int:
         os.write(fd, (phase + "\n").encode())
 
     from vsearch import atomic, frames, indexer
-    from vsearch.store import ann, library
+    from vsearch.store import ann, sql
 
     indexer.ANN_SAVE_EVERY = 0.2
     real_init = indexer.Indexer.__init__
@@ -39,17 +39,21 @@ def main() -> int:
         self.options = dataclasses.replace(self.options, batch=int(os.environ.get("VSEARCH_TEST_BATCH", "4")))
 
     indexer.Indexer.__init__ = small_batches  # type: ignore[method-assign]
-    real_tx = library.Library.transaction
+    real_tx = sql.Sql.transaction
 
     @contextlib.contextmanager
     def slow_tx(self):  # noqa: ANN001, ANN202
+        if self._depth:  # a step of an outer transaction: that one sleeps before its COMMIT
+            with real_tx(self) as c:
+                yield c
+            return
         with real_tx(self) as c:
             yield c
             mark("commit")
             time.sleep(rng.uniform(0, delay))
         mark("decode")
 
-    library.Library.transaction = slow_tx  # type: ignore[method-assign]
+    sql.Sql.transaction = slow_tx  # type: ignore[method-assign]
     real_ap = atomic.atomic_path
 
     @contextlib.contextmanager

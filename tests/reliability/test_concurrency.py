@@ -73,7 +73,7 @@ def test_app_is_refused_while_the_cli_indexes_and_reads_stay_consistent(videos: 
                 app.index([videos])
             while proc.poll() is None:
                 # one read transaction: every stored frame has its vector, every finished video all its frames
-                with app.library.snapshot() as c:
+                with app.library._sql.snapshot() as c:  # test-only: raw SQL through the store's connection
                     frames = c.execute("SELECT count(*) FROM frames").fetchone()[0]
                     vectors = c.execute("SELECT count(*) FROM vectors").fetchone()[0]
                     bad = c.execute(

@@ -27,7 +27,7 @@ def _frame_ids(svc: Service) -> dict[str, set[int]]:
     out: dict[str, set[int]] = {}
     for vid, row in svc.library.videos().items():
         out[os.path.basename(row.path)] = {
-            r[0] for r in svc.library.query("SELECT id FROM frames WHERE video_id = ?", (vid,))
+            r[0] for r in svc.library._sql.query("SELECT id FROM frames WHERE video_id = ?", (vid,))
         }
     return out
 

@@ -105,7 +105,7 @@ def test_a_damaged_file_is_rebuilt_from_the_library(tmp_path: Path, damage: str)
     lib = Library(tmp_path / "lib")
     model = lib.ensure_model("m", "m", DIM)
     with lib.writer():
-        with lib.transaction() as c:
+        with lib._sql.transaction() as c:
             vid = c.execute(
                 "INSERT INTO videos(path, size, mtime, status, added) VALUES ('/v.mp4', 1, 0, 'indexed', 0)"
             ).lastrowid
@@ -150,7 +150,7 @@ def test_shrinking_below_brute_max_returns_to_exact_search(tmp_path: Path) -> No
     lib = Library(tmp_path / "lib")
     model = lib.ensure_model("m", "m", DIM)
     with lib.writer():
-        with lib.transaction() as c:
+        with lib._sql.transaction() as c:
             vid = c.execute(
                 "INSERT INTO videos(path, size, mtime, status, added) VALUES ('/v.mp4', 1, 0, 'indexed', 0)"
             ).lastrowid
@@ -158,7 +158,7 @@ def test_shrinking_below_brute_max_returns_to_exact_search(tmp_path: Path) -> No
     ann = AnnIndex(tmp_path / "ann", "m", DIM)
     ann.sync(lib, model.id)
     assert not ann.exact
-    with lib.writer(), lib.transaction() as c:
+    with lib.writer(), lib._sql.transaction() as c:
         c.execute("DELETE FROM vectors WHERE frame_id > 500")
         c.execute("UPDATE models SET generation = generation + 1")
     ann.sync(lib, model.id)
@@ -208,7 +208,7 @@ def test_a_library_that_grew_far_beyond_its_training_is_retrained_on_open(tmp_pa
     lib = Library(tmp_path / "lib")
     model = lib.ensure_model("m", "m", DIM)
     with lib.writer():
-        with lib.transaction() as c:
+        with lib._sql.transaction() as c:
             vid = c.execute(
                 "INSERT INTO videos(path, size, mtime, status, added) VALUES ('/v.mp4', 1, 0, 'indexed', 0)"
             ).lastrowid

@@ -17,8 +17,8 @@ from vsearch.store.library import Library
 
 def test_new_library_has_current_schema(tmp_path: Path) -> None:
     lib = Library(tmp_path)
-    assert lib.query("PRAGMA user_version")[0][0] == migrations.SCHEMA_VERSION
-    assert lib.query("PRAGMA journal_mode")[0][0] == "wal"
+    assert lib.schema_version() == migrations.SCHEMA_VERSION
+    assert lib._sql.query("PRAGMA journal_mode")[0][0] == "wal"
     assert lib.integrity_ok()
     lib.close()
 
@@ -92,7 +92,7 @@ def test_damaged_exact_cache_is_rebuilt_from_the_library(tmp_path: Path, damage:
     lib = Library(tmp_path / "lib")
     model = lib.ensure_model("m", "m", 16)
     with lib.writer():
-        with lib.transaction() as c:
+        with lib._sql.transaction() as c:
             vid = c.execute(
                 "INSERT INTO videos(path, size, mtime, status, added) VALUES ('/v.mp4', 1, 0, 'indexed', 0)"
             ).lastrowid

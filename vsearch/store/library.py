@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
-import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +15,33 @@ import numpy as np
 from vsearch import log
 from vsearch.errors import EnvironmentProblem, LibraryLocked
 from vsearch.store.db import open_database
+from vsearch.store.speech import SpeechStore
+from vsearch.store.sql import Sql, pack, unpack
 from vsearch.types import VideoFile, VideoInfo
 
+__all__ = [
+    "Counts", "Diff", "Library", "ModelRow", "ModelState", "Root", "VideoRow", "VideoStatus", "WriteLock",
+    "pack", "unpack", "warn_unreadable",
+]  # fmt: skip
+
 LOCK_NAME = "write.lock"
+
+
+class VideoStatus(StrEnum):
+    """``videos.status``: a StrEnum, so it equals (and is stored as) its text."""
+
+    PENDING = "pending"
+    INDEXED = "indexed"
+    FAILED = "failed"
+    GONE = "gone"
+
+
+class ModelState(StrEnum):
+    """``models.state``: building (being embedded), active (answers searches) or retired (kept)."""
+
+    BUILDING = "building"
+    ACTIVE = "active"
+    RETIRED = "retired"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +63,7 @@ class VideoRow:
     fps: float | None
     width: int | None
     height: int | None
-    status: str
+    status: VideoStatus
     error: str | None
     has_audio: bool = False
 
@@ -51,8 +74,23 @@ class ModelRow:
     model_id: str
     name: str
     dim: int
-    state: str
+    state: ModelState
     generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Videos by status and stored frames, of the whole library or of one folder."""
+
+    indexed: int = 0
+    failed: int = 0
+    pending: int = 0
+    gone: int = 0
+    frames: int = 0
+
+    @property
+    def videos(self) -> int:
+        return self.indexed + self.failed + self.pending + self.gone
 
 
 @dataclass(slots=True)
@@ -69,25 +107,39 @@ class Diff:
 _VIDEO_COLS = "id, root_id, path, size, mtime, duration, fps, width, height, status, error, has_audio"
 
 
+def _enum(kind: type[StrEnum], text: str) -> StrEnum:
+    """The member for a stored text; an unknown text (a damaged row) is kept as it is, never fatal."""
+    try:
+        return kind(text)
+    except ValueError:
+        return text  # type: ignore[return-value]
+
+
 def _video(row: Sequence) -> VideoRow:
-    return VideoRow(*row[:11], has_audio=bool(row[11]))
+    return VideoRow(*row[:9], _enum(VideoStatus, row[9]), row[10], has_audio=bool(row[11]))  # type: ignore[arg-type]
+
+
+_MODEL_COLS = "id, model_id, name, dim, state, generation"
+
+
+def _model(row: Sequence) -> ModelRow:
+    return ModelRow(row[0], row[1], row[2], row[3], _enum(ModelState, row[4]), row[5])  # type: ignore[arg-type]
+
+
+def _counts(by_status: dict[str, int], frames: int) -> Counts:
+    return Counts(
+        indexed=by_status.get(VideoStatus.INDEXED, 0),
+        failed=by_status.get(VideoStatus.FAILED, 0),
+        pending=by_status.get(VideoStatus.PENDING, 0),
+        gone=by_status.get(VideoStatus.GONE, 0),
+        frames=frames,
+    )
 
 
 def _like_prefix(folder: str) -> str:
     """A LIKE pattern matching every path inside *folder* (with % and _ escaped)."""
     folder = folder.rstrip(os.sep) + os.sep
     return folder.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def pack(vectors: np.ndarray) -> list[bytes]:
-    v16 = np.ascontiguousarray(vectors, dtype="<f2")
-    return [row.tobytes() for row in v16]
-
-
-def unpack(blobs: Sequence[bytes], dim: int) -> np.ndarray:
-    if not blobs:
-        return np.zeros((0, dim), dtype=np.float32)
-    return np.frombuffer(b"".join(blobs), dtype="<f2").reshape(len(blobs), dim).astype(np.float32)
 
 
 class WriteLock:
@@ -146,59 +198,30 @@ class WriteLock:
 class Library:
     """Data access for one library folder. Thread-safe: one connection, serialised by a lock.
 
+    Every SQL statement of vsearch lives in ``vsearch/store/``: this class (roots, videos,
+    frames, vectors, models) and one repository per expert (``speech``). Nothing outside the
+    store sees a connection or a transaction.
+
     Attributes:
         folder: the library folder (database, ANN caches, lock file).
         readonly: opened without write access (searching still works).
         notices: one-line warnings about the open (a 0-byte database started afresh, ...).
+        speech: the speech expert's tables (transcripts and spoken sentences).
     """
 
     def __init__(self, folder: str | os.PathLike[str], *, readonly: bool = False) -> None:
         self.folder = Path(folder)
         self.readonly = readonly
         self.notices: list[str] = []  # what the user should hear about this open (one line each)
-        self.db = open_database(self.folder, readonly=readonly, notices=self.notices)
-        self.conn: sqlite3.Connection = self.db.conn
-        self._lock = threading.RLock()
+        self._sql = Sql(open_database(self.folder, readonly=readonly, notices=self.notices).conn)
         self._write_lock = WriteLock(self.folder)
+        self.speech = SpeechStore(self._sql)
+        self._experts = (self.speech,)  # each forgets a changed video's data in reset_video
 
     # -- plumbing -------------------------------------------------------------------------
     def close(self) -> None:
-        with self._lock:
-            self._write_lock.release()
-            with contextlib.suppress(sqlite3.Error):
-                self.conn.close()
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write: BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
-        with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            else:
-                try:
-                    self.conn.execute("COMMIT")
-                except sqlite3.OperationalError as e:
-                    with contextlib.suppress(sqlite3.Error):
-                        self.conn.execute("ROLLBACK")
-                    raise EnvironmentProblem(f"cannot save to the library: {e}") from None
-
-    @contextlib.contextmanager
-    def snapshot(self) -> Iterator[sqlite3.Connection]:
-        """A consistent read (one read transaction) even while another process writes."""
-        with self._lock:
-            self.conn.execute("BEGIN")
-            try:
-                yield self.conn
-            finally:
-                self.conn.execute("COMMIT")
-
-    def query(self, sql: str, params: Sequence | dict = ()) -> list[tuple]:
-        with self._lock:
-            return self.conn.execute(sql, params).fetchall()
+        self._write_lock.release()
+        self._sql.close()
 
     @contextlib.contextmanager
     def writer(self) -> Iterator[None]:
@@ -215,24 +238,29 @@ class Library:
             self._write_lock.release()
 
     def integrity_ok(self) -> bool:
-        return self.query("PRAGMA integrity_check")[0][0] == "ok"
+        return self._sql.query("PRAGMA integrity_check")[0][0] == "ok"
+
+    def schema_version(self) -> int:
+        return int(self._sql.query("PRAGMA user_version")[0][0])
 
     # -- roots ----------------------------------------------------------------------------
     def add_root(self, path: str) -> Root:
-        with self.transaction() as c:
+        with self._sql.transaction() as c:
             c.execute("INSERT OR IGNORE INTO roots(path, added) VALUES (?, ?)", (path, time.time()))
         return self.root(path)  # type: ignore[return-value]
 
     def root(self, path: str) -> Root | None:
-        rows = self.query("SELECT id, path, added, last_scan FROM roots WHERE path = ?", (path,))
+        rows = self._sql.query("SELECT id, path, added, last_scan FROM roots WHERE path = ?", (path,))
         return Root(*rows[0]) if rows else None
 
     def roots(self) -> list[Root]:
-        return [Root(*r) for r in self.query("SELECT id, path, added, last_scan FROM roots ORDER BY path")]
+        return [
+            Root(*r) for r in self._sql.query("SELECT id, path, added, last_scan FROM roots ORDER BY path")
+        ]
 
     def remove_root(self, path: str) -> int:
         """Forget a root and everything under it; returns how many videos were dropped."""
-        with self.transaction() as c:
+        with self._sql.transaction() as c:
             row = c.execute("SELECT id FROM roots WHERE path = ?", (path,)).fetchone()
             if row is None:
                 # forget a sub-folder or a single file that lies under a root
@@ -248,12 +276,12 @@ class Library:
         return n
 
     def mark_scanned(self, root_id: int) -> None:
-        with self.transaction() as c:
+        with self._sql.transaction() as c:
             c.execute("UPDATE roots SET last_scan = ? WHERE id = ?", (time.time(), root_id))
 
     # -- models ---------------------------------------------------------------------------
     def ensure_model(self, model_id: str, name: str, dim: int) -> ModelRow:
-        with self.transaction() as c:
+        with self._sql.transaction() as c:
             c.execute(
                 "INSERT OR IGNORE INTO models(model_id, name, dim, state, created) VALUES (?, ?, ?, 'building', ?)",
                 (model_id, name, dim, time.time()),
@@ -261,67 +289,66 @@ class Library:
         return self.model(model_id)  # type: ignore[return-value]
 
     def model(self, model_id: str) -> ModelRow | None:
-        rows = self.query(
-            "SELECT id, model_id, name, dim, state, generation FROM models WHERE model_id = ?", (model_id,)
-        )
-        return ModelRow(*rows[0]) if rows else None
+        rows = self._sql.query(f"SELECT {_MODEL_COLS} FROM models WHERE model_id = ?", (model_id,))
+        return _model(rows[0]) if rows else None
 
     def model_by_name(self, name: str) -> ModelRow | None:
         """The newest model row recorded under a registry name."""
-        rows = self.query(
-            "SELECT id, model_id, name, dim, state, generation FROM models WHERE name = ? ORDER BY id DESC LIMIT 1",
+        rows = self._sql.query(
+            f"SELECT {_MODEL_COLS} FROM models WHERE name = ? ORDER BY id DESC LIMIT 1",
             (name,),
         )
-        return ModelRow(*rows[0]) if rows else None
+        return _model(rows[0]) if rows else None
 
     def models(self) -> list[ModelRow]:
-        rows = self.query("SELECT id, model_id, name, dim, state, generation FROM models ORDER BY id")
-        return [ModelRow(*r) for r in rows]
+        rows = self._sql.query(f"SELECT {_MODEL_COLS} FROM models ORDER BY id")
+        return [_model(r) for r in rows]
 
     def active_model(self) -> ModelRow | None:
-        rows = self.query(
-            "SELECT id, model_id, name, dim, state, generation FROM models WHERE state = 'active' "
-            "ORDER BY activated DESC LIMIT 1"
+        rows = self._sql.query(
+            f"SELECT {_MODEL_COLS} FROM models WHERE state = 'active' ORDER BY activated DESC LIMIT 1"
         )
-        return ModelRow(*rows[0]) if rows else None
+        return _model(rows[0]) if rows else None
 
     def activate_model(self, model_pk: int) -> None:
         """Make a model the one searches use; the previous one is kept (retired), not deleted."""
-        with self.transaction() as c:
+        with self._sql.transaction() as c:
             c.execute("UPDATE models SET state = 'retired' WHERE state = 'active' AND id != ?", (model_pk,))
-            c.execute("UPDATE models SET state = 'active', activated = ? WHERE id = ?", (time.time(), model_pk))
+            c.execute(
+                "UPDATE models SET state = 'active', activated = ? WHERE id = ?", (time.time(), model_pk)
+            )
 
     def remove_model(self, model_pk: int) -> None:
-        with self.transaction() as c:
+        with self._sql.transaction() as c:
             c.execute("DELETE FROM vectors WHERE model = ?", (model_pk,))
             c.execute("DELETE FROM video_models WHERE model = ?", (model_pk,))
             c.execute("DELETE FROM models WHERE id = ?", (model_pk,))
 
     def generation(self, model_pk: int) -> int:
-        rows = self.query("SELECT generation FROM models WHERE id = ?", (model_pk,))
+        rows = self._sql.query("SELECT generation FROM models WHERE id = ?", (model_pk,))
         return rows[0][0] if rows else -1
 
     def model_coverage(self, model_pk: int) -> tuple[int, int]:
         """(videos embedded with this model, videos that should be) among readable videos."""
-        done = self.query(
+        done = self._sql.query(
             "SELECT count(*) FROM video_models vm JOIN videos v ON v.id = vm.video_id "
             "WHERE vm.model = ? AND v.status = 'indexed'",
             (model_pk,),
         )[0][0]
-        total = self.query("SELECT count(*) FROM videos WHERE status IN ('indexed', 'pending')")[0][0]
+        total = self._sql.query("SELECT count(*) FROM videos WHERE status IN ('indexed', 'pending')")[0][0]
         return done, total
 
     # -- videos ---------------------------------------------------------------------------
     def videos_in_root(self, root_id: int) -> dict[str, VideoRow]:
-        rows = self.query(f"SELECT {_VIDEO_COLS} FROM videos WHERE root_id = ?", (root_id,))
+        rows = self._sql.query(f"SELECT {_VIDEO_COLS} FROM videos WHERE root_id = ?", (root_id,))
         return {r[2]: _video(r) for r in rows}
 
     def video(self, video_id: int) -> VideoRow | None:
-        rows = self.query(f"SELECT {_VIDEO_COLS} FROM videos WHERE id = ?", (video_id,))
+        rows = self._sql.query(f"SELECT {_VIDEO_COLS} FROM videos WHERE id = ?", (video_id,))
         return _video(rows[0]) if rows else None
 
     def video_by_path(self, path: str) -> VideoRow | None:
-        rows = self.query(f"SELECT {_VIDEO_COLS} FROM videos WHERE path = ?", (path,))
+        rows = self._sql.query(f"SELECT {_VIDEO_COLS} FROM videos WHERE path = ?", (path,))
         return _video(rows[0]) if rows else None
 
     def videos(self, ids: Iterable[int] | None = None, *, folder: str | None = None) -> dict[int, VideoRow]:
@@ -331,15 +358,15 @@ class Library:
             for i in range(0, len(ids), 900):
                 chunk = ids[i : i + 900]
                 marks = ",".join("?" * len(chunk))
-                for r in self.query(f"SELECT {_VIDEO_COLS} FROM videos WHERE id IN ({marks})", chunk):
+                for r in self._sql.query(f"SELECT {_VIDEO_COLS} FROM videos WHERE id IN ({marks})", chunk):
                     out[r[0]] = _video(r)
             return out
         if folder is not None:
-            rows = self.query(
+            rows = self._sql.query(
                 f"SELECT {_VIDEO_COLS} FROM videos WHERE path LIKE ? ESCAPE '\\'", (_like_prefix(folder),)
             )
         else:
-            rows = self.query(f"SELECT {_VIDEO_COLS} FROM videos")
+            rows = self._sql.query(f"SELECT {_VIDEO_COLS} FROM videos")
         return {r[0]: _video(r) for r in rows}
 
     def diff(self, root_id: int, files: Iterable[VideoFile]) -> Diff:
@@ -352,14 +379,16 @@ class Library:
             row = known.get(f.path)
             if row is None:
                 d.new.append(f)
-            elif row.size != f.size or abs(row.mtime - f.mtime) > 1e-6 or row.status == "gone":
+            elif row.size != f.size or abs(row.mtime - f.mtime) > 1e-6 or row.status == VideoStatus.GONE:
                 d.changed.append((row, f))
             else:
                 d.unchanged.append(row)
         gone = [row for path, row in known.items() if path not in seen]
         # a gone file and a new file with the same size, mtime and name moved: keep its vectors
         by_key: dict[tuple[int, float, str], VideoRow] = {
-            (r.size, round(r.mtime, 3), os.path.basename(r.path)): r for r in gone if r.status == "indexed"
+            (r.size, round(r.mtime, 3), os.path.basename(r.path)): r
+            for r in gone
+            if r.status == VideoStatus.INDEXED
         }
         still_new = []
         for f in d.new:
@@ -374,7 +403,7 @@ class Library:
         return d
 
     def add_video(self, f: VideoFile, root_id: int | None) -> int:
-        with self.transaction() as c:
+        with self._sql.transaction() as c:
             cur = c.execute(
                 "INSERT INTO videos(root_id, path, size, mtime, status, added) VALUES (?, ?, ?, ?, 'pending', ?) "
                 "ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, "
@@ -384,13 +413,26 @@ class Library:
             )
             return int(cur.fetchone()[0])
 
+    def apply_diff(self, root_id: int, d: Diff) -> None:
+        """Record a scan's outcome for one root (moves, changes, new and gone files) in one transaction."""
+        with self._sql.transaction():
+            for row, f in d.moved:
+                self.move_video(row.id, f, root_id)
+            for row, f in d.changed:
+                self.reset_video(row.id, f)
+            for f in d.new:
+                self.add_video(f, root_id)
+            if d.gone:
+                self.delete_videos([r.id for r in d.gone])
+            self.mark_scanned(root_id)
+
     def reset_video(self, video_id: int, f: VideoFile) -> None:
-        """A changed file: drop its frames, vectors and transcript; index it again."""
-        with self.transaction() as c:
+        """A changed file: drop its frames, vectors and every expert's data (transcript); index it again."""
+        with self._sql.transaction() as c:
             c.execute("DELETE FROM frames WHERE video_id = ?", (video_id,))
             c.execute("DELETE FROM video_models WHERE video_id = ?", (video_id,))
-            c.execute("DELETE FROM transcripts WHERE video_id = ?", (video_id,))
-            c.execute("DELETE FROM speech_segments WHERE video_id = ?", (video_id,))
+            for expert in self._experts:
+                expert.forget_video(video_id)
             c.execute(
                 "UPDATE videos SET size = ?, mtime = ?, status = 'pending', error = NULL, updated = ? WHERE id = ?",
                 (f.size, f.mtime, time.time(), video_id),
@@ -398,7 +440,7 @@ class Library:
             c.execute("UPDATE models SET generation = generation + 1")
 
     def move_video(self, video_id: int, f: VideoFile, root_id: int) -> None:
-        with self.transaction() as c:
+        with self._sql.transaction() as c:
             c.execute(
                 "UPDATE videos SET path = ?, root_id = ?, mtime = ?, updated = ? WHERE id = ?",
                 (f.path, root_id, f.mtime, time.time(), video_id),
@@ -407,12 +449,12 @@ class Library:
     def delete_videos(self, ids: Sequence[int]) -> None:
         if not ids:
             return
-        with self.transaction() as c:
+        with self._sql.transaction() as c:
             c.executemany("DELETE FROM videos WHERE id = ?", [(i,) for i in ids])
             c.execute("UPDATE models SET generation = generation + 1")
 
     def set_probe(self, video_id: int, info: VideoInfo) -> None:
-        with self.transaction() as c:
+        with self._sql.transaction() as c:
             c.execute(
                 "UPDATE videos SET duration = ?, fps = ?, width = ?, height = ?, rotation = ?, codec = ?, "
                 "has_audio = ?, updated = ? WHERE id = ?",
@@ -431,24 +473,27 @@ class Library:
 
     def set_failed(self, video_id: int, error: str) -> None:
         error = " ".join(str(error).split())[:500]
-        with self.transaction() as c:
+        with self._sql.transaction() as c:
             c.execute(
                 "UPDATE videos SET status = 'failed', error = ?, updated = ? WHERE id = ?",
                 (error, time.time(), video_id),
             )
 
-    def set_status(self, video_id: int, status: str) -> None:
-        with self.transaction() as c:
-            c.execute("UPDATE videos SET status = ?, updated = ? WHERE id = ?", (status, time.time(), video_id))
+    def set_status(self, video_id: int, status: VideoStatus) -> None:
+        with self._sql.transaction() as c:
+            c.execute(
+                "UPDATE videos SET status = ?, updated = ? WHERE id = ?",
+                (str(VideoStatus(status)), time.time(), video_id),
+            )
 
     def failures(self, folder: str | None = None) -> list[tuple[str, str]]:
         if folder:
-            rows = self.query(
+            rows = self._sql.query(
                 "SELECT path, error FROM videos WHERE status = 'failed' AND path LIKE ? ESCAPE '\\' ORDER BY path",
                 (_like_prefix(folder),),
             )
         else:
-            rows = self.query("SELECT path, error FROM videos WHERE status = 'failed' ORDER BY path")
+            rows = self._sql.query("SELECT path, error FROM videos WHERE status = 'failed' ORDER BY path")
         return [(p, e or "unknown error") for p, e in rows]
 
     # -- frames and vectors ---------------------------------------------------------------
@@ -456,8 +501,10 @@ class Library:
         """Store one batch of sampled frames and their vectors in one transaction."""
         blobs = pack(vectors)
         ts = [round(float(t), 4) for t in times]
-        with self.transaction() as c:
-            c.executemany("INSERT OR IGNORE INTO frames(video_id, t) VALUES (?, ?)", [(video_id, t) for t in ts])
+        with self._sql.transaction() as c:
+            c.executemany(
+                "INSERT OR IGNORE INTO frames(video_id, t) VALUES (?, ?)", [(video_id, t) for t in ts]
+            )
             ids = [
                 c.execute("SELECT id FROM frames WHERE video_id = ? AND t = ?", (video_id, t)).fetchone()[0]
                 for t in ts
@@ -471,7 +518,7 @@ class Library:
 
     def finish_video(self, video_id: int, model_pk: int) -> int:
         """Mark a video fully embedded for a model; returns its frame count."""
-        with self.transaction() as c:
+        with self._sql.transaction() as c:
             n = c.execute(
                 "SELECT count(*) FROM vectors v JOIN frames f ON f.id = v.frame_id "
                 "WHERE f.video_id = ? AND v.model = ?",
@@ -488,11 +535,13 @@ class Library:
         return int(n)
 
     def done_videos(self, model_pk: int) -> set[int]:
-        return {r[0] for r in self.query("SELECT video_id FROM video_models WHERE model = ?", (model_pk,))}
+        return {
+            r[0] for r in self._sql.query("SELECT video_id FROM video_models WHERE model = ?", (model_pk,))
+        }
 
     def last_frame_time(self, video_id: int, model_pk: int) -> float | None:
         """Resume point: the latest frame already embedded for this video and model."""
-        row = self.query(
+        row = self._sql.query(
             "SELECT max(f.t) FROM frames f JOIN vectors v ON v.frame_id = f.id WHERE f.video_id = ? AND v.model = ?",
             (video_id, model_pk),
         )
@@ -503,7 +552,7 @@ class Library:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(frame ids, times, vectors) of one video (or of its frames between two times), in time order."""
         lo, hi = between if between is not None else (-1.0, float("inf"))
-        rows = self.query(
+        rows = self._sql.query(
             "SELECT f.id, f.t, v.vec FROM frames f JOIN vectors v ON v.frame_id = f.id "
             "WHERE f.video_id = ? AND v.model = ? AND f.t BETWEEN ? AND ? ORDER BY f.t",
             (video_id, model_pk, lo, hi),
@@ -513,10 +562,10 @@ class Library:
         return ids, ts, unpack([r[2] for r in rows], dim)
 
     def frame_count(self, video_id: int) -> int:
-        return int(self.query("SELECT count(*) FROM frames WHERE video_id = ?", (video_id,))[0][0])
+        return int(self._sql.query("SELECT count(*) FROM frames WHERE video_id = ?", (video_id,))[0][0])
 
     def vector_ids(self, model_pk: int) -> np.ndarray:
-        rows = self.query("SELECT frame_id FROM vectors WHERE model = ?", (model_pk,))
+        rows = self._sql.query("SELECT frame_id FROM vectors WHERE model = ?", (model_pk,))
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     def iter_vectors(
@@ -527,7 +576,7 @@ class Library:
             for i in range(0, len(ids), 900):
                 chunk = [int(x) for x in ids[i : i + 900]]
                 marks = ",".join("?" * len(chunk))
-                rows = self.query(
+                rows = self._sql.query(
                     f"SELECT frame_id, vec FROM vectors WHERE model = ? AND frame_id IN ({marks})",
                     [model_pk, *chunk],
                 )
@@ -536,7 +585,7 @@ class Library:
             return
         last = -1
         while True:
-            rows = self.query(
+            rows = self._sql.query(
                 "SELECT frame_id, vec FROM vectors WHERE model = ? AND frame_id > ? ORDER BY frame_id LIMIT ?",
                 (model_pk, last, batch),
             )
@@ -552,28 +601,36 @@ class Library:
         for i in range(0, len(ids), 900):
             chunk = ids[i : i + 900]
             marks = ",".join("?" * len(chunk))
-            for fid, vid, t in self.query(f"SELECT id, video_id, t FROM frames WHERE id IN ({marks})", chunk):
+            for fid, vid, t in self._sql.query(
+                f"SELECT id, video_id, t FROM frames WHERE id IN ({marks})", chunk
+            ):
                 out[fid] = (vid, t)
         return out
 
     # -- summaries ------------------------------------------------------------------------
-    def counts(self) -> dict[str, int]:
-        out = {"videos": 0, "indexed": 0, "failed": 0, "pending": 0, "gone": 0}
-        for status, n in self.query("SELECT status, count(*) FROM videos GROUP BY status"):
-            out[status] = n
-            out["videos"] += n
-        out["frames"] = self.query("SELECT count(*) FROM frames")[0][0]
-        return out
+    def counts(self) -> Counts:
+        """The whole library's videos by status and its stored frames (one consistent read)."""
+        with self._sql.snapshot() as c:
+            by_status = dict(c.execute("SELECT status, count(*) FROM videos GROUP BY status").fetchall())
+            frames = c.execute("SELECT count(*) FROM frames").fetchone()[0]
+        return _counts(by_status, frames)
 
-    def root_counts(self) -> dict[int, dict[str, int]]:
-        out: dict[int, dict[str, int]] = {}
-        for root_id, status, n in self.query("SELECT root_id, status, count(*) FROM videos GROUP BY root_id, status"):
-            out.setdefault(root_id, {})[status] = n
-        for root_id, n in self.query(
-            "SELECT v.root_id, count(*) FROM frames f JOIN videos v ON v.id = f.video_id GROUP BY v.root_id"
-        ):
-            out.setdefault(root_id, {})["frames"] = n
-        return out
+    def root_counts(self) -> dict[int, Counts]:
+        """Per root id: its videos by status and stored frames (roots without videos are absent)."""
+        by_root: dict[int, dict[str, int]] = {}
+        frames: dict[int, int] = {}
+        with self._sql.snapshot() as c:
+            for root_id, status, n in c.execute(
+                "SELECT root_id, status, count(*) FROM videos GROUP BY root_id, status"
+            ):
+                by_root.setdefault(root_id, {})[status] = n
+            for root_id, n in c.execute(
+                "SELECT v.root_id, count(*) FROM frames f JOIN videos v ON v.id = f.video_id GROUP BY v.root_id"
+            ):
+                frames[root_id] = n
+        return {
+            rid: _counts(by_root.get(rid, {}), frames.get(rid, 0)) for rid in by_root.keys() | frames.keys()
+        }
 
 
 def warn_unreadable(path: str, err: BaseException) -> str:
