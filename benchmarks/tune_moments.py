@@ -17,6 +17,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from vsearch import evaluate  # noqa: E402
+from vsearch.query.engine import top  # noqa: E402
 from vsearch.query.moments import MomentParams  # noqa: E402
 from vsearch.query.search import SearchOptions  # noqa: E402
 from vsearch.service import Service  # noqa: E402
@@ -53,7 +54,8 @@ def main() -> None:
         s.params = p
         preds = {}
         for q in gt["queries"]:
-            res = s.search_vector(qv[q["id"]], SearchOptions(k=10, folder=folder))
+            opts = SearchOptions(k=10, folder=folder)
+            res = top(s.search_vector(qv[q["id"]], opts), opts)
             preds[q["id"]] = [{"video": os.path.basename(m.path), "start": m.start, "end": m.end} for m in res]
         r = evaluate.evaluate(gt, preds)["all"]
         results.append((r["mIoU"] + r["moment_R@1_tIoU0.5"], r, p))

@@ -15,6 +15,7 @@ from vsearch.embed.base import Embedder
 from vsearch.embed.health import probe_model
 from vsearch.errors import EnvironmentProblem, UserError
 from vsearch.indexer import Indexer, IndexOptions
+from vsearch.query.engine import QueryEngine
 from vsearch.query.search import Searcher, SearchOptions
 from vsearch.query.speech import SpeechSearcher
 from vsearch.speech.fusion import ONLY_CHOICES
@@ -387,36 +388,8 @@ class Service:
             min_duration=min_duration,
             max_duration=max_duration,
         )
-        s = self.searcher()
-        visual = s.search(text, opts) if s is not None and only != "speech" else []
-        if only == "visual":
-            return visual
-        if not self.library.speech.has_spans():
-            return visual
-        from vsearch.query.search import passes_filters
-        from vsearch.speech.fusion import fuse
-
-        rows: dict[int, bool] = {}
-
-        def keep(video_id: int) -> bool:
-            if video_id not in rows:
-                row = self.library.video(video_id)
-                rows[video_id] = row is not None and passes_filters(row, opts)
-            return rows[video_id]
-
-        hits = SpeechSearcher(self.library.speech, self.sentence_encoder).hits(
-            " ".join(text.split()), video_filter=keep
-        )
-        fused = fuse(visual, hits, only=only, limit=None)
-        if opts.per_video is not None:
-            seen: dict[int, int] = {}
-            kept = []
-            for m in fused:
-                if seen.get(m.video_id, 0) < opts.per_video:
-                    kept.append(m)
-                    seen[m.video_id] = seen.get(m.video_id, 0) + 1
-            fused = kept
-        return fused[:k]
+        speech = SpeechSearcher(self.library.speech, self.sentence_encoder)
+        return QueryEngine(self.library, self.searcher(), speech).search(text, opts, only=only)
 
     def similarity_curve(self, text: str, video_id: int) -> tuple[np.ndarray, np.ndarray]:
         """(times, scores in 0..1) of a query across one video, for the heat strip."""

@@ -1,4 +1,7 @@
-"""Text -> vector -> ANN top-K frames -> per-video similarity curves -> ranked moments."""
+"""The visual expert: text -> vector -> ANN top-K frames -> per-video similarity curves -> ranked moments.
+
+:mod:`vsearch.query.engine` combines it with the speech expert and applies the per-video cap and k.
+"""
 
 from __future__ import annotations
 
@@ -143,6 +146,7 @@ class Searcher:
         return times, (vecs.astype(np.float32) @ qvec).astype(np.float64), adj
 
     def search(self, text: str, opts: SearchOptions = SearchOptions()) -> list[Moment]:
+        """The visual moments for *text*, best first; the query engine caps them per video and at k."""
         text = " ".join(text.split())
         if not text:
             return []
@@ -182,6 +186,11 @@ class Searcher:
             fetch = min(total, fetch * 4)
 
     def search_vector(self, q: np.ndarray, opts: SearchOptions = SearchOptions()) -> list[Moment]:
+        """Every moment of the candidate videos for a query vector, best first, after the relevance floor.
+
+        Not capped per video nor cut at k: :mod:`vsearch.query.engine` does both, once, for
+        every expert (``engine.top``).
+        """
         cands = self._candidates(q, opts)
         if not cands:
             return []
@@ -212,16 +221,8 @@ class Searcher:
         moments = apply_floor(
             moments, np.concatenate(all_scores) if all_scores else np.zeros(0), opts.min_score
         )
-        if opts.per_video is not None:
-            seen: dict[int, int] = {}
-            kept = []
-            for m in moments:
-                if seen.get(m.video_id, 0) < opts.per_video:
-                    kept.append(m)
-                    seen[m.video_id] = seen.get(m.video_id, 0) + 1
-            moments = kept
         log.query.debug("%d moments from %d candidate videos", len(moments), len(cands))
-        return moments[: opts.k]
+        return moments
 
 
 def apply_floor(moments: list[Moment], frame_scores: np.ndarray, min_score: float | None) -> list[Moment]:

@@ -1,0 +1,89 @@
+"""One query, every expert: visual moments, speech hits, their fusion, the per-video cap and k.
+
+This is the only place where a query's experts meet. The visual expert
+(:class:`vsearch.query.search.Searcher`) ranks moments from frame similarity; the speech
+expert (:class:`vsearch.query.speech.SpeechSearcher`) finds transcript sentences;
+:func:`vsearch.speech.fusion.fuse` merges the two. The per-video cap and the cut at k are
+applied here, to the visual list before fusion (fusion calibrates visual scores on the
+moments shown) and to the fused list after. ``Service.search`` calls :meth:`QueryEngine.search`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from vsearch.query.search import Searcher, SearchOptions, passes_filters
+from vsearch.query.speech import SpeechSearcher
+from vsearch.speech.fusion import ONLY_CHOICES, fuse
+from vsearch.store.library import Library
+from vsearch.types import Moment
+
+
+def cap_per_video(moments: list[Moment], per_video: int | None) -> list[Moment]:
+    """Keep at most *per_video* moments of each video, in order (None: no cap)."""
+    if per_video is None:
+        return moments
+    seen: dict[int, int] = {}
+    kept = []
+    for m in moments:
+        if seen.get(m.video_id, 0) < per_video:
+            kept.append(m)
+            seen[m.video_id] = seen.get(m.video_id, 0) + 1
+    return kept
+
+
+def top(moments: list[Moment], opts: SearchOptions) -> list[Moment]:
+    """What a search shows of a ranked list: the per-video cap, then the first k."""
+    return cap_per_video(moments, opts.per_video)[: opts.k]
+
+
+class QueryEngine:
+    """Answers a query from every expert a library has.
+
+    Attributes:
+        library: the library (video rows for the speech hits' filters).
+        visual: the visual expert, None when the library has no vectors yet.
+        speech: the speech expert, None when speech search is off.
+    """
+
+    def __init__(self, library: Library, visual: Searcher | None, speech: SpeechSearcher | None) -> None:
+        self.library = library
+        self.visual = visual
+        self.speech = speech
+
+    def search(self, text: str, opts: SearchOptions | None = None, only: str | None = None) -> list[Moment]:
+        """Moments for *text*, best first: at most ``opts.k``, ``opts.per_video`` per video.
+
+        Args:
+            text: the query (whitespace is normalised).
+            opts: filters, k and the per-video cap.
+            only: ``"visual"`` or ``"speech"`` restricts the experts; None fuses both.
+
+        Raises:
+            ValueError: *only* is not None, "visual" or "speech".
+        """
+        if only not in (None, *ONLY_CHOICES):
+            raise ValueError(f"only must be one of {ONLY_CHOICES} or None, not {only!r}")
+        text = " ".join(text.split())
+        if not text:
+            return []
+        opts = opts or SearchOptions()
+        visual = (
+            top(self.visual.search(text, opts), opts) if self.visual is not None and only != "speech" else []
+        )
+        if only == "visual" or self.speech is None or not self.speech.available():
+            return visual
+        hits = self.speech.hits(text, video_filter=self._video_filter(opts))
+        return top(fuse(visual, hits, only=only), opts)
+
+    def _video_filter(self, opts: SearchOptions) -> Callable[[int], bool]:
+        """The search's folder and duration filters for speech hits (one row read per video)."""
+        keep: dict[int, bool] = {}
+
+        def passes(video_id: int) -> bool:
+            if video_id not in keep:
+                row = self.library.video(video_id)
+                keep[video_id] = row is not None and passes_filters(row, opts)
+            return keep[video_id]
+
+        return passes
