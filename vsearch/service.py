@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -179,21 +180,39 @@ class Service:
 
     # -- folders --------------------------------------------------------------------------
     def add_folder(self, path: str | os.PathLike[str]) -> str:
+        """Add a folder to the library (indexed by the next index run); takes the writer lock.
+
+        Raises:
+            UserError: the folder does not exist.
+            LibraryLocked: another process or thread is updating the library.
+        """
         p = _norm(path)
         if not os.path.exists(p):
             raise UserError(f"no such folder: {p}")
         self._require_writable()
-        self.library.add_root(p)
+        with self.library.writer():
+            self.library.add_root(p)
         return p
 
     def remove_folder(self, path: str | os.PathLike[str]) -> int:
+        """Forget a folder (or a file or sub-folder under one) and its vectors; takes the writer lock.
+
+        Returns how many videos were forgotten.
+
+        Raises:
+            UserError: nothing of the library lies there.
+            LibraryLocked: another process (an index run) or thread is updating the library;
+                forgetting never runs beside it, so an indexer never writes frames of a deleted video.
+        """
         self._require_writable()
         p = _norm(path)
-        known = {r.path for r in self.library.roots()}
-        n = self.library.remove_root(p)
+        with self.library.writer():
+            known = {r.path for r in self.library.roots()}
+            n = self.library.remove_root(p)
         if p not in known and n == 0:
             raise UserError(f"{p} is not in the library")
-        self._searchers.clear()
+        with self._lock:
+            self._searchers.clear()
         return n
 
     def folders(self) -> list[FolderStatus]:
@@ -262,10 +281,9 @@ class Service:
             ),
             health_check=probe_model,
         )
-        with self.library.writer():
-            stats = indexer.update(roots, progress, cancel)
-            if s.speech and not stats.cancelled:
-                self._speech_stage(stats, progress, cancel)
+        stats = indexer.update(roots, progress, cancel)
+        if s.speech and not stats.cancelled:
+            self._speech_stage(stats, progress, cancel)
         with self._lock:
             self._searchers.clear()
         return stats
@@ -308,13 +326,13 @@ class Service:
         The active model cannot be removed (searches need it); a model still being built can.
         """
         self._require_writable()
-        row = self.library.model_by_name(name)
-        if row is None:
-            raise UserError(f"this library has no vectors of model {name!r}")
-        if row.state == ModelState.ACTIVE:
-            raise UserError(f"{name} is the active model; switch to another model before removing it")
-        n = len(self.library.vector_ids(row.id))
         with self.library.writer():
+            row = self.library.model_by_name(name)
+            if row is None:
+                raise UserError(f"this library has no vectors of model {name!r}")
+            if row.state == ModelState.ACTIVE:
+                raise UserError(f"{name} is the active model; switch to another model before removing it")
+            n = len(self.library.vector_ids(row.id))
             self.library.remove_model(row.id)
             ann = AnnIndex(self.dirs.library / "ann", row.model_id, row.dim)
             for f in (ann.path, ann.manifest_path):
@@ -324,7 +342,15 @@ class Service:
         return n
 
     def rebuild_index(self) -> int:
-        """Throw away the ANN caches and rebuild them from SQLite; returns the vectors indexed."""
+        """Throw away the ANN caches and rebuild them from SQLite; returns the vectors indexed.
+
+        Takes the writer lock (a read-only library is rebuilt in memory only), so the generation
+        each cache is saved with cannot move while it is built.
+        """
+        with contextlib.nullcontext() if self.readonly else self.library.writer():
+            return self._rebuild_index()
+
+    def _rebuild_index(self) -> int:
         n = 0
         for m in self.library.models():
             ann = AnnIndex(self.dirs.library / "ann", m.model_id, m.dim)
@@ -357,7 +383,9 @@ class Service:
             added, removed = ann.sync(self.library, row.id)
             if (added or removed) and not self.readonly:
                 try:
-                    ann.save(self.library.generation(row.id))
+                    # the generation read before the sync read the vectors: an indexer writing
+                    # meanwhile makes it older than the contents (rebuilt next time), never newer
+                    ann.save(ann.generation)
                 except OSError as e:
                     log.store.warning("could not save the rebuilt ANN index: %s", e)
             s = Searcher(self.library, row, ann, emb)

@@ -89,3 +89,21 @@ def check_sound(lib: Path, query: str = "red") -> int:
         for m in res:
             assert m.path in known and 0.0 <= m.start <= m.end
         return len(truth)
+
+
+def assert_cache_truthful(lib: Path) -> None:
+    """A saved ANN cache that claims the database's generation holds exactly the database's vectors.
+
+    A cache labelled with an older generation is fine (it is reconciled on open); one labelled
+    with the current generation is trusted as it is, so any ghost or missing id is a wrong answer.
+    """
+    with Service(lib, model=MODEL, readonly=True) as svc:
+        for model in svc.library.models():
+            ann = AnnIndex(lib / "ann", model.model_id, model.dim)
+            if ann.load() is None or ann.generation != svc.library.generation(model.id):
+                continue
+            truth = {int(i) for i in svc.library.vector_ids(model.id)}
+            have = {int(i) for i in ann._ids}
+            assert have == truth, (
+                f"cache at generation {ann.generation}: {len(have - truth)} ghost, {len(truth - have)} missing"
+            )

@@ -109,7 +109,11 @@ def test_ann_save_on_a_full_disk_keeps_the_previous_index(indexed: tuple[Path, P
         "    sys.exit(5)\n"
     )
     r = subprocess.run(
-        [sys.executable, "-c", code, str(lib), str(limit)], cwd=REPO, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code, str(lib), str(limit)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert r.returncode == 5, (r.stdout, r.stderr)
     assert "written incompletely" in r.stdout

@@ -21,7 +21,7 @@ SOURCES = sorted(PKG.rglob("*.py"))
 SQL_METHODS = {"execute", "executemany", "executescript", "query"}
 # the only things ever formatted into SQL text: constant column lists, "?, ?, ?" placeholder
 # runs, and integers the code computes itself
-SQL_FSTRING_OK = {"_VIDEO_COLS", "marks", "int(timeout * 1000)", "migrations.SCHEMA_VERSION"}
+SQL_FSTRING_OK = {"_VIDEO_COLS", "_MODEL_COLS", "marks", "int(timeout * 1000)", "migrations.SCHEMA_VERSION"}
 
 
 def _calls(tree: ast.AST):  # noqa: ANN202

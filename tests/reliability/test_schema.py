@@ -35,7 +35,7 @@ def test_released_library_opens_migrates_and_searches(name: str, tmp_path: Path)
     with Service(lib, model=MODEL) as svc:
         st = svc.status()
         assert st.schema_version == migrations.SCHEMA_VERSION
-        assert migrations.MIGRATIONS.pending(svc.library.db) == []
+        assert svc.library.pending_migrations() == []
         assert st.indexed == 2 and st.frames > 0
         # its folder is not on this machine: offline, still searchable from the stored vectors
         assert [f.online for f in svc.folders()] == [False]

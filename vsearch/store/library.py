@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ import numpy as np
 
 from vsearch import log
 from vsearch.errors import EnvironmentProblem, LibraryLocked
+from vsearch.store import migrations
 from vsearch.store.db import open_database
 from vsearch.store.speech import SpeechStore
 from vsearch.store.sql import Sql, pack, unpack
@@ -213,35 +215,63 @@ class Library:
         self.folder = Path(folder)
         self.readonly = readonly
         self.notices: list[str] = []  # what the user should hear about this open (one line each)
-        self._sql = Sql(open_database(self.folder, readonly=readonly, notices=self.notices).conn)
+        self._db = open_database(self.folder, readonly=readonly, notices=self.notices)
+        self._sql = Sql(self._db.conn)
         self._write_lock = WriteLock(self.folder)
+        self._writer_thread: int | None = None  # the thread inside writer(), if any
+        self._writer_guard = threading.Lock()
         self.speech = SpeechStore(self._sql)
         self._experts = (self.speech,)  # each forgets a changed video's data in reset_video
 
     # -- plumbing -------------------------------------------------------------------------
     def close(self) -> None:
-        self._write_lock.release()
+        with self._writer_guard:
+            self._write_lock.release()
+            self._writer_thread = None
         self._sql.close()
 
     @contextlib.contextmanager
     def writer(self) -> Iterator[None]:
-        """Hold the library's write lock (one indexing process at a time)."""
+        """Hold the library's write lock: one writer per library, across processes and threads.
+
+        Every change to the library (indexing, adding or forgetting a folder, removing a model,
+        rebuilding the ANN caches) runs inside it. Re-entrant on the thread that holds it.
+
+        Raises:
+            LibraryLocked: another process, or another thread of this one, is writing.
+            EnvironmentProblem: the library is open read-only.
+        """
         if self.readonly:
             raise EnvironmentProblem("this library is open read-only")
-        if self._write_lock.held:
-            yield
-            return
-        self._write_lock.acquire()
+        me = threading.get_ident()
+        with self._writer_guard:
+            if self._writer_thread == me:
+                owner = False
+            elif self._writer_thread is not None:
+                raise LibraryLocked(
+                    "this library is being updated (indexing in this app); wait for it to finish or stop it"
+                )
+            else:
+                self._write_lock.acquire()  # raises LibraryLocked when another process writes
+                self._writer_thread = me
+                owner = True
         try:
             yield
         finally:
-            self._write_lock.release()
+            if owner:
+                with self._writer_guard:
+                    self._writer_thread = None
+                    self._write_lock.release()
 
     def integrity_ok(self) -> bool:
         return self._sql.query("PRAGMA integrity_check")[0][0] == "ok"
 
     def schema_version(self) -> int:
         return int(self._sql.query("PRAGMA user_version")[0][0])
+
+    def pending_migrations(self) -> list[str]:
+        """Names of the schema migrations this library still lacks (none once opened for writing)."""
+        return [m.name for m in migrations.MIGRATIONS.pending(self._db)]
 
     # -- roots ----------------------------------------------------------------------------
     def add_root(self, path: str) -> Root:
