@@ -243,193 +243,221 @@ def iter_frames(
     except Exception as exc:  # noqa: BLE001
         raise DecodeError(one_line(f"cannot open: {exc}")) from None
     try:
-        yield from _decode(container, spath, info, opts, start_after, report)
+        yield from _Decoder(container, spath, info, opts, start_after, report).run()
     finally:
         container.close()
 
 
-def _decode(
-    container: Any,
-    path: str,
-    info: VideoInfo,
-    opts: SampleOptions,
-    start_after: float | None,
-    report: DecodeReport,
-) -> Iterator[FrameBatch]:
-    videos = [s for s in container.streams.video]
-    if not videos:
-        raise DecodeError("no video stream")
-    stream = videos[0]
-    for s in videos:
-        if not s.disposition & av.stream.Disposition.attached_pic:  # not cover art
-            stream = s
-            break
-    cc = stream.codec_context
-    stream.thread_type = "AUTO"
-    cc.thread_count = opts.threads
-    tb = stream.time_base
-    if tb is None or cc.width <= 0 or cc.height <= 0:
-        raise DecodeError("video stream has no time base or size")
-    fps = info.fps if info.fps > 0 else 25.0
-    sampler = _Sampler(opts, fps, start_after)
-    if opts.mode == "keyframe" or opts.interval >= 1.5 / fps:
-        cc.skip_frame = "NONREF"
-    try:
-        sar = float(stream.sample_aspect_ratio or 1) or 1.0
-    except (TypeError, ZeroDivisionError):
-        sar = 1.0
-    out_w, out_h = output_size(cc.width, cc.height, opts.short_side, sar)
-    rotation = info.rotation
-    offset = time_origin(container, stream)
-    deadline = _time.monotonic() + opts.timeout if opts.timeout else None
-    limit_t = info.duration + max(30.0, 0.5 * info.duration) if info.duration > 0 else math.inf
-    # A broken demuxer that keeps returning packets must not spin forever either.
-    max_packets = int((info.duration + 60.0) * max(fps, 1.0) * 3) + 10_000 if info.duration > 0 else 10**8
+class _Decoder:
+    """One pass over one video's packets: segments -> wanted prefix -> decoded, kept frames.
 
-    if start_after is not None and start_after > 0:
+    Holds the state of a decode (the sampler, the frames kept and not yet batched, the last
+    thumbnail for near-duplicate skipping, the corrupt packets met) that ``run`` advances.
+    """
+
+    def __init__(
+        self,
+        container: Any,
+        path: str,
+        info: VideoInfo,
+        opts: SampleOptions,
+        start_after: float | None,
+        report: DecodeReport,
+    ) -> None:
+        videos = [s for s in container.streams.video]
+        if not videos:
+            raise DecodeError("no video stream")
+        stream = videos[0]
+        for s in videos:
+            if not s.disposition & av.stream.Disposition.attached_pic:  # not cover art
+                stream = s
+                break
+        cc = stream.codec_context
+        stream.thread_type = "AUTO"
+        cc.thread_count = opts.threads
+        tb = stream.time_base
+        if tb is None or cc.width <= 0 or cc.height <= 0:
+            raise DecodeError("video stream has no time base or size")
+        fps = info.fps if info.fps > 0 else 25.0
+        self.sampler = _Sampler(opts, fps, start_after)
+        if opts.mode == "keyframe" or opts.interval >= 1.5 / fps:
+            cc.skip_frame = "NONREF"
         try:
-            container.seek(int((start_after + offset) / tb), stream=stream, backward=True)
-        except Exception as exc:  # noqa: BLE001 - fall back to reading from the start
-            log.decode.debug("seek failed in %r: %s", path, one_line(exc))
+            sar = float(stream.sample_aspect_ratio or 1) or 1.0
+        except (TypeError, ZeroDivisionError):
+            sar = 1.0
+        self.out_w, self.out_h = output_size(cc.width, cc.height, opts.short_side, sar)
+        self.container = container
+        self.stream = stream
+        self.cc = cc
+        self.tb = tb
+        self.path = path
+        self.info = info
+        self.opts = opts
+        self.start_after = start_after
+        self.report = report
+        self.offset = time_origin(container, stream)
+        self.fps = fps
+        self.times: list[float] = []
+        self.images: list[np.ndarray] = []
+        self.last_thumb: np.ndarray | None = None
+        self.last_kept_t = -math.inf
+        self.last_out_t = -math.inf
+        self.decode_errors = 0
 
-    times: list[float] = []
-    images: list[np.ndarray] = []
-    last_thumb: np.ndarray | None = None
-    last_kept_t = -math.inf
-    last_out_t = -math.inf
-    decode_errors = 0
-    similar = opts.skip_similar
+    def run(self) -> Iterator[FrameBatch]:
+        """Demux, decode and yield the batches; see ``iter_frames`` for what is raised."""
+        info, opts, report, sampler = self.info, self.opts, self.report, self.sampler
+        tb, offset = self.tb, self.offset
+        deadline = _time.monotonic() + opts.timeout if opts.timeout else None
+        limit_t = info.duration + max(30.0, 0.5 * info.duration) if info.duration > 0 else math.inf
+        # A broken demuxer that keeps returning packets must not spin forever either.
+        max_packets = (
+            int((info.duration + 60.0) * max(self.fps, 1.0) * 3) + 10_000 if info.duration > 0 else 10**8
+        )
+        start_after = self.start_after
+        if start_after is not None and start_after > 0:
+            try:
+                self.container.seek(int((start_after + offset) / tb), stream=self.stream, backward=True)
+            except Exception as exc:  # noqa: BLE001 - fall back to reading from the start
+                log.decode.debug("seek failed in %r: %s", self.path, one_line(exc))
 
-    def take(frames: list[Any]) -> None:
-        nonlocal last_thumb, last_kept_t, last_out_t
+        seg = _Segment()
+        last_pkt_end = 0.0
+        stopped: str | None = None
+        try:
+            for packet in self.container.demux(self.stream):
+                if packet.size == 0 and packet.pts is None and packet.dts is None:
+                    continue  # PyAV's end-of-stream packet
+                report.packets_read += 1
+                ts = packet.pts if packet.pts is not None else packet.dts
+                t = float(ts * tb) - offset if ts is not None else (seg.times[-1] if seg.times else 0.0)
+                if packet.duration:
+                    last_pkt_end = max(last_pkt_end, t + float(packet.duration * tb))
+                else:
+                    last_pkt_end = max(last_pkt_end, t + sampler.frame_dur)
+                if report.packets_read > max_packets:
+                    stopped = (
+                        f"stopped after {report.packets_read} packets: far more than {info.duration:.1f} s holds"
+                    )
+                    break
+                if t > limit_t:
+                    stopped = f"stopped at {t:.1f} s: past the probed duration {info.duration:.1f} s"
+                    break
+                if packet.is_keyframe and seg.packets:
+                    self._flush_segment(seg, t)
+                    seg = _Segment()
+                if not seg.packets:
+                    seg.keyframe = bool(packet.is_keyframe)
+                    seg.start = t
+                seg.packets.append(packet)
+                seg.times.append(t)
+                seg.nbytes += packet.size
+                if (t - seg.start > _LONG_SEGMENT or seg.nbytes > _LONG_SEGMENT_BYTES) and len(seg.packets) > 1:
+                    seg.cut = True
+                    self._flush_segment(seg, t)
+                    seg = _Segment()
+                if deadline is not None and _time.monotonic() > deadline:
+                    stopped = f"timed out after {opts.timeout:g} s at {t:.1f} s"
+                    break
+                if len(self.times) >= opts.batch:
+                    yield from self._batches()
+            if stopped is None and seg.packets:
+                end = max(last_pkt_end, info.duration if info.duration > 0 else 0.0, seg.times[-1])
+                self._flush_segment(seg, end)
+            if stopped is None:
+                self._take(self.cc.decode(None))
+                report.complete = True
+                if info.duration > 0 and last_pkt_end < info.duration - max(2.0, 0.05 * info.duration):
+                    report.complete = False
+                    report.error = f"data ends at {last_pkt_end:.1f} s of {info.duration:.1f} s (file cut short?)"
+                    log.decode.warning("%r: %s", self.path, report.error)
+        except GeneratorExit:
+            raise
+        except Exception as exc:  # noqa: BLE001 - corrupt data part way: keep what was decoded
+            stopped = one_line(f"corrupt data: {exc}") if not isinstance(exc, ProbeError) else str(exc)
+        if stopped is not None:
+            report.error = stopped
+        if report.frames == 0 and not self.times:
+            if stopped is not None and start_after is None:
+                raise DecodeError(one_line(f"no frame could be decoded ({stopped})"))
+            if start_after is None:
+                raise DecodeError("no frame could be decoded")
+            return  # resuming past the last frame: nothing left is fine
+        if stopped is not None:
+            log.decode.warning("%r: decoding stopped early, %s", self.path, stopped)
+        yield from self._batches(final=True)
+
+    def _take(self, frames: list[Any]) -> None:
+        """Keep the decoded frames the sampler wants (and, when skipping, that differ enough)."""
+        report, sampler, similar = self.report, self.sampler, self.opts.skip_similar
         for frame in frames:
             report.decoded += 1
             if frame.pts is not None:
-                t = float(frame.pts * tb) - offset
+                t = float(frame.pts * self.tb) - self.offset
             else:
-                t = last_out_t + sampler.frame_dur
-            if t <= last_out_t:
+                t = self.last_out_t + sampler.frame_dur
+            if t <= self.last_out_t:
                 continue
-            last_out_t = t
+            self.last_out_t = t
             if not sampler.wants(t):
                 continue
             if similar is not None:
                 thumb = frame.reformat(width=16, height=16, format="gray", interpolation="AREA").to_ndarray()
                 thumb = thumb.astype(np.float32)
                 if (
-                    last_thumb is not None
-                    and t - last_kept_t < ANCHOR_SECONDS
-                    and float(np.abs(thumb - last_thumb).mean()) / 255.0 < similar
+                    self.last_thumb is not None
+                    and t - self.last_kept_t < ANCHOR_SECONDS
+                    and float(np.abs(thumb - self.last_thumb).mean()) / 255.0 < similar
                 ):
                     continue
-                last_thumb = thumb
-            img = frame.reformat(width=out_w, height=out_h, format="rgb24", interpolation="AREA").to_ndarray()
-            images.append(_upright(img, rotation))
-            times.append(t)
-            last_kept_t = t
+                self.last_thumb = thumb
+            img = frame.reformat(
+                width=self.out_w, height=self.out_h, format="rgb24", interpolation="AREA"
+            ).to_ndarray()
+            self.images.append(_upright(img, self.info.rotation))
+            self.times.append(t)
+            self.last_kept_t = t
 
-    def send(packet: Any) -> None:
-        nonlocal decode_errors
-        report.packets_sent += 1
+    def _send(self, packet: Any) -> None:
+        """Decode one packet; a few corrupt packets are tolerated, then the error propagates."""
+        self.report.packets_sent += 1
         try:
-            take(cc.decode(packet))
+            self._take(self.cc.decode(packet))
         except Exception as exc:  # noqa: BLE001 - one corrupt packet is not the whole file
-            decode_errors += 1
-            log.decode.debug("decode error in %r: %s", path, one_line(exc))
-            if decode_errors > _MAX_DECODE_ERRORS:
+            self.decode_errors += 1
+            log.decode.debug("decode error in %r: %s", self.path, one_line(exc))
+            if self.decode_errors > _MAX_DECODE_ERRORS:
                 raise
 
-    def flush_segment(seg: _Segment, end: float) -> None:
-        wanted = sampler.plan(seg, end)
+    def _flush_segment(self, seg: _Segment, end: float) -> None:
+        """Plan *seg*'s wanted times and decode the shortest packet prefix that holds them."""
+        wanted = self.sampler.plan(seg, end)
         if seg.cut or not seg.keyframe:
             for p in seg.packets:
-                send(p)
+                self._send(p)
             return
         if not wanted:
             return
         last = wanted[-1]
-        slack = 0.0 if (len(wanted) == 1 and last == seg.start) else 1.01 * sampler.frame_dur
+        slack = 0.0 if (len(wanted) == 1 and last == seg.start) else 1.01 * self.sampler.frame_dur
         cut = 0
         for i, pt in enumerate(seg.times):
             if pt <= last + slack + 1e-9:
                 cut = i + 1
         for p in seg.packets[: max(cut, 1)]:
-            send(p)
+            self._send(p)
 
-    def batches(final: bool = False) -> Iterator[FrameBatch]:
-        while len(times) >= opts.batch or (final and times):
-            n = min(opts.batch, len(times))
+    def _batches(self, final: bool = False) -> Iterator[FrameBatch]:
+        """Full batches of the kept frames (and, when *final*, the rest)."""
+        times, images, batch_size = self.times, self.images, self.opts.batch
+        while len(times) >= batch_size or (final and times):
+            n = min(batch_size, len(times))
             batch = FrameBatch(np.asarray(times[:n], dtype=np.float64), np.stack(images[:n]))
             del times[:n], images[:n]
-            report.frames += n
-            report.decoded_until = float(batch.times[-1])
+            self.report.frames += n
+            self.report.decoded_until = float(batch.times[-1])
             yield batch
-
-    seg = _Segment()
-    last_pkt_end = 0.0
-    stopped: str | None = None
-    try:
-        for packet in container.demux(stream):
-            if packet.size == 0 and packet.pts is None and packet.dts is None:
-                continue  # PyAV's end-of-stream packet
-            report.packets_read += 1
-            ts = packet.pts if packet.pts is not None else packet.dts
-            t = float(ts * tb) - offset if ts is not None else (seg.times[-1] if seg.times else 0.0)
-            if packet.duration:
-                last_pkt_end = max(last_pkt_end, t + float(packet.duration * tb))
-            else:
-                last_pkt_end = max(last_pkt_end, t + sampler.frame_dur)
-            if report.packets_read > max_packets:
-                stopped = (
-                    f"stopped after {report.packets_read} packets: far more than {info.duration:.1f} s holds"
-                )
-                break
-            if t > limit_t:
-                stopped = f"stopped at {t:.1f} s: past the probed duration {info.duration:.1f} s"
-                break
-            if packet.is_keyframe and seg.packets:
-                flush_segment(seg, t)
-                seg = _Segment()
-            if not seg.packets:
-                seg.keyframe = bool(packet.is_keyframe)
-                seg.start = t
-            seg.packets.append(packet)
-            seg.times.append(t)
-            seg.nbytes += packet.size
-            if (t - seg.start > _LONG_SEGMENT or seg.nbytes > _LONG_SEGMENT_BYTES) and len(seg.packets) > 1:
-                seg.cut = True
-                flush_segment(seg, t)
-                seg = _Segment()
-            if deadline is not None and _time.monotonic() > deadline:
-                stopped = f"timed out after {opts.timeout:g} s at {t:.1f} s"
-                break
-            if len(times) >= opts.batch:
-                yield from batches()
-        if stopped is None and seg.packets:
-            end = max(last_pkt_end, info.duration if info.duration > 0 else 0.0, seg.times[-1])
-            flush_segment(seg, end)
-        if stopped is None:
-            take(cc.decode(None))
-            report.complete = True
-            if info.duration > 0 and last_pkt_end < info.duration - max(2.0, 0.05 * info.duration):
-                report.complete = False
-                report.error = f"data ends at {last_pkt_end:.1f} s of {info.duration:.1f} s (file cut short?)"
-                log.decode.warning("%r: %s", path, report.error)
-    except GeneratorExit:
-        raise
-    except Exception as exc:  # noqa: BLE001 - corrupt data part way: keep what was decoded
-        stopped = one_line(f"corrupt data: {exc}") if not isinstance(exc, ProbeError) else str(exc)
-    if stopped is not None:
-        report.error = stopped
-    if report.frames == 0 and not times:
-        if stopped is not None and start_after is None:
-            raise DecodeError(one_line(f"no frame could be decoded ({stopped})"))
-        if start_after is None:
-            raise DecodeError("no frame could be decoded")
-        return  # resuming past the last frame: nothing left is fine
-    if stopped is not None:
-        log.decode.warning("%r: decoding stopped early, %s", path, stopped)
-    yield from batches(final=True)
 
 
 def grab_frame(
