@@ -115,7 +115,7 @@ def decode_speed(
     video: Path, copies: int, sampling: str, hwaccel: str | None = None, processes: bool = True
 ) -> dict[str, Any]:
     """Video-seconds decoded per wall-second with the indexer's pool (threads or processes), no model."""
-    from vsearch.decode_pool import DecodeJob, start_pool
+    from vsearch.decode_pool import Batch, DecodeJob, start_pool
     from vsearch.frames import SampleOptions
     from vsearch.indexer import decode_plan
     from vsearch.probe import probe
@@ -136,13 +136,13 @@ def decode_speed(
     try:
         while left:
             try:
-                kind, _, payload = pool.get(timeout=1.0)
+                event = pool.get(timeout=1.0)
             except queue.Empty:
                 if not pool.alive():
                     break
                 continue
-            if kind == "batch":
-                frames += len(payload.times)
+            if isinstance(event, Batch):
+                frames += len(event.frames)
             else:
                 left -= 1
     finally:

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_decode import OUT, make_bench_video  # noqa: E402
 
-from vsearch.decode_pool import DecodeJob, start_pool  # noqa: E402
+from vsearch.decode_pool import Batch, DecodeJob, start_pool  # noqa: E402
 from vsearch.frames import SampleOptions  # noqa: E402
 from vsearch.probe import open_input, probe  # noqa: E402
 
@@ -88,12 +88,12 @@ def pool(video: Path, files: int, workers: int, accel: str | None) -> float:
     try:
         while left:
             try:
-                kind, _, _ = p.get(timeout=1.0)
+                event = p.get(timeout=1.0)
             except queue.Empty:
                 if not p.alive():
                     break
                 continue
-            if kind != "batch":
+            if not isinstance(event, Batch):
                 left -= 1
     finally:
         p.close()

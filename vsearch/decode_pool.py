@@ -1,8 +1,9 @@
 """Decoder pools for the indexer: threads (few cores) or processes (many cores, GPU embedding).
 
-Both take a list of :class:`DecodeJob` and deliver, through one bounded queue, items
-``(kind, job index, payload)``: ``("batch", i, FrameBatch)``, then ``("done", i, None)`` or
-``("error", i, one-line message)``. Frames are resized where they are decoded, so only
+Both take a list of :class:`DecodeJob` and deliver, through one bounded queue, typed events
+(:data:`DecodeEvent`): for job ``i``, ``Batch(i, FrameBatch)`` any number of times, then
+``Done(i)`` or ``Failed(i, one-line reason)``. The events are small frozen dataclasses, so they
+pickle across the process pool unchanged. Frames are resized where they are decoded, so only
 model-sized pictures cross a thread or process boundary (~270 KB per 1080p frame).
 
 Threads share one interpreter: with more than a few decoders the GIL, not the decoder, sets
@@ -20,7 +21,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from vsearch.errors import MediaError
 from vsearch.frames import SampleOptions, iter_frames
@@ -47,6 +48,43 @@ class DecodeJob:
     keep_after: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Decoded frames of job ``job`` (more may follow).
+
+    Attributes:
+        job: index of the job in the list the pool was started with.
+        frames: the frames, resized and upright.
+    """
+
+    job: int
+    frames: FrameBatch
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """Job ``job`` was decoded to its end; no more events for it follow."""
+
+    job: int
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """Job ``job`` could not be decoded (the batches already sent stay valid); none follow.
+
+    Attributes:
+        job: index of the job.
+        reason: one line, for the user and the library's record.
+    """
+
+    job: int
+    reason: str
+
+
+DecodeEvent: TypeAlias = Batch | Done | Failed
+"""What a decoder pool delivers."""
+
+
 def decode_job(job: DecodeJob, opts: SampleOptions) -> Iterator[FrameBatch]:
     """The batches of one job, resume filtering applied. Raises MediaError and others."""
     for batch in iter_frames(job.path, job.info, opts, start_after=job.start_after):
@@ -58,7 +96,7 @@ def decode_job(job: DecodeJob, opts: SampleOptions) -> Iterator[FrameBatch]:
         yield batch
 
 
-def _put_until(out: Any, item: tuple, stopping: Callable[[], bool]) -> bool:
+def _put_until(out: Any, item: DecodeEvent, stopping: Callable[[], bool]) -> bool:
     """Put *item* on the bounded queue *out*, waiting while it is full; False once stopping."""
     while not stopping():
         try:
@@ -69,17 +107,17 @@ def _put_until(out: Any, item: tuple, stopping: Callable[[], bool]) -> bool:
     return False
 
 
-def _run_job(job: DecodeJob, opts: SampleOptions, put: Any, i: int) -> bool:
+def _run_job(job: DecodeJob, opts: SampleOptions, put: Callable[[DecodeEvent], bool], i: int) -> bool:
     """Decode one job into *put*; False once the pool is stopping."""
     try:
         for batch in decode_job(job, opts):
-            if not put(("batch", i, batch)):
+            if not put(Batch(i, batch)):
                 return False
-        return bool(put(("done", i, None)))
+        return put(Done(i))
     except MediaError as e:
-        return bool(put(("error", i, str(e))))
+        return put(Failed(i, str(e)))
     except Exception as e:  # noqa: BLE001 - one bad file never ends the run
-        return bool(put(("error", i, f"cannot decode: {type(e).__name__}: {e}")))
+        return put(Failed(i, f"cannot decode: {type(e).__name__}: {e}"))
 
 
 class DecodePool:
@@ -87,9 +125,10 @@ class DecodePool:
 
     out: Any
 
-    def get(self, timeout: float) -> tuple[str, int, Any]:
-        """The next item; raises queue.Empty after *timeout* seconds without one."""
-        return self.out.get(timeout=timeout)
+    def get(self, timeout: float) -> DecodeEvent:
+        """The next event; raises queue.Empty after *timeout* seconds without one."""
+        event: DecodeEvent = self.out.get(timeout=timeout)
+        return event
 
     def alive(self) -> bool:
         raise NotImplementedError
@@ -102,8 +141,8 @@ class ThreadDecodePool(DecodePool):
     """Decoder threads (PyAV releases the GIL while it decodes)."""
 
     def __init__(self, jobs: Sequence[DecodeJob], opts: SampleOptions, workers: int) -> None:
-        self.out: queue.Queue = queue.Queue(maxsize=max(4, workers * 2))
-        self._jobs: queue.Queue = queue.Queue()
+        self.out: queue.Queue[DecodeEvent] = queue.Queue(maxsize=max(4, workers * 2))
+        self._jobs: queue.Queue[tuple[int, DecodeJob]] = queue.Queue()
         for i, job in enumerate(jobs):
             self._jobs.put((i, job))
         self._stop = threading.Event()
@@ -114,7 +153,7 @@ class ThreadDecodePool(DecodePool):
         for th in self._threads:
             th.start()
 
-    def _put(self, item: tuple) -> bool:
+    def _put(self, item: DecodeEvent) -> bool:
         return _put_until(self.out, item, self._stop.is_set)
 
     def _work(self) -> None:
@@ -144,7 +183,7 @@ def _process_main(jobs: Any, out: Any, stop: Any, opts: SampleOptions, parent: i
     def stopping() -> bool:
         return stop.is_set() or os.getppid() != parent
 
-    def put(item: tuple) -> bool:
+    def put(item: DecodeEvent) -> bool:
         return _put_until(out, item, stopping)
 
     while not stopping():

@@ -1,9 +1,14 @@
-"""Indexer: scan -> diff -> probe -> sample (decode threads) -> embed (batched) -> write (one writer).
+"""Indexer: scan -> diff -> probe -> sample (decoders) -> embed (batched) -> write (one writer).
 
-Decoding runs in a small thread pool ahead of the embedder (PyAV and torch release the GIL),
-through a bounded queue so memory stays flat. This thread is the only writer: each batch
-of frames and vectors is one SQLite transaction, a video is marked done only when all its
-frames are stored, and the ANN cache is saved atomically every so often and at the end.
+A run has three stages, in the shape of beets' importer pipeline: ``Indexer._plan`` decides
+what to decode and from where (resume points, threads or processes); a decoder pool
+(``vsearch.decode_pool``) turns that plan into typed events, ``Batch | Done | Failed``, through
+a bounded queue so memory stays flat; and one consumer (``_Consumer``) embeds each batch and
+writes it. That consumer is the only writer: each batch of frames and vectors is one SQLite
+transaction, a video is marked done only when all its frames are stored, every failure goes
+through one path (``_Consumer._failed``), and ``ProgressTracker`` turns the events into
+progress, rate and ETA. The ANN cache is saved atomically every ``ANN_SAVE_EVERY`` seconds and
+at the end, a failed save being logged either time (SQLite holds everything).
 A kill at any point leaves a library that opens; the next run resumes each video after its
 last stored frame.
 """
@@ -13,7 +18,7 @@ from __future__ import annotations
 import os
 import queue
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from vsearch import log
-from vsearch.decode_pool import DecodeJob, start_pool
+from vsearch.decode_pool import Batch, DecodeEvent, DecodeJob, DecodePool, Done, start_pool
 from vsearch.embed.base import Embedder
 from vsearch.embed.health import check_vectors
 from vsearch.errors import MediaError
@@ -30,7 +35,7 @@ from vsearch.probe import probe
 from vsearch.scan import scan
 from vsearch.store.ann import AnnIndex
 from vsearch.store.library import Library, ModelRow, VideoRow, warn_unreadable
-from vsearch.types import CancelToken, IndexStats, Progress, VideoInfo
+from vsearch.types import CancelToken, FrameBatch, IndexStats, Progress, VideoInfo
 
 ProgressFn = Callable[[Progress], None]
 ANN_SAVE_EVERY = 30.0  # seconds
@@ -189,12 +194,7 @@ class Indexer:
             try:
                 self._run(work, stats, progress, cancel)
             finally:
-                try:
-                    self.ann.save(self.library.generation(model.id))
-                except OSError as e:
-                    log.store.error(
-                        "could not save the ANN index (%s); it will be rebuilt from the library", e
-                    )
+                self._save_ann()
             if not stats.cancelled and model.state == "building":
                 done, total = self.library.model_coverage(model.id)
                 if done >= total:
@@ -243,16 +243,43 @@ class Indexer:
     def _run(
         self, work: list[VideoRow], stats: IndexStats, progress: ProgressFn | None, cancel: CancelToken
     ) -> None:
+        """plan -> decoder pool -> typed events -> one consumer (the only writer)."""
         assert self.model is not None and self.ann is not None
         jobs = self._probe_all(work, stats, cancel)
         if cancel.cancelled:
             stats.cancelled = True
             return
         emb = self.embedder
-        workers, threads = decode_plan(
-            self.options.decode_workers, os.cpu_count() or 2, str(getattr(emb, "device", "cpu")), len(jobs)
-        )
-        sopts = SampleOptions(
+        tracker = ProgressTracker([info.duration for _, info in jobs])
+        plan = self._plan(jobs)
+        pool = start_pool(plan.decode, plan.sampling, plan.workers, plan.processes)
+        sink = _Consumer(self.library, self.ann, self.model, emb, jobs, stats, tracker)
+        last_save = time.perf_counter()
+        try:
+            if self.health_check is not None and self.model.generation == 0:
+                # a model new to this library is probed (NaN, constant or collapsed vectors) while
+                # the decoders already fill the queue, so the probe's model load costs no wall time
+                self.health_check(emb)
+            for event in _events(pool, len(jobs), cancel, stats, sink.timings):
+                path = sink.handle(event)
+                if time.perf_counter() - last_save > ANN_SAVE_EVERY:
+                    self._save_ann()
+                    last_save = time.perf_counter()
+                if progress is not None:
+                    progress(tracker.progress(path))
+        finally:
+            pool.close()
+            for k, v in sink.timings.items():
+                stats.stage_seconds[k] = stats.stage_seconds.get(k, 0.0) + v
+            stats.stage_seconds["total"] = tracker.elapsed()
+
+    def _plan(self, jobs: list[tuple[VideoRow, VideoInfo]]) -> _Plan:
+        """How to decode *jobs*: workers, threads or processes, sampling, and each video's resume point."""
+        assert self.model is not None
+        emb = self.embedder
+        device = str(getattr(emb, "device", "cpu"))
+        workers, threads = decode_plan(self.options.decode_workers, os.cpu_count() or 2, device, len(jobs))
+        sampling = SampleOptions(
             mode=self.options.sampling,
             interval=self.options.interval,
             skip_similar=self.options.skip_similar,
@@ -262,19 +289,14 @@ class Indexer:
             threads=threads,
             hwaccel=self.options.hwaccel,
         )
-        total_s = sum(info.duration for _, info in jobs) or 1.0
-        done_s = 0.0
-        t_start = time.perf_counter()
-        last_save = time.perf_counter()
-        timings = {"decode_wait": 0.0, "embed": 0.0, "store": 0.0}
-        decode_jobs = []
+        # near-duplicate skipping depends on the frames kept before: a resumed video is decoded
+        # from its start (cheap) and only frames after the stored ones go on to the embedder,
+        # so a killed and resumed run stores exactly what an unkilled one does
+        skipping = sampling.skip_similar is not None
+        decode = []
         for row, info in jobs:
             resume_t = self.library.last_frame_time(row.id, self.model.id)
-            # near-duplicate skipping depends on the frames kept before: a resumed video is
-            # decoded from its start (cheap) and only frames after the stored ones go on to
-            # the embedder, so a killed and resumed run stores exactly what an unkilled one does
-            skipping = sopts.skip_similar is not None
-            decode_jobs.append(
+            decode.append(
                 DecodeJob(
                     row.path,
                     info,
@@ -284,90 +306,174 @@ class Indexer:
             )
         processes = self.options.decode_processes
         if processes is None:
-            processes = workers > 2 and str(getattr(emb, "device", "cpu")) in ("cuda", "mps")
-        pool = start_pool(decode_jobs, sopts, workers, processes)
-        remaining = len(jobs)
-        checked = False
-        per_video_s: dict[int, float] = {}
+            processes = workers > 2 and device in ("cuda", "mps")
+        return _Plan(decode, sampling, workers, processes)
+
+    def _save_ann(self) -> None:
+        """Save the ANN cache; a failure is logged, never fatal (SQLite holds everything)."""
+        assert self.model is not None and self.ann is not None
         try:
-            if self.health_check is not None and self.model.generation == 0:
-                # a model new to this library is probed (NaN, constant or collapsed vectors) while
-                # the decoders already fill the queue, so the probe's model load costs no wall time
-                self.health_check(emb)
-            while remaining:
-                if cancel.checkpoint():
-                    stats.cancelled = True
-                    break
-                t0 = time.perf_counter()
-                try:
-                    kind, i, payload = pool.get(timeout=0.5)
-                except queue.Empty:
-                    if not pool.alive():
-                        break
-                    continue
-                row, info = jobs[i]
-                timings["decode_wait"] += time.perf_counter() - t0
-                if kind == "batch":
-                    t1 = time.perf_counter()
-                    vecs = emb.embed_images(list(payload.images))
-                    if not np.isfinite(vecs).all() or (not checked and len(vecs) > 1):
-                        check_vectors(vecs, model_id=emb.model_id)  # raises on NaN, zero or collapsed
-                        checked = True
-                    t2 = time.perf_counter()
-                    # the ANN gets exactly what SQLite stores (float16), so a rebuilt cache answers the same
-                    vecs = vecs.astype(np.float16).astype(np.float32)
-                    ids = self.library.add_frames(row.id, self.model.id, payload.times, vecs)
-                    self.ann.add(np.asarray(ids, dtype=np.int64), vecs)
-                    t3 = time.perf_counter()
-                    timings["embed"] += t2 - t1
-                    timings["store"] += t3 - t2
-                    stats.frames += len(ids)
-                    covered = float(payload.times[-1])
-                    prev = per_video_s.get(row.id, 0.0)
-                    per_video_s[row.id] = max(prev, covered)
-                    done_s += max(0.0, min(covered, info.duration) - prev)
-                elif kind == "done":
-                    remaining -= 1
-                    n = self.library.finish_video(row.id, self.model.id)
-                    if n == 0:
-                        self.library.set_failed(row.id, "no frames could be decoded")
-                        stats.failed += 1
-                        stats.errors.append((row.path, "no frames could be decoded"))
-                    else:
-                        stats.indexed += 1
-                        stats.video_seconds += info.duration
-                    done_s += max(0.0, info.duration - per_video_s.get(row.id, 0.0))
-                    per_video_s[row.id] = info.duration
-                else:
-                    remaining -= 1
-                    msg = " ".join(str(payload).split())
-                    log.decode.warning("%s: %s", row.path, msg)
-                    self.library.set_failed(row.id, msg)
-                    stats.failed += 1
-                    stats.errors.append((row.path, msg))
-                    done_s += max(0.0, info.duration - per_video_s.get(row.id, 0.0))
-                    per_video_s[row.id] = info.duration
-                if time.perf_counter() - last_save > ANN_SAVE_EVERY:
-                    self.ann.save(self.library.generation(self.model.id))
-                    last_save = time.perf_counter()
-                if progress is not None:
-                    elapsed = time.perf_counter() - t_start
-                    rate = done_s / elapsed if elapsed > 0 else 0.0
-                    eta = (total_s - done_s) / rate if rate > 0 else None
-                    progress(
-                        Progress(
-                            stage="index",
-                            done_files=len(jobs) - remaining,
-                            total_files=len(jobs),
-                            done_seconds=done_s,
-                            total_seconds=total_s,
-                            current=row.path,
-                            rate=rate,
-                            eta=eta,
-                        )
-                    )
-        finally:
-            pool.close()
-            for k, v in timings.items():
-                stats.stage_seconds[k] = stats.stage_seconds.get(k, 0.0) + v
-            stats.stage_seconds["total"] = time.perf_counter() - t_start
+            self.ann.save(self.library.generation(self.model.id))
+        except OSError as e:
+            log.store.error("could not save the ANN index (%s); it will be rebuilt from the library", e)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What one run decodes and how (see Indexer._plan)."""
+
+    decode: list[DecodeJob]
+    sampling: SampleOptions
+    workers: int
+    processes: bool
+
+
+def _events(
+    pool: DecodePool, jobs: int, cancel: CancelToken, stats: IndexStats, timings: dict[str, float]
+) -> Iterator[DecodeEvent]:
+    """The pool's events until every job ended, the run is cancelled or the decoders died.
+
+    The time spent waiting for each event goes to ``timings["decode_wait"]``.
+    """
+    remaining = jobs
+    while remaining:
+        if cancel.checkpoint():
+            stats.cancelled = True
+            return
+        t0 = time.perf_counter()
+        try:
+            event = pool.get(timeout=0.5)
+        except queue.Empty:
+            if not pool.alive():
+                return
+            continue
+        timings["decode_wait"] += time.perf_counter() - t0
+        if not isinstance(event, Batch):
+            remaining -= 1
+        yield event
+
+
+class ProgressTracker:
+    """Video-seconds covered so far, the rate and the ETA of one run.
+
+    A video counts up to its last stored frame while it is decoded and in full once it is
+    done or failed, so the total reaches ``total_seconds`` exactly when every video ended.
+
+    Attributes:
+        durations: probed duration per job (s).
+        total_seconds: their sum (1.0 when all are zero, so rates stay finite).
+        done_seconds: seconds covered so far.
+        done_files: jobs ended (done or failed).
+    """
+
+    def __init__(self, durations: Sequence[float], clock: Callable[[], float] = time.perf_counter) -> None:
+        self.durations = list(durations)
+        self.total_seconds = sum(self.durations) or 1.0
+        self.done_seconds = 0.0
+        self.done_files = 0
+        self._covered: dict[int, float] = {}
+        self._clock = clock
+        self._start = clock()
+
+    def elapsed(self) -> float:
+        """Seconds since the tracker was made."""
+        return self._clock() - self._start
+
+    def advanced(self, job: int, until: float) -> None:
+        """Job *job* has its frames stored up to *until* seconds."""
+        prev = self._covered.get(job, 0.0)
+        self._covered[job] = max(prev, until)
+        self.done_seconds += max(0.0, min(until, self.durations[job]) - prev)
+
+    def ended(self, job: int) -> None:
+        """Job *job* is done or failed: the rest of its duration counts as covered."""
+        duration = self.durations[job]
+        self.done_seconds += max(0.0, duration - self._covered.get(job, 0.0))
+        self._covered[job] = duration
+        self.done_files += 1
+
+    def progress(self, current: str) -> Progress:
+        """A report for the UI and CLI, *current* being the file the last event was about."""
+        elapsed = self.elapsed()
+        rate = self.done_seconds / elapsed if elapsed > 0 else 0.0
+        eta = (self.total_seconds - self.done_seconds) / rate if rate > 0 else None
+        return Progress(
+            stage="index",
+            done_files=self.done_files,
+            total_files=len(self.durations),
+            done_seconds=self.done_seconds,
+            total_seconds=self.total_seconds,
+            current=current,
+            rate=rate,
+            eta=eta,
+        )
+
+
+class _Consumer:
+    """The one consumer of decoder events: embeds batches and writes them (SQLite, then the ANN).
+
+    Attributes:
+        timings: seconds spent per stage ("decode_wait", "embed", "store").
+    """
+
+    def __init__(
+        self,
+        library: Library,
+        ann: AnnIndex,
+        model: ModelRow,
+        embedder: Embedder,
+        jobs: list[tuple[VideoRow, VideoInfo]],
+        stats: IndexStats,
+        tracker: ProgressTracker,
+    ) -> None:
+        self.library = library
+        self.ann = ann
+        self.model = model
+        self.embedder = embedder
+        self.jobs = jobs
+        self.stats = stats
+        self.tracker = tracker
+        self.timings = {"decode_wait": 0.0, "embed": 0.0, "store": 0.0}
+        self._checked = False
+
+    def handle(self, event: DecodeEvent) -> str:
+        """Apply one event; returns the path of the video it was about."""
+        row, info = self.jobs[event.job]
+        if isinstance(event, Batch):
+            self._batch(event.job, row, event.frames)
+        elif isinstance(event, Done):
+            if self.library.finish_video(row.id, self.model.id) == 0:
+                self._failed(row, "no frames could be decoded")
+            else:
+                self.stats.indexed += 1
+                self.stats.video_seconds += info.duration
+            self.tracker.ended(event.job)
+        else:
+            self._failed(row, " ".join(event.reason.split()))
+            self.tracker.ended(event.job)
+        return row.path
+
+    def _batch(self, job: int, row: VideoRow, batch: FrameBatch) -> None:
+        emb = self.embedder
+        t1 = time.perf_counter()
+        vecs = emb.embed_images(list(batch.images))
+        if not np.isfinite(vecs).all() or (not self._checked and len(vecs) > 1):
+            check_vectors(vecs, model_id=emb.model_id)  # raises on NaN, zero or collapsed
+            self._checked = True
+        t2 = time.perf_counter()
+        # the ANN gets exactly what SQLite stores (float16), so a rebuilt cache answers the same
+        vecs = vecs.astype(np.float16).astype(np.float32)
+        ids = self.library.add_frames(row.id, self.model.id, batch.times, vecs)
+        self.ann.add(np.asarray(ids, dtype=np.int64), vecs)
+        t3 = time.perf_counter()
+        self.timings["embed"] += t2 - t1
+        self.timings["store"] += t3 - t2
+        self.stats.frames += len(ids)
+        self.tracker.advanced(job, float(batch.times[-1]))
+
+    def _failed(self, row: VideoRow, reason: str) -> None:
+        """The one failure path for a video: logged, recorded in the library, counted."""
+        log.decode.warning("%s: %s", row.path, reason)
+        self.library.set_failed(row.id, reason)
+        self.stats.failed += 1
+        self.stats.errors.append((row.path, reason))
