@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import platform
-import queue
 import sys
 import time
 from pathlib import Path
@@ -132,19 +131,11 @@ def decode_speed(
     )
     t0 = time.perf_counter()
     pool = start_pool([DecodeJob(str(video), info)] * copies, opts, workers, processes)
-    frames, left = 0, copies
+    frames = 0
     try:
-        while left:
-            try:
-                event = pool.get(timeout=1.0)
-            except queue.Empty:
-                if not pool.alive():
-                    break
-                continue
+        for event in pool.events(timeout=1.0):
             if isinstance(event, Batch):
                 frames += len(event.frames)
-            else:
-                left -= 1
     finally:
         pool.close()
     wall = time.perf_counter() - t0

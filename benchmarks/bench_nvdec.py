@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import queue
 import sys
 import time
 from pathlib import Path
@@ -30,7 +29,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_decode import OUT, make_bench_video  # noqa: E402
 
-from vsearch.decode_pool import Batch, DecodeJob, start_pool  # noqa: E402
+from vsearch.decode_pool import DecodeJob, start_pool  # noqa: E402
 from vsearch.frames import SampleOptions  # noqa: E402
 from vsearch.probe import open_input, probe  # noqa: E402
 
@@ -84,17 +83,9 @@ def pool(video: Path, files: int, workers: int, accel: str | None) -> float:
     opts = SampleOptions(mode="keyframe", skip_similar=0.02, threads=1, hwaccel=accel)
     t0 = time.perf_counter()
     p = start_pool([DecodeJob(str(video), info)] * files, opts, workers, processes=True)
-    left = files
     try:
-        while left:
-            try:
-                event = p.get(timeout=1.0)
-            except queue.Empty:
-                if not p.alive():
-                    break
-                continue
-            if not isinstance(event, Batch):
-                left -= 1
+        for _ in p.events(timeout=1.0):
+            pass
     finally:
         p.close()
     return info.duration * files / (time.perf_counter() - t0)

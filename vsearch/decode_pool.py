@@ -19,6 +19,7 @@ import multiprocessing as mp
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -121,14 +122,50 @@ def _run_job(job: DecodeJob, opts: SampleOptions, put: Callable[[DecodeEvent], b
 
 
 class DecodePool:
-    """Common interface: ``get(timeout)`` the next item, ``alive()``, ``close()``."""
+    """Common interface: ``events()`` (or ``get(timeout)`` one), ``alive()``, ``close()``.
+
+    Attributes:
+        jobs: how many jobs the pool was started with.
+    """
 
     out: Any
+    jobs: int
 
     def get(self, timeout: float) -> DecodeEvent:
         """The next event; raises queue.Empty after *timeout* seconds without one."""
         event: DecodeEvent = self.out.get(timeout=timeout)
         return event
+
+    def events(
+        self,
+        stopping: Callable[[], bool] = lambda: False,
+        *,
+        timeout: float = 0.5,
+        waited: Callable[[float], None] | None = None,
+    ) -> Iterator[DecodeEvent]:
+        """The events until every job ended, ``stopping()`` (asked before each wait) or the decoders died.
+
+        Args:
+            stopping: polled at least every *timeout* seconds; True ends the iteration.
+            timeout: seconds of one wait on the queue.
+            waited: told the seconds of each wait that brought an event.
+        """
+        remaining = self.jobs
+        while remaining:
+            if stopping():
+                return
+            t0 = time.perf_counter()
+            try:
+                event = self.get(timeout)
+            except queue.Empty:
+                if not self.alive():
+                    return
+                continue
+            if waited is not None:
+                waited(time.perf_counter() - t0)
+            if not isinstance(event, Batch):
+                remaining -= 1
+            yield event
 
     def alive(self) -> bool:
         raise NotImplementedError
@@ -141,6 +178,7 @@ class ThreadDecodePool(DecodePool):
     """Decoder threads (PyAV releases the GIL while it decodes)."""
 
     def __init__(self, jobs: Sequence[DecodeJob], opts: SampleOptions, workers: int) -> None:
+        self.jobs = len(jobs)
         self.out: queue.Queue[DecodeEvent] = queue.Queue(maxsize=max(4, workers * 2))
         self._jobs: queue.Queue[tuple[int, DecodeJob]] = queue.Queue()
         for i, job in enumerate(jobs):
@@ -202,6 +240,7 @@ class ProcessDecodePool(DecodePool):
     """Decoder processes, one video each at a time."""
 
     def __init__(self, jobs: Sequence[DecodeJob], opts: SampleOptions, workers: int) -> None:
+        self.jobs = len(jobs)
         ctx = mp.get_context("spawn")
         self.out = ctx.Queue(maxsize=max(4, workers * 2))
         self._jobs = ctx.Queue()

@@ -16,17 +16,16 @@ last stored frame.
 from __future__ import annotations
 
 import os
-import queue
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from vsearch import log
-from vsearch.decode_pool import Batch, DecodeEvent, DecodeJob, DecodePool, Done, start_pool
+from vsearch.decode_pool import Batch, DecodeEvent, DecodeJob, Done, start_pool
 from vsearch.embed.base import Embedder
 from vsearch.embed.health import check_vectors
 from vsearch.errors import MediaError
@@ -260,7 +259,7 @@ class Indexer:
                 # a model new to this library is probed (NaN, constant or collapsed vectors) while
                 # the decoders already fill the queue, so the probe's model load costs no wall time
                 self.health_check(emb)
-            for event in _events(pool, len(jobs), cancel, stats, sink.timings):
+            for event in pool.events(lambda: _cancelled(cancel, stats), waited=sink.waited):
                 path = sink.handle(event)
                 if time.perf_counter() - last_save > ANN_SAVE_EVERY:
                     self._save_ann()
@@ -318,6 +317,14 @@ class Indexer:
             log.store.error("could not save the ANN index (%s); it will be rebuilt from the library", e)
 
 
+def _cancelled(cancel: CancelToken, stats: IndexStats) -> bool:
+    """Checked between events: True (and the run marked cancelled) once the user cancelled."""
+    if cancel.checkpoint():
+        stats.cancelled = True
+        return True
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class _Plan:
     """What one run decodes and how (see Indexer._plan)."""
@@ -326,31 +333,6 @@ class _Plan:
     sampling: SampleOptions
     workers: int
     processes: bool
-
-
-def _events(
-    pool: DecodePool, jobs: int, cancel: CancelToken, stats: IndexStats, timings: dict[str, float]
-) -> Iterator[DecodeEvent]:
-    """The pool's events until every job ended, the run is cancelled or the decoders died.
-
-    The time spent waiting for each event goes to ``timings["decode_wait"]``.
-    """
-    remaining = jobs
-    while remaining:
-        if cancel.checkpoint():
-            stats.cancelled = True
-            return
-        t0 = time.perf_counter()
-        try:
-            event = pool.get(timeout=0.5)
-        except queue.Empty:
-            if not pool.alive():
-                return
-            continue
-        timings["decode_wait"] += time.perf_counter() - t0
-        if not isinstance(event, Batch):
-            remaining -= 1
-        yield event
 
 
 class ProgressTracker:
@@ -409,32 +391,28 @@ class ProgressTracker:
         )
 
 
+@dataclass(slots=True)
 class _Consumer:
     """The one consumer of decoder events: embeds batches and writes them (SQLite, then the ANN).
 
     Attributes:
+        jobs: (video row, probe result) per job index of the events.
         timings: seconds spent per stage ("decode_wait", "embed", "store").
     """
 
-    def __init__(
-        self,
-        library: Library,
-        ann: AnnIndex,
-        model: ModelRow,
-        embedder: Embedder,
-        jobs: list[tuple[VideoRow, VideoInfo]],
-        stats: IndexStats,
-        tracker: ProgressTracker,
-    ) -> None:
-        self.library = library
-        self.ann = ann
-        self.model = model
-        self.embedder = embedder
-        self.jobs = jobs
-        self.stats = stats
-        self.tracker = tracker
-        self.timings = {"decode_wait": 0.0, "embed": 0.0, "store": 0.0}
-        self._checked = False
+    library: Library
+    ann: AnnIndex
+    model: ModelRow
+    embedder: Embedder
+    jobs: list[tuple[VideoRow, VideoInfo]]
+    stats: IndexStats
+    tracker: ProgressTracker
+    timings: dict[str, float] = field(default_factory=lambda: {"decode_wait": 0.0, "embed": 0.0, "store": 0.0})
+    _checked: bool = False
+
+    def waited(self, seconds: float) -> None:
+        """Time spent waiting for the decoders before an event."""
+        self.timings["decode_wait"] += seconds
 
     def handle(self, event: DecodeEvent) -> str:
         """Apply one event; returns the path of the video it was about."""
