@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from vsearch import log
 from vsearch.errors import MediaError
@@ -39,7 +40,7 @@ def transcribe_pending(
     done_s = 0.0
     t0 = time.perf_counter()
     n = 0
-    encoder = None
+    encoder: Any = None  # vsearch.speech.text.SentenceEncoder, loaded on the first spoken video
     for i, item in enumerate(todo):
         vid, path, dur = item.video_id, item.path, item.duration
         if cancel is not None and cancel.checkpoint():
@@ -61,7 +62,7 @@ def transcribe_pending(
         if segments:
             if encoder is None:
                 encoder = encoder_factory()
-            vecs = encoder.encode([s.text for s in segments])  # type: ignore[attr-defined]
+            vecs = encoder.encode([s.text for s in segments])
         silent = status == TranscriptStatus.DONE and not segments
         library.speech.save_transcript(
             vid,
@@ -70,7 +71,7 @@ def transcribe_pending(
             error=error,
             spans=[NewSpan(s.start, s.end, s.text, s.words_json()) for s in segments],
             vectors=vecs,
-            encoder_id=encoder.model_id if segments else None,  # type: ignore[union-attr]
+            encoder_id=encoder.model_id if segments else None,
         )
         if status == TranscriptStatus.DONE:
             n += 1

@@ -118,7 +118,11 @@ def _enum(kind: type[StrEnum], text: str) -> StrEnum:
 
 
 def _video(row: Sequence) -> VideoRow:
-    return VideoRow(*row[:9], _enum(VideoStatus, row[9]), row[10], has_audio=bool(row[11]))  # type: ignore[arg-type]
+    vid, root_id, path, size, mtime, duration, fps, width, height, status, error, has_audio = row
+    return VideoRow(
+        vid, root_id, path, size, mtime, duration, fps, width, height,
+        _enum(VideoStatus, status), error, has_audio=bool(has_audio),  # type: ignore[arg-type]
+    )  # fmt: skip
 
 
 _MODEL_COLS = "id, model_id, name, dim, state, generation"
