@@ -13,7 +13,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml $(CONSTRAINTS)
-	$(BIN)/python -m pip install -c $(CONSTRAINTS) -e '.[gui,dev]'
+	$(BIN)/python -m pip install -c $(CONSTRAINTS) -e '.[gui,dev,cluster]'
 	touch $@
 
 setup: $(VENV)/.installed
