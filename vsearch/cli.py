@@ -107,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--min-score", type=float)
     s.add_argument("--per-video", type=int)
     s.add_argument("--only", choices=["visual", "speech"], help="use one expert only")
+    s.add_argument("--shared", action="append", metavar="URI", help="also search this shared library (read-only)")
+    s.add_argument("--map", action="append", metavar="CLUSTER=LOCAL", help="path prefix of --shared files here")
 
     sub.add_parser("status", help="library summary, folders and failed files")
 
@@ -147,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--reencode", action="store_true", help="clips: re-encode (frame-accurate) instead of stream copy"
     )
+    from vsearch.cluster.cli import add_parser as add_cluster_parser
+
+    add_cluster_parser(sub)
     return p
 
 
@@ -253,6 +258,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _cmd_models(args)
     if cmd == "export":
         return _cmd_export(args)
+    if cmd == "cluster":
+        from vsearch.cluster.cli import run
+
+        return run(args, _service)
     raise UserError(f"unknown command {cmd}")
 
 
@@ -321,8 +330,11 @@ def _cmd_search(args: argparse.Namespace) -> int:
         _utf8(args.folder, "the --folder name")
     _count(args.k, "-k")
     _count(args.per_video, "--per-video")
-    with _service(args, create=False) as svc:
-        if svc.search_model() is None:
+    # a desktop that only attaches a shared library needs no local one: it is made empty
+    with _service(args, create=bool(args.shared)) as svc:
+        for uri in args.shared or ():
+            svc.attach_shared(uri, args.map or ())
+        if svc.search_model() is None and not args.shared:
             raise UserError("nothing is indexed yet; run `vsearch index FOLDER` first")
         res = svc.search(
             args.text,

@@ -108,6 +108,7 @@ class Service:
         self._embedders: dict[str, Embedder] = {}
         self._searchers: dict[str, Searcher] = {}
         self._sentence_encoder = None
+        self._shared: list = []  # vsearch.cluster.attach.SharedSearcher, one per attached shared library
 
     def close(self) -> None:
         self.library.close()
@@ -417,7 +418,49 @@ class Service:
             max_duration=max_duration,
         )
         speech = SpeechSearcher(self.library.speech, self.sentence_encoder)
-        return QueryEngine(self.library, self.searcher(), speech).search(text, opts, only=only)
+        visual = self.searcher()
+        self._attach_remembered()
+        if self._shared:  # facility mode: shared libraries' moments ranked with this one's
+            from vsearch.cluster.attach import CombinedVisual
+
+            visual = CombinedVisual(visual, self._shared)
+        return QueryEngine(self.library, visual, speech).search(text, opts, only=only)
+
+    # -- facility mode (vsearch.cluster, needs vsearch[cluster]; docs/CLUSTER.md) ----------
+    def attach_shared(self, uri: str, path_map: Sequence[str] = ()) -> bool:
+        """Search a shared library (read-only) beside this one; False while it holds no vectors."""
+        from vsearch.cluster.attach import open_shared, parse_map
+
+        sh = open_shared(uri, self.embedder, parse_map(path_map))
+        if sh is not None:
+            self._shared.append(sh)
+        return sh is not None
+
+    def cluster_index(
+        self,
+        roots: Sequence[str],
+        uri: str,
+        *,
+        address: str | None = None,
+        progress: Callable[[Progress], None] | None = None,
+        cancel: CancelToken | None = None,
+        **options: object,
+    ) -> IndexStats:
+        """Index *roots* on a Ray cluster into the shared library at *uri*, with this library's settings."""
+        from vsearch.cluster.pipeline import ClusterOptions, index
+
+        s = self.settings
+        opts = ClusterOptions(
+            model=self.model_name(),
+            models_dir=str(self.dirs.models),
+            sampling=s.sampling,
+            interval=s.interval,
+            skip_similar=s.skip_similar,
+            batch=s.batch,
+            precision=self.precision,
+            **options,  # type: ignore[arg-type]
+        )
+        return index(uri, roots, opts, address=address, progress=progress, cancel=cancel)
 
     def similarity_curve(self, text: str, video_id: int) -> tuple[np.ndarray, np.ndarray]:
         """(times, scores in 0..1) of a query across one video, for the heat strip."""

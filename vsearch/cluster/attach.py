@@ -1,0 +1,242 @@
+"""A desktop attaches a shared dataset read-only and searches it with the local moment builder.
+
+The shared frames table stands in for the local library and its ANN cache behind the same
+narrow interface the Searcher uses (frames, videos, frame_count, video_vectors; search, count,
+generation, sync), so moments come out of exactly the code that ranks local ones
+(`vsearch.query.search.Searcher`, `vsearch.query.moments`). ANN candidates come from LanceDB
+(its vector index, plus an exact scan of rows not yet indexed); the candidate videos'
+vectors are then read in one request. Paths are rewritten from the cluster's mount to this
+machine's (``--map /mnt/archive=/Volumes/Archive``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from vsearch.cluster.shared import SharedDataset, SharedModel, SharedVideo
+from vsearch.embed.base import Embedder
+from vsearch.errors import UserError
+from vsearch.query.moments import drop_near_duplicates
+from vsearch.query.search import Searcher, SearchOptions
+from vsearch.store.library import ModelRow, VideoRow
+from vsearch.types import Moment
+
+NPROBES = 32  # IVF partitions an indexed query visits (LanceDB's default is 20)
+PREFETCH_FRAMES = 200_000  # candidate videos' vectors kept between queries (float32: ~400 MB at 512-d)
+
+
+def parse_map(specs: Iterable[str]) -> list[tuple[str, str]]:
+    """["/mnt/archive=/Volumes/Archive", ...] -> [(cluster prefix, local prefix)], longest first."""
+    out = []
+    for spec in specs:
+        src, sep, dst = spec.partition("=")
+        if not sep or not src or not dst:
+            raise UserError(f"--map takes CLUSTER_PATH=LOCAL_PATH, not {spec!r}")
+        out.append((src.rstrip("/\\") or "/", dst.rstrip("/\\") or "/"))
+    out.sort(key=lambda p: -len(p[0]))
+    return out
+
+
+def map_path(path: str, mapping: Sequence[tuple[str, str]]) -> str:
+    """The local path of a file as the cluster saw it (unchanged when no prefix matches)."""
+    for src, dst in mapping:
+        if path == src or path.startswith(src.rstrip("/") + "/"):
+            rest = path[len(src) :].lstrip("/")
+            return os.path.join(dst, *rest.split("/")) if rest else dst
+    return path
+
+
+def frame_key(video_id: int, t: float) -> int:
+    h = hashlib.blake2b(f"{video_id}:{t!r}".encode(), digest_size=8).digest()
+    return int.from_bytes(h, "big") & 0x7FFF_FFFF_FFFF_FFFF
+
+
+class SharedView:
+    """The library side of a shared dataset, read-only, paths mapped (what Searcher reads)."""
+
+    def __init__(self, ds: SharedDataset, model: SharedModel, mapping: Sequence[tuple[str, str]]) -> None:
+        self.ds = ds
+        self.model = model
+        self.mapping = list(mapping)
+        self._frames: dict[int, tuple[int, float]] = {}
+        self._rows: dict[int, VideoRow] = {}
+        self._vectors: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._cached = 0
+        self._lock = threading.Lock()
+
+    def remember(self, ids: np.ndarray, vids: np.ndarray, times: np.ndarray) -> None:
+        with self._lock:
+            if len(self._frames) > 1_000_000:
+                self._frames.clear()
+            for i, v, t in zip(ids, vids, times, strict=True):
+                self._frames[int(i)] = (int(v), float(t))
+
+    def forget(self) -> None:
+        with self._lock:
+            self._rows.clear()
+            self._vectors.clear()
+            self._cached = 0
+
+    def frames(self, ids: Sequence[int]) -> dict[int, tuple[int, float]]:
+        with self._lock:
+            return {int(i): self._frames[int(i)] for i in ids if int(i) in self._frames}
+
+    def _row(self, v: SharedVideo) -> VideoRow:
+        return VideoRow(
+            v.video_id, None, map_path(v.path, self.mapping), v.size, v.mtime, v.duration, v.fps,
+            v.width, v.height, "indexed" if v.status == "ok" else v.status, v.error, v.has_audio,
+        )
+
+    def videos(self, ids: Iterable[int] | None = None, *, folder: str | None = None) -> dict[int, VideoRow]:
+        ids = [int(i) for i in ids] if ids is not None else None
+        with self._lock:
+            missing = [i for i in ids if i not in self._rows] if ids is not None else None
+        if missing is None or missing:
+            rows = {vid: self._row(v) for vid, v in self.ds.videos(missing).items() if v.status == "ok"}
+            with self._lock:
+                self._rows.update(rows)
+        with self._lock:
+            if ids is None:
+                return dict(self._rows)
+            return {i: self._rows[i] for i in ids if i in self._rows}
+
+    def video(self, video_id: int) -> VideoRow | None:
+        return self.videos([video_id]).get(int(video_id))
+
+    def prefetch(self, ids: Sequence[int]) -> None:
+        """Read the vectors of every candidate video in one request (not one per video)."""
+        with self._lock:
+            todo = [int(i) for i in ids if int(i) not in self._vectors]
+        if not todo:
+            return
+        got = self.ds.video_vectors(self.model, todo)
+        with self._lock:
+            for vid in todo:
+                entry = got.get(vid, (np.zeros(0), np.zeros((0, self.model.dim), np.float32)))
+                self._vectors[vid] = entry
+                self._cached += len(entry[0])
+            while self._cached > PREFETCH_FRAMES and len(self._vectors) > 1:
+                _, (t_old, _) = self._vectors.popitem(last=False)
+                self._cached -= len(t_old)
+
+    def _entry(self, video_id: int) -> tuple[np.ndarray, np.ndarray]:
+        self.prefetch([video_id])
+        with self._lock:
+            return self._vectors[int(video_id)]
+
+    def frame_count(self, video_id: int) -> int:
+        return len(self._entry(video_id)[0])
+
+    def video_vectors(
+        self, video_id: int, model_pk: int, dim: int, between: tuple[float, float] | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        times, vecs = self._entry(video_id)
+        if between is not None:
+            keep = (times >= between[0]) & (times <= between[1])
+            times, vecs = times[keep], vecs[keep]
+        return np.zeros(len(times), dtype=np.int64), times, vecs
+
+
+class SharedAnn:
+    """The ANN side: LanceDB's vector search over one model's frames table."""
+
+    def __init__(self, view: SharedView) -> None:
+        self.view = view
+        self.table = view.ds.frames_table(view.model)
+        self.generation = int(self.table.version)
+        self.count = int(self.table.count_rows())
+
+    def sync(self, library: Any = None, model_pk: int = 0) -> tuple[int, int]:
+        """Pick up new commits of the cluster (a new snapshot); caches drop when it changed."""
+        self.table.checkout_latest()
+        gen = int(self.table.version)
+        if gen != self.generation:
+            self.view.ds.refresh()
+            self.view.forget()
+            self.generation = gen
+            old, self.count = self.count, int(self.table.count_rows())
+            return max(0, self.count - old), max(0, old - self.count)
+        return 0, 0
+
+    def search(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        if k <= 0 or self.count == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        res = (
+            self.table.search(np.asarray(q, dtype=np.float32), vector_column_name="vector")
+            .distance_type("dot")
+            .nprobes(NPROBES)
+            .limit(int(k))
+            .select(["video_id", "t"])
+            .to_arrow()
+        )
+        vids = np.asarray(res.column("video_id").to_numpy(), dtype=np.int64)
+        times = np.asarray(res.column("t").to_numpy(), dtype=np.float64)
+        sims = 1.0 - np.asarray(res.column("_distance").to_numpy(), dtype=np.float32)  # dot distance = 1 - q.v
+        ids = np.array([frame_key(int(v), float(t)) for v, t in zip(vids, times, strict=True)], dtype=np.int64)
+        self.view.remember(ids, vids, times)
+        order = np.argsort(-sims, kind="stable")
+        return ids[order], sims[order]
+
+
+class SharedSearcher(Searcher):
+    """The local Searcher over a shared dataset; candidate videos' vectors read in one request."""
+
+    def __init__(self, view: SharedView, ann: SharedAnn, embedder: Embedder) -> None:
+        m = view.model
+        row = ModelRow(0, m.model_id, m.name, m.dim, m.state, ann.generation)
+        super().__init__(view, row, ann, embedder)  # type: ignore[arg-type]
+        self.view = view
+
+    def _candidates(self, q: np.ndarray, opts: SearchOptions) -> list[tuple[VideoRow, float, float]]:
+        out = super()._candidates(q, opts)
+        self.view.prefetch([row.id for row, _, _ in out])
+        return out
+
+
+def open_shared(
+    uri: str, embedder_for: Callable[[str], Embedder], mapping: Sequence[tuple[str, str]] = ()
+) -> SharedSearcher | None:
+    """A searcher over the shared dataset at *uri* (None while it holds no vectors).
+
+    *embedder_for* loads a model by name (the Service's cache): the query is embedded by the
+    model that embedded the frames, checked by model id like the local library's.
+    """
+    ds = SharedDataset(uri, readonly=True)
+    model = ds.active_model()
+    if model is None:
+        return None
+    emb = embedder_for(model.name)
+    if emb.model_id != model.model_id:
+        raise UserError(
+            f"the shared library at {uri} was indexed with {model.model_id}, but model '{model.name}' "
+            f"is {emb.model_id} here; install the same model version"
+        )
+    view = SharedView(ds, model, mapping)
+    return SharedSearcher(view, SharedAnn(view), emb)
+
+
+class CombinedVisual:
+    """The visual expert over the local library (if any) and every attached shared library."""
+
+    def __init__(self, local: Searcher | None, shared: Sequence[SharedSearcher]) -> None:
+        self.local = local
+        self.shared = list(shared)
+
+    def search(self, text: str, opts: SearchOptions = SearchOptions()) -> list[Moment]:
+        mine = self.local.search(text, opts) if self.local is not None else []
+        return merge(mine, [sh.search(text, opts) for sh in self.shared], opts.k)
+
+
+def merge(local: Sequence[Moment], shared: Sequence[Sequence[Moment]], k: int) -> list[Moment]:
+    """Local and shared moments ranked together by score; a file in both counts once."""
+    allm = sorted([*local, *(m for ms in shared for m in ms)], key=lambda m: -m.score)
+    allm = drop_near_duplicates(allm, lambda m: (m.start, m.end), lambda m: m.path)
+    return allm[:k]
+
