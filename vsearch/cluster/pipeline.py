@@ -282,6 +282,12 @@ def _cluster_gpus() -> int:
     return int(ray.cluster_resources().get("GPU", 0))
 
 
+def _cluster_cpus() -> float:
+    import ray
+
+    return float(ray.cluster_resources().get("CPU", 1))
+
+
 class _Waiting:
     """Frames of videos whose decode task has not finished, keyed by time (retries collapse)."""
 
@@ -413,7 +419,8 @@ def _run(
             batch_size=options.batch,
             compute=ray.data.ActorPoolStrategy(size=workers),
             num_gpus=per_gpu,
-            num_cpus=0 if per_gpu else 1,
+            # on CPUs an actor reserves one core, but never all of them: decoding needs one too
+            num_cpus=0 if per_gpu else min(1.0, _cluster_cpus() / (2 * workers)),
         )
     )
     total_bytes = sum(f.size for f in todo) or 1

@@ -1,0 +1,60 @@
+"""The shared dataset's vector index: built past a size, updated incrementally, new rows found before."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("lancedb", reason="facility mode needs vsearch[cluster]")
+
+from vsearch.cluster.attach import SharedAnn, SharedView, map_path, parse_map  # noqa: E402
+from vsearch.cluster.shared import SharedDataset, SharedVideo  # noqa: E402
+
+pytestmark = pytest.mark.cluster
+DIM = 32
+
+
+def _unit(n: int, seed: int) -> np.ndarray:
+    v = np.random.default_rng(seed).normal(size=(n, DIM)).astype(np.float32)
+    return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float16).astype(np.float32)
+
+
+def test_index_is_built_then_updated_and_unindexed_rows_are_searched(tmp_path: Path) -> None:
+    ds = SharedDataset(str(tmp_path / "shared"), readonly=False)
+    model = ds.ensure_model("synthetic-v1", "synthetic", DIM)
+    vecs = _unit(4000, 0)
+    vids = np.repeat(np.arange(1, 41), 100)
+    times = np.tile(np.arange(100, dtype=np.float64), 40)
+    ds.add_frames(model, vids, times, vecs)
+    ds.put_videos([SharedVideo(int(v), f"/mnt/a/{v}.mp4", 1, 1.0, 100.0, 25.0, 64, 64) for v in range(1, 42)])
+    assert ds.update_index(model, min_rows=10_000) == "none"
+    assert ds.update_index(model, min_rows=1000) == "built"
+    assert ds.update_index(model, min_rows=1000) == "current"
+    reader = SharedDataset(str(tmp_path / "shared"))
+    view = SharedView(reader, reader.model("synthetic-v1"), parse_map(["/mnt/a=/Volumes/A"]))
+    ann = SharedAnn(view)
+    hits = 0
+    for i in range(0, 4000, 97):
+        ids, sims = ann.search(vecs[i], 10)
+        got = view.frames(ids[:1])[int(ids[0])]
+        hits += got == (int(vids[i]), float(times[i]))
+        assert sims[0] == pytest.approx(1.0, abs=0.02)
+    assert hits >= 0.95 * len(range(0, 4000, 97))  # the index answers like the exact scan
+    new = _unit(1, 99)
+    ds.add_frames(model, np.array([41]), np.array([5.0]), new)
+    ann.sync()
+    ids, _ = ann.search(new[0], 5)
+    assert view.frames(ids[:1])[int(ids[0])] == (41, 5.0)  # a row not yet in the index is found
+    assert view.videos([41])[41].path == "/Volumes/A/41.mp4"
+    assert ds.update_index(model, min_rows=1000) == "updated"
+    stats = ds.frames_table(model).index_stats("vector_idx")
+    assert stats.num_unindexed_rows == 0 and stats.num_indexed_rows == 4001
+
+
+def test_path_map_takes_the_longest_prefix_and_whole_components() -> None:
+    m = parse_map(["/mnt=/x", "/mnt/archive=/Volumes/Archive"])
+    assert map_path("/mnt/archive/a/b.mp4", m) == "/Volumes/Archive/a/b.mp4"
+    assert map_path("/mnt/archived/b.mp4", m) == "/x/archived/b.mp4"
+    assert map_path("/other/b.mp4", m) == "/other/b.mp4"
