@@ -405,7 +405,7 @@ def _run(
             decode_videos,
             batch_size=1,
             fn_kwargs={"sample": sample},
-            num_cpus=options.decode_cpus,
+            num_cpus=min(options.decode_cpus, _cluster_cpus() / 2),
             memory=DECODE_MEMORY,
         )
         .map_batches(
