@@ -35,6 +35,7 @@ def test_cluster_index_then_search_shared_with_a_path_map(tmp_path: Path, capsys
     assert main([*desk, "search", "red", "--shared", uri, "--map", "no-equals-sign"]) == 2
 
 
+@pytest.mark.slow  # loads a second (open_clip) model on the driver and in an actor: 30-90 s here
 def test_a_model_switch_builds_a_new_table_while_the_old_one_serves(tmp_path: Path) -> None:
     root = make_archive(tmp_path / "archive")
     uri = str(tmp_path / "shared")
