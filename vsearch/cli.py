@@ -334,7 +334,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
     with _service(args, create=bool(args.shared)) as svc:
         for uri in args.shared or ():
             svc.attach_shared(uri, args.map or ())
-        if svc.search_model() is None and not args.shared:
+        if svc.search_model() is None and not args.shared and not svc.shared_libraries():
             raise UserError("nothing is indexed yet; run `vsearch index FOLDER` first")
         res = svc.search(
             args.text,

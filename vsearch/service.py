@@ -109,6 +109,7 @@ class Service:
         self._searchers: dict[str, Searcher] = {}
         self._sentence_encoder = None
         self._shared: list = []  # vsearch.cluster.attach.SharedSearcher, one per attached shared library
+        self._shared_loaded = False  # remembered shared libraries attached (on the first search)
 
     def close(self) -> None:
         self.library.close()
@@ -427,14 +428,51 @@ class Service:
         return QueryEngine(self.library, visual, speech).search(text, opts, only=only)
 
     # -- facility mode (vsearch.cluster, needs vsearch[cluster]; docs/CLUSTER.md) ----------
-    def attach_shared(self, uri: str, path_map: Sequence[str] = ()) -> bool:
-        """Search a shared library (read-only) beside this one; False while it holds no vectors."""
-        from vsearch.cluster.attach import open_shared, parse_map
+    def attach_shared(self, uri: str, path_map: Sequence[str] = (), *, remember: bool = False) -> bool:
+        """Search a shared library (read-only) beside this one; False while it holds no vectors.
 
-        sh = open_shared(uri, self.embedder, parse_map(path_map))
+        With *remember*, every later Service (the app, `vsearch search`) searches it too.
+        """
+        from vsearch.cluster import attach
+
+        sh = attach.open_shared(uri, self.embedder, attach.parse_map(path_map))
+        if remember:
+            attach.remember(self.dirs.config, uri, path_map)
         if sh is not None:
-            self._shared.append(sh)
+            self._shared = [x for x in self._shared if x.view.ds.uri != uri] + [sh]
         return sh is not None
+
+    def detach_shared(self, uri: str) -> bool:
+        """Stop searching a shared library (and forget it); False when it was not attached."""
+        from vsearch.cluster import attach
+
+        known = any(u == uri for u, _ in attach.remembered(self.dirs.config))
+        attach.remember(self.dirs.config, uri, add=False)
+        before = len(self._shared)
+        self._shared = [x for x in self._shared if x.view.ds.uri != uri]
+        return known or len(self._shared) < before
+
+    def shared_libraries(self) -> list[tuple[str, list[str]]]:
+        """The remembered shared libraries: (uri, path maps)."""
+        from vsearch.cluster.attach import remembered
+
+        return remembered(self.dirs.config)
+
+    def _attach_remembered(self) -> None:
+        """Attach the remembered shared libraries once; one that is offline is skipped, not fatal."""
+        if self._shared_loaded:
+            return
+        self._shared_loaded = True
+        from vsearch.cluster.attach import remembered
+
+        attached = {x.view.ds.uri for x in self._shared}
+        for uri, path_map in remembered(self.dirs.config):
+            if uri in attached:
+                continue
+            try:
+                self.attach_shared(uri, path_map)
+            except (UserError, EnvironmentProblem) as e:
+                log.query.warning("shared library %s not searched: %s", uri, e)
 
     def cluster_index(
         self,
@@ -465,6 +503,9 @@ class Service:
     def similarity_curve(self, text: str, video_id: int) -> tuple[np.ndarray, np.ndarray]:
         """(times, scores in 0..1) of a query across one video, for the heat strip."""
         s = self.searcher()
+        if self._shared and (s is None or self.library.video(video_id) is None):
+            # a moment from a shared library: its video id is the shared one's
+            s = next((sh for sh in self._shared if sh.view.video(video_id) is not None), s)
         if s is None or not text.strip():
             return np.zeros(0), np.zeros(0)
         q = s.query_vector(" ".join(text.split()))

@@ -36,9 +36,10 @@ def make_archive(root: Path, extra: int = 0) -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def ray_cluster() -> Iterator[None]:
-    """ray.init on a fresh one-machine cluster in a short temp dir (socket paths are limited)."""
+    """ray.init on a fresh one-machine cluster in a short temp dir (socket paths are limited),
+    shut down when the cluster tests are done, not at the end of the whole session."""
     import ray
 
     tmp = tempfile.mkdtemp(prefix="vsray", dir="/tmp" if os.path.isdir("/tmp") else None)

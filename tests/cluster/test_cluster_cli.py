@@ -18,12 +18,12 @@ pytestmark = [pytest.mark.cluster, pytest.mark.usefixtures("ray_cluster")]
 def test_cluster_index_then_search_shared_with_a_path_map(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     root = make_archive(tmp_path / "archive")
     uri = str(tmp_path / "shared")
-    args = ["--model", "test-color", "--library", str(tmp_path / "drv")]
-    assert main([*args, "cluster", "index", str(root), "--shared", uri, "-q"]) == 0
+    args = ["--library", str(tmp_path / "drv")]
+    assert main([*args, "cluster", "index", str(root), "--shared", uri, "--model", "test-color", "-q"]) == 0
     out = capsys.readouterr()
     assert "5 videos found: 5 new" in out.out and "indexed 4" in out.out and "failed 1" in out.out
     assert "broken.mp4" in out.err
-    assert main([*args, "cluster", "index", str(root), "--shared", uri, "-q"]) == 0
+    assert main(["--model", "test-color", *args, "cluster", "index", str(root), "--shared", uri, "-q"]) == 0
     assert "5 unchanged; indexed 0 (0 frames)" in capsys.readouterr().out
     desk = ["--model", "test-color", "--library", str(tmp_path / "desk")]
     code = main([*desk, "search", "red", "-k", "3", "--json", "--shared", uri, "--map", f"{root}=/Volumes/Archive"])
@@ -33,6 +33,27 @@ def test_cluster_index_then_search_shared_with_a_path_map(tmp_path: Path, capsys
     assert main([*desk, "search", "red", "--shared", str(tmp_path / "nothing-here")]) == 2
     assert "holds no shared library" in capsys.readouterr().err
     assert main([*desk, "search", "red", "--shared", uri, "--map", "no-equals-sign"]) == 2
+    capsys.readouterr()
+    # remembered: every later search (the CLI's and the app's, through the Service) includes it
+    assert main([*desk, "cluster", "attach", uri, "--map", f"{root}=/Volumes/Archive"]) == 0
+    assert main([*desk, "cluster", "list"]) == 0
+    assert f"{uri}  --map {root}=/Volumes/Archive" in capsys.readouterr().out
+    assert main([*desk, "search", "red", "-k", "3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["results"] == res
+    assert main([*desk, "cluster", "detach", uri]) == 0
+    assert main([*desk, "cluster", "detach", uri]) == 2
+    capsys.readouterr()
+    assert main([*desk, "cluster", "list"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_an_offline_remembered_shared_library_does_not_stop_a_search(tmp_path: Path) -> None:
+    from vsearch.cluster.attach import remember
+
+    with Service(tmp_path / "desk", model="test-color") as svc:
+        remember(svc.dirs.config, str(tmp_path / "unplugged"), ["/mnt/a=/Volumes/A"])
+        assert svc.shared_libraries() == [(str(tmp_path / "unplugged"), ["/mnt/a=/Volumes/A"])]
+        assert svc.search("red", only="visual") == []
 
 
 @pytest.mark.slow  # loads a second (open_clip) model on the driver and in an actor: 30-90 s here

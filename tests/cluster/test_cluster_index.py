@@ -97,9 +97,15 @@ def test_vectors_equal_the_local_indexers(indexed) -> None:
 def test_top_moments_equal_the_local_librarys(indexed, query: str, tmp_path: Path) -> None:
     root, local, uri, _ = indexed
     want = local.search(query, k=6, only="visual")
+    assert want
     with Service(tmp_path / "desk", model=MODEL) as desk:  # an empty local library: shared only
         assert desk.attach_shared(uri)
         got = desk.search(query, k=6, only="visual")
+        # the heat strip of a shared moment is the one the local library draws for that file
+        lt, lc = local.similarity_curve(query, want[0].video_id)
+        st, sc = desk.similarity_curve(query, got[0].video_id)
+        np.testing.assert_array_equal(st, lt)
+        np.testing.assert_allclose(sc, lc, atol=1e-6)
     assert [(m.path, m.start, m.end) for m in got] == [(m.path, m.start, m.end) for m in want]
     np.testing.assert_allclose([m.score for m in got], [m.score for m in want], rtol=1e-6)
     # attached beside the local library that holds the same files: ranked together, counted once

@@ -240,3 +240,42 @@ def merge(local: Sequence[Moment], shared: Sequence[Sequence[Moment]], k: int) -
     allm = drop_near_duplicates(allm, lambda m: (m.start, m.end), lambda m: m.path)
     return allm[:k]
 
+
+
+# -- remembered shared libraries (the desktop's settings; plain JSON, no lancedb needed) -------
+REMEMBERED_FILE = "shared_libraries.json"
+
+
+def remembered(config_dir: str | os.PathLike[str]) -> list[tuple[str, list[str]]]:
+    """The shared libraries this desktop searches by default: [(uri, ["CLUSTER=LOCAL", ...])]."""
+    import json
+    from pathlib import Path
+
+    from vsearch import log
+
+    path = Path(config_dir) / REMEMBERED_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return [(str(d["uri"]), [str(m) for m in d.get("map", [])]) for d in data]
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        log.store.warning("ignoring unreadable %s: %s", path, e)
+        return []
+
+
+def remember(config_dir: str | os.PathLike[str], uri: str, path_map: Sequence[str] = (), *, add: bool = True) -> None:
+    """Add (or with add=False, drop) a shared library in the remembered list, saved atomically."""
+    import json
+    from pathlib import Path
+
+    from vsearch.atomic import atomic_write
+
+    parse_map(path_map)  # refuse a bad mapping before it is saved
+    items = [(u, m) for u, m in remembered(config_dir) if u != uri]
+    if add:
+        items.append((uri, list(path_map)))
+    path = Path(config_dir) / REMEMBERED_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path, "w") as fh:
+        json.dump([{"uri": u, "map": m} for u, m in items], fh, indent=1)
