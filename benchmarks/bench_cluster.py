@@ -41,7 +41,7 @@ DEVSET = ROOT.parent / "shared" / "data" / "devset" / "videos"
 
 
 def _load() -> str:
-    return "load average %.2f %.2f %.2f" % os.getloadavg()
+    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
 def throughput(args: argparse.Namespace) -> None:

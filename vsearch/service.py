@@ -463,6 +463,10 @@ class Service:
         if self._shared_loaded:
             return
         self._shared_loaded = True
+        from vsearch.cluster import REMEMBERED_FILE
+
+        if not (self.dirs.config / REMEMBERED_FILE).exists():
+            return  # the usual case: nothing to attach, nothing more imported
         from vsearch.cluster.attach import remembered
 
         attached = {x.view.ds.uri for x in self._shared}

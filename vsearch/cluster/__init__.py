@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from vsearch.errors import EnvironmentProblem
 
+#: The shared libraries a desktop searches by default, in its config folder (vsearch.cluster.attach).
+REMEMBERED_FILE = "shared_libraries.json"
+
 
 def require(*modules: str) -> None:
     """Raise EnvironmentProblem naming the extra when one of *modules* cannot be imported."""

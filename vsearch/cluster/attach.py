@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from vsearch.cluster import REMEMBERED_FILE
 from vsearch.cluster.shared import SharedDataset, SharedModel, SharedVideo
 from vsearch.embed.base import Embedder
 from vsearch.errors import UserError
@@ -243,7 +244,6 @@ def merge(local: Sequence[Moment], shared: Sequence[Sequence[Moment]], k: int) -
 
 
 # -- remembered shared libraries (the desktop's settings; plain JSON, no lancedb needed) -------
-REMEMBERED_FILE = "shared_libraries.json"
 
 
 def remembered(config_dir: str | os.PathLike[str]) -> list[tuple[str, list[str]]]:
