@@ -86,7 +86,7 @@ def throughput(args: argparse.Namespace) -> None:
 def _write_synthetic(uri: str, n: int, dim: int, per_video: int = 1000) -> float:
     import numpy as np
 
-    from vsearch.cluster.shared import SharedDataset, SharedVideo
+    from vsearch.store.shared import SharedDataset, SharedVideo
 
     ds = SharedDataset(uri, readonly=False)
     model = ds.ensure_model(f"synthetic-{dim}", "synthetic", dim)
@@ -118,7 +118,7 @@ _CLIENT = r"""
 import json, os, resource, sys, time
 import numpy as np
 from vsearch.cluster.attach import SharedAnn, SharedSearcher, SharedView
-from vsearch.cluster.shared import SharedDataset
+from vsearch.store.shared import SharedDataset
 from vsearch.query.search import SearchOptions
 uri, dim, queries = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def rss():

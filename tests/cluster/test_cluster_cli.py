@@ -9,8 +9,8 @@ import pytest
 
 from tests.cluster.conftest import make_archive
 from vsearch.cli import main
-from vsearch.cluster.shared import SharedDataset
 from vsearch.service import Service
+from vsearch.store.shared import SharedDataset
 
 pytestmark = [pytest.mark.cluster, pytest.mark.usefixtures("ray_cluster")]
 

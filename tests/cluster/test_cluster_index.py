@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from tests.cluster.conftest import make_archive
-from vsearch.cluster.shared import SharedDataset, video_key
 from vsearch.service import Service
+from vsearch.store.shared import SharedDataset, video_key
 from vsearch.types import CancelToken
 
 pytestmark = [pytest.mark.cluster, pytest.mark.usefixtures("ray_cluster")]

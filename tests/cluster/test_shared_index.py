@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("lancedb", reason="facility mode needs vsearch[cluster]")
 
 from vsearch.cluster.attach import SharedAnn, SharedView, map_path, parse_map  # noqa: E402
-from vsearch.cluster.shared import SharedDataset, SharedVideo  # noqa: E402
+from vsearch.store.shared import SharedDataset, SharedVideo  # noqa: E402
 
 pytestmark = pytest.mark.cluster
 DIM = 32

@@ -21,12 +21,12 @@ from typing import Any
 import numpy as np
 
 from vsearch.cluster import REMEMBERED_FILE
-from vsearch.cluster.shared import SharedDataset, SharedModel, SharedVideo
 from vsearch.embed.base import Embedder
 from vsearch.errors import UserError
 from vsearch.query.moments import drop_near_duplicates
 from vsearch.query.search import Searcher, SearchOptions
 from vsearch.store.library import ModelRow, VideoRow
+from vsearch.store.shared import SharedDataset, SharedModel, SharedVideo
 from vsearch.types import Moment
 
 NPROBES = 32  # IVF partitions an indexed query visits (LanceDB's default is 20)
@@ -230,7 +230,7 @@ class CombinedVisual:
         self.local = local
         self.shared = list(shared)
 
-    def search(self, text: str, opts: SearchOptions = SearchOptions()) -> list[Moment]:
+    def search(self, text: str, opts: SearchOptions) -> list[Moment]:
         mine = self.local.search(text, opts) if self.local is not None else []
         return merge(mine, [sh.search(text, opts) for sh in self.shared], opts.k)
 

@@ -39,8 +39,8 @@ import numpy as np
 
 from vsearch import log
 from vsearch.cluster import require
-from vsearch.cluster.shared import SharedDataset, SharedModel, SharedVideo, video_key
 from vsearch.errors import MediaError, UserError
+from vsearch.store.shared import SharedDataset, SharedModel, SharedVideo, video_key
 from vsearch.types import CancelToken, IndexStats, Progress, VideoFile, VideoInfo
 
 ProgressFn = Callable[[Progress], None]

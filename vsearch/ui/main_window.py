@@ -285,6 +285,7 @@ class MainWindow(QMainWindow):
             "&Add folder…", self.library_panel._on_add_clicked, QKeySequence.StandardKey.Open, "add"
         )
         self.rescan_action = action("&Rescan all folders", lambda: self.rescan(None), "F5", "refresh")
+        self.shared_action = action("Add &shared library…", self.add_shared_library, None, "add")
         self.export_action = action("&Export moments…", self.export_dialog, "Ctrl+E", "export")
         self.copy_action = action(
             "&Copy timestamps", self.copy_timestamps, QKeySequence.StandardKey.Copy, "copy"
@@ -305,7 +306,7 @@ class MainWindow(QMainWindow):
 
         menu = self.menuBar()
         m = menu.addMenu("&File")
-        for a in (self.add_action, self.rescan_action, self.export_action):
+        for a in (self.add_action, self.shared_action, self.rescan_action, self.export_action):
             m.addAction(a)
         m.addSeparator()
         m.addAction(self.settings_action)
@@ -440,6 +441,28 @@ class MainWindow(QMainWindow):
 
     def _failures_cache(self) -> dict:
         return getattr(self, "_failures", {})
+
+    def add_shared_library(self) -> None:
+        """Attach a facility's shared library read-only (docs/CLUSTER.md); remembered for later runs."""
+        from PySide6.QtWidgets import QInputDialog
+
+        uri, ok = QInputDialog.getText(self, "Add shared library", "Shared library (folder or URI):")
+        if not ok or not uri.strip():
+            return
+        mapping, ok = QInputDialog.getText(
+            self,
+            "Add shared library",
+            "Where its files are here (CLUSTER_PATH=LOCAL_PATH; several separated by ';'; may be empty):",
+        )
+        if not ok:
+            return
+        maps = [m.strip() for m in mapping.split(";") if m.strip()]
+        svc = self.service
+        self.lib_tasks.submit(
+            lambda: svc.attach_shared(uri.strip(), maps, remember=True),
+            on_done=lambda _has: self._after_library_change(),
+            on_error=partial(self._on_failure, title="Could not add the shared library"),
+        )
 
     def _after_library_change(self) -> None:
         self.refresh_library()

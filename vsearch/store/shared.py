@@ -1,5 +1,8 @@
 """The shared dataset: LanceDB tables on shared storage that the cluster writes and desktops read.
 
+(Facility mode, docs/CLUSTER.md. It lives in the store layer with the rest of the storage access;
+lancedb is imported only when a shared library is opened.)
+
 Layout under the dataset URI (a folder on a shared filesystem, or an object-store URI):
 
 - ``videos``: one row per file as the cluster saw it (path, size, mtime, probe results,
@@ -31,8 +34,7 @@ from typing import Any
 import numpy as np
 
 from vsearch import log
-from vsearch.cluster import require
-from vsearch.errors import UserError
+from vsearch.errors import EnvironmentProblem, UserError
 
 #: A frames table gets an ANN index from this many rows; below it LanceDB's exact (flat) scan
 #: is fast enough and exact, as the local library is exact below 100k frames.
@@ -148,9 +150,13 @@ class SharedDataset:
     """
 
     def __init__(self, uri: str, *, readonly: bool = True) -> None:
-        require("lancedb", "pyarrow")
-        import lancedb
-        import pyarrow as pa
+        try:
+            import lancedb
+            import pyarrow as pa
+        except ImportError as e:
+            raise EnvironmentProblem(
+                f"shared libraries need lancedb ({e}); install it with: pip install 'vsearch[cluster]'"
+            ) from None
 
         self.uri = uri
         self.readonly = readonly
