@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vsearch.query.engine import QueryEngine, cap_per_video, top
+from vsearch.query.engine import FUSION_POOL, QueryEngine, cap_per_video, top
 from vsearch.query.search import SearchOptions
 from vsearch.speech.fusion import SpeechHit, fuse
 from vsearch.store.library import Library
@@ -86,17 +87,22 @@ def test_visual_only_results_are_capped_once(library: Library) -> None:
     assert eng.search("   ", SearchOptions()) == []
 
 
-def test_fusion_sees_the_shown_visual_moments_and_the_cap_applies_after_it(library: Library) -> None:
+def test_fusion_sees_a_pool_that_does_not_depend_on_k_and_the_cap_applies_after_it(library: Library) -> None:
     hits = [
         SpeechHit(video_id=4, path="/v/4.mp4", start=1.0, end=2.0, text="red car", semantic=0.9),
         SpeechHit(video_id=4, path="/v/4.mp4", start=3.0, end=4.0, text="a red car", semantic=0.85),
     ]
     opts = SearchOptions(k=4, per_video=1)
     out = QueryEngine(library, FakeVisual(VISUAL), FakeSpeech(hits)).search("red car", opts)
-    # the same as: cap and cut the visual list, fuse with the speech hits, cap and cut again
+    # the same as: cap and cut the visual list at the pool (max(k, FUSION_POOL), issue 15.1: the
+    # top result must not depend on k), fuse calibrated on the pool, cap and cut again
     ranked = sorted(VISUAL, key=lambda m: -m.score)
-    assert out == top(fuse(top(ranked, opts), hits), opts)
+    pool = replace(opts, k=max(opts.k, FUSION_POOL))
+    assert out == top(fuse(top(ranked, pool), hits, calibrate_on=FUSION_POOL), opts)
     assert sum(m.video_id == 4 for m in out) == 1 and out[0].source == "speech"
+    for k in range(1, 12):
+        got = QueryEngine(library, FakeVisual(VISUAL), FakeSpeech(hits)).search("red car", replace(opts, k=k))
+        assert got == out[:k] or (k > len(out) and got[: len(out)] == out)
 
 
 def test_speech_hits_pass_the_folder_and_duration_filters(library: Library) -> None:

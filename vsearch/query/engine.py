@@ -4,19 +4,24 @@ This is the only place where a query's experts meet. The visual expert
 (:class:`vsearch.query.search.Searcher`) ranks moments from frame similarity; the speech
 expert (:class:`vsearch.query.speech.SpeechSearcher`) finds transcript sentences;
 :func:`vsearch.speech.fusion.fuse` merges the two. The per-video cap and the cut at k are
-applied here, to the visual list before fusion (fusion calibrates visual scores on the
-moments shown) and to the fused list after. ``Service.search`` calls :meth:`QueryEngine.search`.
+applied here, to the visual list before fusion (a pool of max(k, FUSION_POOL): fusion
+calibrates visual scores on the pool's best FUSION_POOL, the same for every k) and to the
+fused list after. ``Service.search`` calls :meth:`QueryEngine.search`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from vsearch.query.search import Searcher, SearchOptions, passes_filters
 from vsearch.query.speech import SpeechSearcher
 from vsearch.speech.fusion import ONLY_CHOICES, fuse
 from vsearch.store.library import Library
 from vsearch.types import Moment
+
+#: Visual moments handed to fusion whatever k is, so the top result does not depend on k.
+FUSION_POOL = 50
 
 
 def cap_per_video(moments: list[Moment], per_video: int | None) -> list[Moment]:
@@ -68,13 +73,18 @@ class QueryEngine:
         if not text:
             return []
         opts = opts or SearchOptions()
+        fusing = only != "visual" and self.speech is not None and self.speech.available()
+        # fusion calibrates visual scores on the visual list, so that list must not depend on k:
+        # a fixed pool (k when larger), calibrated on and paired from its best FUSION_POOL only
+        pool = replace(opts, k=max(opts.k, FUSION_POOL)) if fusing else opts
         visual = (
-            top(self.visual.search(text, opts), opts) if self.visual is not None and only != "speech" else []
+            top(self.visual.search(text, pool), pool) if self.visual is not None and only != "speech" else []
         )
-        if only == "visual" or self.speech is None or not self.speech.available():
+        if not fusing:
             return visual
+        assert self.speech is not None
         hits = self.speech.hits(text, video_filter=self._video_filter(opts))
-        return top(fuse(visual, hits, only=only), opts)
+        return top(fuse(visual, hits, only=only, calibrate_on=FUSION_POOL), opts)
 
     def _video_filter(self, opts: SearchOptions) -> Callable[[int], bool]:
         """The search's folder and duration filters for speech hits (one row read per video)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,8 +20,10 @@ from vsearch.store.ann import AnnIndex
 from vsearch.store.library import Library, ModelRow, VideoRow
 from vsearch.types import Moment
 
-FETCH_MIN = 200  # frames asked of the ANN per query
-FETCH_MAX = 20_000  # ... at most, when folder/duration filters drop candidates
+FETCH_MIN = 200  # frames asked of the ANN first (the same for every k) ...
+FETCH_MAX = 20_000  # ... growing 4x while more candidate videos are needed, at most this many
+FLOOR_VIDEOS = 10  # the relevance floor is the median frame score of this many best videos (any k)
+BOUND_EPS = 1e-4  # ANN and curve similarities of one frame may differ by float rounding
 LONG_VIDEO_FRAMES = 600  # videos with more samples get a curve only around their best hit ...
 WINDOW_SECONDS = 180.0  # ... this far on each side (moments are far shorter; reads stay small)
 CACHE_FRAMES = 100_000  # per-video vectors cached between queries (float16: ~100 MB at 512-d)
@@ -36,9 +39,8 @@ class SearchOptions:
         min_score: drop moments below this score (None: relative floor only).
         per_video: at most this many moments per video (None: up to the builder's limit).
         min_duration, max_duration: only videos whose length lies in this range (seconds).
-        candidates: how many videos get a full similarity curve (None: k). k is enough: a
-            video's best moment scores its best frame, so the k videos with the best frames
-            hold the k best moments, and later videos cannot enter the top k.
+        candidates: read at least enough videos for this many moments (None: k); see
+            Searcher.search_vector for when reading stops.
     """
 
     k: int = 20
@@ -154,11 +156,19 @@ class Searcher:
         q = self.query_vector(text)
         return self.search_vector(q, opts)
 
-    def _candidates(self, q: np.ndarray, opts: SearchOptions) -> list[tuple[VideoRow, float, float]]:
-        """Videos holding the best frames, as (row, best frame similarity, its time), best first."""
+    def _candidates(self, q: np.ndarray, opts: SearchOptions) -> Iterator[tuple[VideoRow, float, float]]:
+        """Videos holding the best frames, as (row, best frame similarity, its time), best first.
+
+        A lazy stream: the ANN is asked for FETCH_MIN frames, then four times more each time the
+        videos found so far are used up. A video's best frame is among the fetched frames as soon
+        as any of its frames is, so each video's similarity is exact and the stream is in order
+        whatever was fetched (and so whatever k is). The order of equal similarities is the
+        video id's.
+        """
         total = self.ann.count
-        fetch = min(total, max(FETCH_MIN, opts.k * 10))
-        while True:
+        fetch = min(total, FETCH_MIN)
+        seen: set[int] = set()
+        while fetch > 0:
             ids, sims = self.ann.search(q, fetch)
             frames = self.library.frames(ids)
             best: dict[int, float] = {}
@@ -171,69 +181,107 @@ class Searcher:
                 if s > best.get(vid, -np.inf):
                     best[vid] = float(s)
                     best_t[vid] = fr[1]
-            rows = self.library.videos(best.keys())
-            out = []
-            for vid, s in sorted(best.items(), key=lambda x: -x[1]):
+            fresh = sorted(((v, s) for v, s in best.items() if v not in seen), key=lambda x: (-x[1], x[0]))
+            rows = self.library.videos(v for v, _ in fresh)
+            for vid, s in fresh:
+                seen.add(vid)
                 row = rows.get(vid)
-                if row is None or not passes_filters(row, opts):
-                    continue
-                out.append((row, s, best_t[vid]))
-            # fetch more only when filters dropped videos; near-duplicate frames of a few videos are fine
-            filtered = len(best) - len(out)
-            want = opts.candidates or max(1, opts.k)
-            if len(out) >= want or fetch >= total or not filtered or fetch >= FETCH_MAX:
-                return out[:want]
-            fetch = min(total, fetch * 4)
+                if row is not None and passes_filters(row, opts):
+                    yield row, s, best_t[vid]
+            if fetch >= total or fetch >= FETCH_MAX:
+                return
+            fetch = min(total, FETCH_MAX, fetch * 4)
+
+    def _video_moments(
+        self, row: VideoRow, q: np.ndarray, hit_t: float, opts: SearchOptions
+    ) -> tuple[list[Moment], np.ndarray]:
+        """One video's moments (best first, near-duplicates, min_score and per_video applied)
+        and its frame similarities."""
+        times, sims, adj, origin, end = self.window_curve(row, q, hit_t)
+        if len(times) == 0:
+            return [], np.zeros(0)
+        dur = float(row.duration or (times[-1] + 1.0))
+        spans = find_spans(times, sims, end, adjacent_sim=adj, params=self.params, origin=origin)
+        ms = [
+            Moment(
+                path=row.path,
+                start=a,
+                end=b,
+                score=score,
+                best_time=best,
+                video_id=row.id,
+                duration=dur,
+                fps=float(row.fps or 0.0),
+            )
+            for a, b, score, best in spans
+        ]
+        ms.sort(key=_rank)
+        ms = drop_near_duplicates(ms, lambda m: (m.start, m.end), lambda m: m.video_id)
+        if opts.min_score is not None:
+            ms = [m for m in ms if m.score >= opts.min_score]
+        if opts.per_video is not None:
+            ms = ms[: max(0, opts.per_video)]
+        return ms, sims
 
     def search_vector(self, q: np.ndarray, opts: SearchOptions = SearchOptions()) -> list[Moment]:
-        """Every moment of the candidate videos for a query vector, best first, after the relevance floor.
+        """The moments of the candidate videos for a query vector, best first, after the relevance
+        floor, each video's capped at ``opts.per_video``; not cut at k (:mod:`vsearch.query.engine`
+        cuts, ``engine.top``), but its first k are the first k for any larger k.
 
-        Not capped per video nor cut at k: :mod:`vsearch.query.engine` does both, once, for
-        every expert (``engine.top``).
+        Candidate videos are read best frame first. A video's moments score at most its best
+        frame (a span scores its best sample, or less), so once k moments score above the next
+        video's best frame no later video can enter the top k and the reading stops. The
+        relevance floor is taken from the first FLOOR_VIDEOS videos, read for every k, so it
+        does not depend on k either.
         """
-        cands = self._candidates(q, opts)
-        if not cands:
-            return []
+        want = max(1, opts.k, opts.candidates or 0)
         moments: list[Moment] = []
-        all_scores = []
-        for row, _, hit_t in cands:
-            times, sims, adj, origin, end = self.window_curve(row, q, hit_t)
-            if len(times) == 0:
-                continue
-            all_scores.append(sims)
-            dur = float(row.duration or (times[-1] + 1.0))
-            spans = find_spans(times, sims, end, adjacent_sim=adj, params=self.params, origin=origin)
-            for a, b, score, best in spans:
-                moments.append(
-                    Moment(
-                        path=row.path,
-                        start=a,
-                        end=b,
-                        score=score,
-                        best_time=best,
-                        video_id=row.id,
-                        duration=dur,
-                        fps=float(row.fps or 0.0),
-                    )
-                )
-        moments.sort(key=lambda m: -m.score)
-        moments = drop_near_duplicates(moments, lambda m: (m.start, m.end), lambda m: m.video_id)
-        moments = apply_floor(
-            moments, np.concatenate(all_scores) if all_scores else np.zeros(0), opts.min_score
-        )
-        log.query.debug("%d moments from %d candidate videos", len(moments), len(cands))
-        return moments
+        floor_scores: list[np.ndarray] = []
+        typical: float | None = None
+        n = 0
+        for row, best, hit_t in self._candidates(q, opts):
+            if n >= FLOOR_VIDEOS:
+                if opts.min_score is not None and best < opts.min_score:
+                    break  # no moment of this video or any later one reaches min_score
+                kept = _above_floor(moments, typical)
+                if typical is not None and kept and best <= typical and kept[0].score > typical:
+                    break  # every later moment falls under the floor
+                if len(kept) >= want and kept[want - 1].score > best + BOUND_EPS:
+                    break
+            ms, sims = self._video_moments(row, q, hit_t, opts)
+            moments.extend(ms)
+            n += 1
+            if n <= FLOOR_VIDEOS and len(sims):
+                floor_scores.append(sims)
+            if n == FLOOR_VIDEOS:
+                typical = _typical(floor_scores)
+        if not moments:
+            return []
+        if typical is None:
+            typical = _typical(floor_scores)
+        result = _above_floor(moments, typical)
+        log.query.debug("%d moments from %d candidate videos", len(result), n)
+        return result
 
 
-def apply_floor(moments: list[Moment], frame_scores: np.ndarray, min_score: float | None) -> list[Moment]:
-    """The relevance floor: an explicit minimum, and always 'better than a typical frame'."""
-    if min_score is not None:
-        moments = [m for m in moments if m.score >= min_score]
-    if len(frame_scores) >= 8 and len(moments) > 1:
-        typical = float(np.median(frame_scores))
-        top = moments[0].score
-        moments = [m for i, m in enumerate(moments) if i == 0 or m.score > typical or top <= typical]
-    return moments
+def _rank(m: Moment) -> tuple[float, int, float]:
+    """Best score first; ties in a fixed order (video id, then start), so every k agrees."""
+    return (-m.score, m.video_id, m.start)
+
+
+def _typical(frame_scores: list[np.ndarray]) -> float | None:
+    """The typical frame score among the floor's videos (None with fewer than 8 frames)."""
+    scores = np.concatenate(frame_scores) if frame_scores else np.zeros(0)
+    return float(np.median(scores)) if len(scores) >= 8 else None
+
+
+def _above_floor(moments: list[Moment], typical: float | None) -> list[Moment]:
+    """Moments best first, without those no better than a typical frame (the first always stays,
+    and all stay when even the best is no better)."""
+    ranked = sorted(moments, key=_rank)
+    if typical is None or len(ranked) <= 1 or ranked[0].score <= typical:
+        return ranked
+    return [m for i, m in enumerate(ranked) if i == 0 or m.score > typical]
 
 
 def passes_filters(row: VideoRow, opts: SearchOptions) -> bool:

@@ -88,13 +88,20 @@ def _sigmoid(x: float) -> float:
     return e / (1.0 + e)
 
 
-def visual_confidences(moments: list[Moment], params: FusionParams = DEFAULT_PARAMS) -> list[float]:
-    """Per-query calibrated confidence of each visual moment (same order)."""
+def visual_confidences(
+    moments: list[Moment], params: FusionParams = DEFAULT_PARAMS, calibrate_on: int | None = None
+) -> list[float]:
+    """Per-query calibrated confidence of each visual moment (same order).
+
+    *calibrate_on* takes the mean and spread from the best that many moments only, so a
+    moment's confidence does not change when more (weaker) moments are asked for.
+    """
     if not moments:
         return []
     scores = [float(m.score) for m in moments]
-    mean = sum(scores) / len(scores)
-    sd = math.sqrt(sum((s - mean) ** 2 for s in scores) / len(scores))
+    ref = sorted(scores, reverse=True)[:calibrate_on] if calibrate_on else scores
+    mean = sum(ref) / len(ref)
+    sd = math.sqrt(sum((s - mean) ** 2 for s in ref) / len(ref))
     sd = max(sd, params.visual_sd_floor)
     return [_sigmoid(params.visual_slope * ((s - mean) / sd - params.visual_z0)) for s in scores]
 
@@ -141,6 +148,7 @@ def fuse(
     only: str | None = None,
     params: FusionParams = DEFAULT_PARAMS,
     limit: int | None = None,
+    calibrate_on: int | None = None,
 ) -> list[Moment]:
     """Rank moments supported by visual similarity, spoken words, or both.
 
@@ -151,6 +159,10 @@ def fuse(
             ``"speech"`` returns speech moments ranked by speech confidence; None fuses.
         params: the formula's knobs.
         limit: keep at most this many results.
+        calibrate_on: calibrate visual confidences on the best this many visual moments only
+            (see visual_confidences), and pair only those with speech hits; weaker visual
+            moments stay visual-only. Then asking for more visual moments adds results below
+            the others and changes none of them.
 
     Returns:
         Moments, best first; ``source`` is ``"visual"``, ``"speech"`` or ``"visual+speech"``
@@ -174,11 +186,15 @@ def fuse(
         out = [_speech_moment(speech[i], ps[i]) for i in ranked]
         return out[:limit] if limit is not None else out
 
-    pv = visual_confidences(visual, params)
+    pv = visual_confidences(visual, params, calibrate_on)
 
     # Candidate pairs (visual i, speech j) that overlap in the same video, best first.
+    pairable = range(len(visual))
+    if calibrate_on:
+        pairable = sorted(pairable, key=lambda i: -visual[i].score)[:calibrate_on]
     pairs: list[tuple[float, float, int, int]] = []
-    for i, m in enumerate(visual):
+    for i in pairable:
+        m = visual[i]
         for j, h in enumerate(speech):
             if ps[j] <= 0.0 or not _same_video(m, h):
                 continue
