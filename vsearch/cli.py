@@ -344,6 +344,12 @@ def _cmd_search(args: argparse.Namespace) -> int:
             per_video=args.per_video,
             only=args.only,
         )
+        if svc.library.damaged:
+            print(
+                f"vsearch: warning: {len(svc.library.damaged)} damaged vector(s) were skipped; "
+                "see `vsearch status`, `vsearch index` re-embeds their videos",
+                file=sys.stderr,
+            )
     if args.json:
         json.dump(
             {"query": args.text, "results": [m.to_dict() for m in res]},
@@ -366,6 +372,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
     with _service(args, create=False) as svc:
         st = svc.status()
         fails = svc.failures()
+        problems = svc.check()
     print(f"library: {st.library}{' (read-only)' if st.readonly else ''}")
     print(f"model:   {st.model or '-'}  ({st.model_id or 'nothing indexed yet'})")
     print(
@@ -379,7 +386,13 @@ def _cmd_status(args: argparse.Namespace) -> int:
     if fails:
         print(f"failed files ({len(fails)}):")
         for fe in fails:
-            print(f"  {fe.path}: {fe.error}")
+            print(f"  {printable(fe.path)}: {fe.error}")
+    if problems:
+        print(f"check:   DAMAGED ({len(problems)} problem(s)):")
+        for line in problems:
+            print(f"  {printable(line)}")
+        return 3
+    print("check:   ok (database and every vector)")
     return 0
 
 

@@ -268,6 +268,7 @@ class Service:
             if not roots:
                 raise UserError("the library has no folders yet; add one (vsearch index FOLDER)")
         name = model or self.model_name()
+        self._requeue_damaged()
         s = self.settings
         indexer = Indexer(
             self.library,
@@ -289,6 +290,29 @@ class Service:
         with self._lock:
             self._searchers.clear()
         return stats
+
+    def _requeue_damaged(self) -> None:
+        """Videos whose vectors were found damaged are indexed again by this run."""
+        health = self.library.health(database=False)
+        if not health.damaged:
+            return
+        for m in self.library.models():
+            self.library.requeue(health.damaged, m.id)
+        log.store.warning("re-indexing %d video(s) with damaged vectors", len(health.damaged))
+        with self._lock:
+            self._searchers.clear()
+
+    def check(self) -> list[str]:
+        """A check of the library (database and every vector): one line per problem, [] when sound."""
+        health = self.library.health()
+        out = [f"database: {line}" for line in health.database]
+        if health.damaged:
+            rows = self.library.videos(health.damaged)
+            for vid, n in sorted(health.damaged.items()):
+                row = rows.get(vid)
+                where = row.path if row is not None else f"video id {vid}"
+                out.append(f"{n} damaged vector(s) in {where}; `vsearch index` re-embeds it")
+        return out
 
     def _speech_stage(
         self, stats: IndexStats, progress: Callable[[Progress], None] | None, cancel: CancelToken | None

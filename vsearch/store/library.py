@@ -18,12 +18,12 @@ from vsearch.errors import EnvironmentProblem, LibraryLocked
 from vsearch.store import migrations
 from vsearch.store.db import open_database
 from vsearch.store.speech import SpeechStore
-from vsearch.store.sql import Sql, pack, unpack
+from vsearch.store.sql import NORM_TOLERANCE, LibraryDamaged, Sql, pack, unpack, unpack_checked
 from vsearch.types import VideoFile, VideoInfo
 
 __all__ = [
     "Counts", "Diff", "Library", "ModelRow", "ModelState", "Root", "VideoRow", "VideoStatus", "WriteLock",
-    "pack", "unpack", "warn_unreadable",
+    "pack", "unpack", "unpack_checked", "NORM_TOLERANCE", "LibraryDamaged", "Health", "warn_unreadable",
 ]  # fmt: skip
 
 LOCK_NAME = "write.lock"
@@ -148,6 +148,25 @@ def _like_prefix(folder: str) -> str:
     return folder.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+@dataclass(frozen=True, slots=True)
+class Health:
+    """What a check of the library found.
+
+    Attributes:
+        database: SQLite's integrity_check lines (empty when it says ok).
+        damaged: video id -> how many of its vectors are damaged (length, finite, unit norm).
+        vectors: how many vectors were checked.
+    """
+
+    database: list[str]
+    damaged: dict[int, int]
+    vectors: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.database and not self.damaged
+
+
 class WriteLock:
     """An advisory, process-wide lock file: one writer per library at a time."""
 
@@ -219,6 +238,7 @@ class Library:
         self.folder = Path(folder)
         self.readonly = readonly
         self.notices: list[str] = []  # what the user should hear about this open (one line each)
+        self.damaged: dict[int, int] = {}  # frame id -> video id of vectors found damaged when read
         self._db = open_database(self.folder, readonly=readonly, notices=self.notices)
         self._sql = Sql(self._db.conn)
         self._write_lock = WriteLock(self.folder)
@@ -276,6 +296,68 @@ class Library:
     def pending_migrations(self) -> list[str]:
         """Names of the schema migrations this library still lacks (none once opened for writing)."""
         return [m.name for m in migrations.MIGRATIONS.pending(self._db)]
+
+    # -- damage -----------------------------------------------------------------------------
+    def _damaged_rows(self, frame_ids: np.ndarray, video_id: int | None = None) -> None:
+        """Remember (and log once) vectors found damaged when read; they are never served."""
+        new = [int(f) for f in frame_ids if int(f) not in self.damaged]
+        if not new:
+            return
+        if video_id is None:
+            known = self.frames(new)
+        for f in new:
+            self.damaged[f] = video_id if video_id is not None else known.get(f, (-1, 0.0))[0]
+        log.store.warning(
+            "%d damaged vector(s) skipped (frame ids %s%s); `vsearch index` re-embeds their videos",
+            len(new),
+            ", ".join(map(str, new[:5])),
+            ", ..." if len(new) > 5 else "",
+        )
+
+    def health(self, models: Sequence[ModelRow] | None = None, *, database: bool = True) -> Health:
+        """Check every vector and, with *database*, SQLite's integrity_check (first 10 problems)."""
+        lines = ["ok"]
+        if database:
+            try:
+                lines = [r[0] for r in self._sql.query("PRAGMA integrity_check(10)")]
+            except LibraryDamaged as e:
+                lines = [str(e)]
+        database_lines = [] if lines == ["ok"] else lines
+        before = dict(self.damaged)
+        self.damaged.clear()
+        n = 0
+        try:
+            for m in models if models is not None else self.models():
+                for ids, _ in self.iter_vectors(m.id, m.dim):
+                    n += len(ids)
+        except LibraryDamaged as e:
+            database_lines.append(str(e))
+        found = dict(self.damaged)
+        self.damaged.update(before)
+        damaged: dict[int, int] = {}
+        for vid in found.values():
+            damaged[vid] = damaged.get(vid, 0) + 1
+        return Health(database=database_lines, damaged=damaged, vectors=n)
+
+    def requeue(self, video_ids: Iterable[int], model_pk: int) -> int:
+        """Drop one model's vectors of these videos and mark them for indexing again."""
+        ids = sorted({int(v) for v in video_ids if v is not None and v >= 0})
+        if not ids:
+            return 0
+        with self._sql.transaction() as c:
+            for vid in ids:
+                c.execute(
+                    "DELETE FROM vectors WHERE model = ? AND frame_id IN (SELECT id FROM frames WHERE video_id = ?)",
+                    (model_pk, vid),
+                )
+                c.execute("DELETE FROM video_models WHERE video_id = ? AND model = ?", (vid, model_pk))
+                c.execute(
+                    "UPDATE videos SET status = 'pending', error = NULL, updated = ? WHERE id = ? AND status != 'gone'",
+                    (time.time(), vid),
+                )
+            c.execute("UPDATE models SET generation = generation + 1 WHERE id = ?", (model_pk,))
+        self.damaged = {f: v for f, v in self.damaged.items() if v not in ids}
+        return len(ids)
 
     # -- roots ----------------------------------------------------------------------------
     def add_root(self, path: str) -> Root:
@@ -586,14 +668,20 @@ class Library:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(frame ids, times, vectors) of one video (or of its frames between two times), in time order."""
         lo, hi = between if between is not None else (-1.0, float("inf"))
+        # CAST: a damaged record may claim its blob is text, which Python would try to decode
         rows = self._sql.query(
-            "SELECT f.id, f.t, v.vec FROM frames f JOIN vectors v ON v.frame_id = f.id "
+            "SELECT f.id, f.t, CAST(v.vec AS BLOB) FROM frames f JOIN vectors v ON v.frame_id = f.id "
             "WHERE f.video_id = ? AND v.model = ? AND f.t BETWEEN ? AND ? ORDER BY f.t",
             (video_id, model_pk, lo, hi),
         )
         ids = np.array([r[0] for r in rows], dtype=np.int64)
-        ts = np.array([r[1] for r in rows], dtype=np.float64)
-        return ids, ts, unpack([r[2] for r in rows], dim)
+        ts = np.array([r[1] if isinstance(r[1], float | int) else np.nan for r in rows], dtype=np.float64)
+        vecs, sound = unpack_checked([r[2] for r in rows], dim)
+        sound &= np.isfinite(ts)
+        if not sound.all():
+            self._damaged_rows(ids[~sound], video_id)
+            ids, ts, vecs = ids[sound], ts[sound], vecs[sound]
+        return ids, ts, vecs
 
     def frame_count(self, video_id: int) -> int:
         return int(self._sql.query("SELECT count(*) FROM frames WHERE video_id = ?", (video_id,))[0][0])
@@ -611,22 +699,35 @@ class Library:
                 chunk = [int(x) for x in ids[i : i + 900]]
                 marks = ",".join("?" * len(chunk))
                 rows = self._sql.query(
-                    f"SELECT frame_id, vec FROM vectors WHERE model = ? AND frame_id IN ({marks})",
+                    f"SELECT frame_id, CAST(vec AS BLOB) FROM vectors WHERE model = ? AND frame_id IN ({marks})",
                     [model_pk, *chunk],
                 )
-                if rows:
-                    yield np.array([r[0] for r in rows], dtype=np.int64), unpack([r[1] for r in rows], dim)
+                got = self._sound(rows, dim) if rows else None
+                if got is not None and len(got[0]):
+                    yield got
             return
         last = -1
         while True:
             rows = self._sql.query(
-                "SELECT frame_id, vec FROM vectors WHERE model = ? AND frame_id > ? ORDER BY frame_id LIMIT ?",
+                "SELECT frame_id, CAST(vec AS BLOB) FROM vectors WHERE model = ? AND frame_id > ? "
+                "ORDER BY frame_id LIMIT ?",
                 (model_pk, last, batch),
             )
             if not rows:
                 return
             last = rows[-1][0]
-            yield np.array([r[0] for r in rows], dtype=np.int64), unpack([r[1] for r in rows], dim)
+            got = self._sound(rows, dim)
+            if len(got[0]):
+                yield got
+
+    def _sound(self, rows: Sequence[tuple], dim: int) -> tuple[np.ndarray, np.ndarray]:
+        """(frame ids, vectors) of (frame id, blob) rows, without (and reporting) damaged vectors."""
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        vecs, sound = unpack_checked([r[1] for r in rows], dim)
+        if not sound.all():
+            self._damaged_rows(ids[~sound])
+            ids, vecs = ids[sound], vecs[sound]
+        return ids, vecs
 
     def frames(self, ids: Sequence[int]) -> dict[int, tuple[int, float]]:
         """frame id -> (video id, time)."""

@@ -24,11 +24,66 @@ def pack(vectors: np.ndarray) -> list[bytes]:
     return [row.tobytes() for row in v16]
 
 
-def unpack(blobs: Sequence[bytes], dim: int) -> np.ndarray:
-    """float16 blobs back into a float32 matrix of *dim* columns."""
+#: Stored vectors are unit length; float16 rounding moves the norm by well under 1e-3, so a
+#: norm further from 1 than this is damage (a damaged page gave cosine scores of 17.6 and 795.8).
+NORM_TOLERANCE = 0.01
+
+
+def unpack_checked(blobs: Sequence[object], dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """(float32 vectors [n, dim], sound [n] bool) of stored vectors, each checked.
+
+    A vector is sound when it is a blob of 2 * dim bytes whose values are finite and whose
+    norm is 1 within NORM_TOLERANCE (or exactly 0: the embedders' output for an empty input).
+    Unsound rows are zero in the result.
+    """
+    n = len(blobs)
+    out = np.zeros((n, dim), dtype=np.float32)
+    sound = np.zeros(n, dtype=bool)
+    size = 2 * dim
+    good = [i for i, b in enumerate(blobs) if isinstance(b, bytes | bytearray | memoryview) and len(b) == size]
+    if not good:
+        return out, sound
+    v = np.frombuffer(b"".join(bytes(blobs[i]) for i in good), dtype="<f2").reshape(len(good), dim)  # type: ignore[arg-type]
+    v = v.astype(np.float32)
+    finite = np.isfinite(v).all(axis=1)
+    v[~finite] = 0.0
+    norm = np.sqrt(np.einsum("ij,ij->i", v, v, dtype=np.float64))
+    ok = finite & ((np.abs(norm - 1.0) <= NORM_TOLERANCE) | (norm == 0.0))
+    idx = np.asarray(good, dtype=np.int64)[ok]
+    out[idx] = v[ok]
+    sound[idx] = True
+    return out, sound
+
+
+def unpack(blobs: Sequence[object], dim: int) -> np.ndarray:
+    """float16 blobs back into a float32 matrix of *dim* columns; damaged ones (see
+    unpack_checked) are zero rows."""
     if not blobs:
         return np.zeros((0, dim), dtype=np.float32)
-    return np.frombuffer(b"".join(blobs), dtype="<f2").reshape(len(blobs), dim).astype(np.float32)
+    return unpack_checked(blobs, dim)[0]
+
+
+class LibraryDamaged(EnvironmentProblem):
+    """SQLite reports the database file as damaged (a disk or copy went wrong)."""
+
+
+def is_damage(e: BaseException) -> bool:
+    """Whether an error from sqlite3 says the file is damaged (not locked, not a constraint)."""
+    if isinstance(e, UnicodeDecodeError):  # a damaged text value, or an error message quoting one
+        return True
+    if type(e) is sqlite3.DatabaseError:  # "database disk image is malformed", "file is not a database"
+        return True
+    return isinstance(e, sqlite3.OperationalError) and any(
+        w in str(e) for w in ("malformed", "decode", "corrupt", "not a database", "no such table")
+    )
+
+
+def damaged(e: BaseException) -> LibraryDamaged:
+    what = "unreadable text" if isinstance(e, UnicodeDecodeError) else " ".join(str(e).split())
+    return LibraryDamaged(
+        f"the library database is damaged ({what}); `vsearch status` shows what; "
+        "restore a backup or start a new library"
+    )
 
 
 class Sql:
@@ -62,10 +117,12 @@ class Sql:
             self._depth = 1
             try:
                 yield self.conn
-            except BaseException:
+            except BaseException as e:
                 self._depth = 0
                 with contextlib.suppress(sqlite3.Error):
                     self.conn.execute("ROLLBACK")
+                if isinstance(e, sqlite3.DatabaseError | UnicodeDecodeError) and is_damage(e):
+                    raise damaged(e) from None
                 raise
             self._depth = 0
             try:
@@ -89,9 +146,20 @@ class Sql:
                 self.conn.execute("COMMIT")
 
     def query(self, sql: str, params: Sequence | dict = ()) -> list[tuple]:
+        """All rows; an error that means a damaged file is LibraryDamaged (one line)."""
         with self._lock:
-            return self.conn.execute(sql, params).fetchall()
+            try:
+                return self.conn.execute(sql, params).fetchall()
+            except (sqlite3.DatabaseError, UnicodeDecodeError) as e:
+                if is_damage(e):
+                    raise damaged(e) from None
+                raise
 
     def one(self, sql: str, params: Sequence | dict = ()) -> tuple | None:
         with self._lock:
-            return self.conn.execute(sql, params).fetchone()
+            try:
+                return self.conn.execute(sql, params).fetchone()
+            except (sqlite3.DatabaseError, UnicodeDecodeError) as e:
+                if is_damage(e):
+                    raise damaged(e) from None
+                raise
