@@ -12,12 +12,20 @@ import sqlite_utils
 from vsearch import log
 from vsearch.errors import EnvironmentProblem
 from vsearch.store import migrations
+from vsearch.store.sql import LibraryDamaged
 
 DB_NAME = "library.sqlite3"
 
 
 class SchemaTooNew(EnvironmentProblem):
     """The library was written by a newer vsearch; we refuse to touch it."""
+
+
+def damaged(path: Path, e: BaseException) -> LibraryDamaged:
+    what = " ".join(str(e).split()) if not isinstance(e, UnicodeDecodeError) else "unreadable error text"
+    return LibraryDamaged(
+        f"the library database {path} is damaged ({what}); restore a backup or start a new library"
+    )
 
 
 def connect(
@@ -83,7 +91,11 @@ def open_database(
                 log.store.warning("%s is 0 bytes: starting a new library, ANN caches removed", path)
             conn = connect(path)
         version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except UnicodeDecodeError as e:  # SQLite's message quoted damaged bytes
+        raise damaged(path, e) from None
     except sqlite3.DatabaseError as e:
+        if type(e) is sqlite3.DatabaseError or "malformed" in str(e):
+            raise damaged(path, e) from None
         raise EnvironmentProblem(f"cannot open library database {path}: {e}") from None
     except OSError as e:
         raise EnvironmentProblem(f"cannot open library folder {folder}: {e.strerror or e}") from None
@@ -103,7 +115,11 @@ def open_database(
                 log.store.info("migrating %s: %s", path, ", ".join(m.name for m in pending))
                 migrations.MIGRATIONS.apply(db)
                 conn.execute(f"PRAGMA user_version = {migrations.SCHEMA_VERSION}")
-        except sqlite3.OperationalError as e:
+        except UnicodeDecodeError as e:
+            raise damaged(path, e) from None
+        except sqlite3.DatabaseError as e:
+            if type(e) is sqlite3.DatabaseError or "malformed" in str(e):
+                raise damaged(path, e) from None
             raise EnvironmentProblem(f"cannot prepare library database {path}: {e}") from None
     elif version < migrations.SCHEMA_VERSION:
         conn.close()
