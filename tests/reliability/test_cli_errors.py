@@ -24,7 +24,6 @@ from vsearch.store.library import WriteLock
 from vsearch.types import Progress
 
 
-
 def _one_line(r: subprocess.CompletedProcess, code: int, *words: str) -> str:
     err = r.stderr.strip()
     assert r.returncode == code, (r.returncode, r.stdout, r.stderr)

@@ -32,7 +32,7 @@ def _build(folder: Path, seed: int, n_videos: int, max_frames: int, copies: int,
     lib.activate_model(model.id)
     centre = _unit(rng.normal(size=DIM))
     originals = []
-    for i in range(n_videos):
+    for _ in range(n_videos):
         n = int(rng.integers(1, max_frames + 1))
         # frames drift around a per-video direction; 'theme' pulls some videos towards one topic
         base = _unit(rng.normal(size=DIM) + theme * centre * rng.random())
