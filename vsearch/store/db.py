@@ -24,7 +24,7 @@ class SchemaTooNew(EnvironmentProblem):
 def damaged(path: Path, e: BaseException) -> LibraryDamaged:
     what = " ".join(str(e).split()) if not isinstance(e, UnicodeDecodeError) else "unreadable error text"
     return LibraryDamaged(
-        f"the library database {path} is damaged ({what}); restore a backup or start a new library"
+        f"cannot open library database {path}: it is damaged ({what}); restore a backup or start a new library"
     )
 
 
