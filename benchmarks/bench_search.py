@@ -108,6 +108,7 @@ class SyntheticTextEmbedder:
     model_id = MODEL_ID
     dim = DIM
     image_size = 224
+    device = "cpu"
 
     def __init__(self, nvid: int, text_model: str = "tiny-random", precision: str | None = None) -> None:
         from vsearch.embed.clip import ClipEmbedder
@@ -123,6 +124,9 @@ class SyntheticTextEmbedder:
 
     def embed_images(self, images: list) -> np.ndarray:  # pragma: no cover - search only
         raise NotImplementedError
+
+    def release(self) -> None:
+        self.tiny.release()
 
     def embed_text(self, texts: list[str]) -> np.ndarray:
         self.tiny.embed_text(texts)

@@ -276,7 +276,7 @@ class Indexer:
         """How to decode *jobs*: workers, threads or processes, sampling, and each video's resume point."""
         assert self.model is not None
         emb = self.embedder
-        device = str(getattr(emb, "device", "cpu"))
+        device = emb.device
         workers, threads = decode_plan(self.options.decode_workers, os.cpu_count() or 2, device, len(jobs))
         sampling = SampleOptions(
             mode=self.options.sampling,

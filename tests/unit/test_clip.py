@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from vsearch.embed.base import Embedder
-from vsearch.embed.clip import TINY_ARCH, ClipEmbedder, file_digest
-from vsearch.errors import ModelMissing, UserError
+from vsearch.embed.clip import TINY_ARCH, ClipEmbedder
+from vsearch.embed.weights import file_digest
+from vsearch.errors import ModelMissing, UserError, WeightsMissing
 
 
 @pytest.fixture(autouse=True)
@@ -88,14 +89,14 @@ def test_preprocess_centre_crops_to_the_model_square() -> None:
     np.testing.assert_allclose(x[0].mean(dim=(1, 2)).numpy(), white, rtol=1e-4)
 
 
-def test_missing_pretrained_tag_raises_model_missing_with_one_line(tmp_path) -> None:
-    with pytest.raises(ModelMissing) as err:
+def test_missing_pretrained_tag_raises_weights_missing_naming_arch_and_tag(tmp_path) -> None:
+    # the backend knows no presets: it names what is missing, the catalogue words the hint
+    # (test_registry.test_absent_weights_raise_model_missing)
+    with pytest.raises(WeightsMissing) as err:
         ClipEmbedder("ViT-B-32", "laion2b_s34b_b79k", device="cpu", cache_dir=tmp_path)
-    msg = str(err.value)
-    assert "\n" not in msg
-    assert "ViT-B-32/laion2b_s34b_b79k is not on this machine" in msg
-    assert "vsearch models download balanced" in msg
-    assert "vsearch models import FILE --arch ViT-B-32" in msg
+    assert isinstance(err.value, ModelMissing)
+    assert (err.value.arch, err.value.tag) == ("ViT-B-32", "laion2b_s34b_b79k")
+    assert str(err.value) == "model ViT-B-32/laion2b_s34b_b79k is not on this machine"
 
 
 def test_unknown_arch_and_tag_are_user_errors(tmp_path) -> None:

@@ -37,7 +37,7 @@ def models_dir(tmp_path: Path) -> Path:
 
 def fake_download(models_dir: Path, preset: str) -> Path:
     """Lay out a (fake) weights file the way huggingface_hub's cache stores it."""
-    from vsearch.embed.clip import hf_weight_candidates
+    from vsearch.embed.weights import hf_weight_candidates
 
     p = PRESETS[preset]
     cand = hf_weight_candidates(p.arch, p.pretrained)
@@ -57,7 +57,7 @@ def save_tiny_checkpoint(path: Path, seed: int = 123) -> Path:
     import open_clip
     import torch
 
-    from vsearch.embed.clip import ensure_bundled_configs
+    from vsearch.embed.arch import ensure_bundled_configs
 
     ensure_bundled_configs()
     torch.manual_seed(seed)
@@ -98,7 +98,10 @@ def test_unknown_name_is_a_user_error_listing_choices(models_dir: Path) -> None:
 def test_absent_weights_raise_model_missing(models_dir: Path, name: str) -> None:
     with pytest.raises(ModelMissing, match="vsearch models download balanced") as err:
         load_embedder(name, models_dir=models_dir)
-    assert "\n" not in str(err.value)
+    msg = str(err.value)
+    assert "\n" not in msg
+    assert "ViT-B-32/laion2b_s34b_b79k is not on this machine" in msg
+    assert "vsearch models import FILE --arch ViT-B-32" in msg
 
 
 def test_nothing_downloaded_means_starter_is_default(models_dir: Path) -> None:
@@ -163,7 +166,7 @@ def test_import_refuses_checkpoints_that_do_not_fit(models_dir: Path, tmp_path: 
 
 
 def test_download_progress_is_forwarded() -> None:
-    from vsearch.embed.registry import _progress_tqdm
+    from vsearch.embed.weights import _progress_tqdm
 
     seen: list[tuple[int, int]] = []
     bar = _progress_tqdm(lambda done, total: seen.append((done, total)))(total=100)
@@ -184,3 +187,23 @@ def test_multilingual_needs_its_text_tower_files_too(models_dir: Path, tmp_path:
     (hub / "snapshots" / ("1" * 40) / "config.json").write_text("{}")
     rows = {r.name: r for r in list_models(models_dir)}
     assert rows["multilingual"].present
+
+
+def test_import_refuses_a_file_that_is_not_a_checkpoint(models_dir: Path, tmp_path: Path) -> None:
+    """Issue 16.6: random bytes are one UserError line, and an earlier import of the name stays."""
+    good = import_checkpoint(save_tiny_checkpoint(tmp_path / "good.pt"), TINY_ARCH, models_dir, name="mine")
+    before = (models_dir / "models.json").read_text()
+    files = sorted(p.name for p in (models_dir / "imported").iterdir())
+    fake = tmp_path / "fake.pt"
+    fake.write_bytes(np.random.default_rng(0).bytes(4096))
+    for arch in ("ViT-B-32", TINY_ARCH):
+        with pytest.raises(UserError, match=r"^not an open_clip checkpoint: .*fake\.pt") as err:
+            import_checkpoint(fake, arch, models_dir, name=good)
+        assert "\n" not in str(err.value)
+    empty = tmp_path / "empty.safetensors"
+    empty.write_bytes(b"")
+    with pytest.raises(UserError, match="not an open_clip checkpoint"):
+        import_checkpoint(empty, TINY_ARCH, models_dir, name=good)
+    assert (models_dir / "models.json").read_text() == before
+    assert sorted(p.name for p in (models_dir / "imported").iterdir()) == files
+    assert load_embedder(good, models_dir=models_dir, device="cpu").embed_text(["a cat"]).shape == (1, 32)

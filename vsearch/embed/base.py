@@ -18,11 +18,14 @@ class Embedder(Protocol):
         dim: length of every vector.
         image_size: the side the backend resizes to; decoders may downscale frames so the
             short side is about this size before they cross process boundaries.
+        device: where it computes ("cpu", "cuda" or "mps"); the indexer sizes its decoder
+            pool by it.
     """
 
     model_id: str
     dim: int
     image_size: int
+    device: str
 
     def embed_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """RGB uint8 arrays [H, W, 3] -> float32 [N, dim], each row L2-normalised."""
@@ -30,6 +33,10 @@ class Embedder(Protocol):
 
     def embed_text(self, texts: Sequence[str]) -> np.ndarray:
         """Sentences -> float32 [N, dim], each row L2-normalised."""
+        ...
+
+    def release(self) -> None:
+        """Free the loaded weights (memory, GPU); the next embed call loads them again."""
         ...
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.util
 import logging
 import os
@@ -14,118 +13,16 @@ from typing import Any
 
 import numpy as np
 
+from vsearch.embed.arch import TINY_ARCH, is_pretrained_tag, model_config, pretrained_config
 from vsearch.embed.base import pick_device, pick_precision, torch_dtype
-from vsearch.errors import EnvironmentProblem, ModelMissing, UserError
+from vsearch.embed.weights import file_digest, find_pretrained_weights, first_line
+from vsearch.errors import EnvironmentProblem, ModelMissing, UserError, WeightsMissing
 from vsearch.log import embed as log
 
 #: Version of this module's image preprocessing; part of every model_id.
 PREPROCESS_VERSION = "pp1"
-#: open_clip architecture name of the bundled tiny test config (vsearch/resources/tiny_clip.json).
-TINY_ARCH = "tiny_clip"
-#: The file names open_clip looks for in an ``hf_hub`` repo, safest first.
-_HF_WEIGHT_NAMES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
-_DIGEST_CACHE: dict[tuple[str, int, int], str] = {}
-_CONFIG_LOCK = threading.Lock()
 
-
-def file_digest(path: str | os.PathLike[str]) -> str:
-    """Short sha256 (16 hex digits) of a checkpoint, computed once per (path, size, mtime)."""
-    p = Path(path).resolve()
-    st = p.stat()
-    key = (str(p), st.st_size, st.st_mtime_ns)
-    digest = _DIGEST_CACHE.get(key)
-    if digest is None:
-        h = hashlib.sha256()
-        with open(p, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        digest = h.hexdigest()[:16]
-        _DIGEST_CACHE[key] = digest
-    return digest
-
-
-def remember_digest(path: str | os.PathLike[str], digest: str, size: int) -> None:
-    """Trust a digest recorded earlier (models.json) for *path* while its size still matches."""
-    p = Path(path).resolve()
-    st = p.stat()
-    if st.st_size == size:
-        _DIGEST_CACHE[(str(p), st.st_size, st.st_mtime_ns)] = digest
-
-
-def ensure_bundled_configs() -> None:
-    """Register vsearch's own open_clip configs (the tiny test model) once per process."""
-    import open_clip
-
-    from vsearch.paths import resource
-
-    with _CONFIG_LOCK:
-        if TINY_ARCH not in open_clip.list_models():
-            open_clip.add_model_config(str(resource(f"{TINY_ARCH}.json")))
-
-
-def model_config(arch: str) -> dict[str, Any]:
-    """open_clip's config dict for *arch*; UserError if open_clip does not know it."""
-    import open_clip
-
-    ensure_bundled_configs()
-    cfg = open_clip.get_model_config(arch)
-    if cfg is None:
-        raise UserError(
-            f"unknown open_clip architecture {arch!r} (see `python -m open_clip.list_models` or vsearch docs/MODELS.md)"
-        )
-    return cfg
-
-
-def hf_weight_candidates(arch: str, tag: str) -> tuple[str, list[str]] | None:
-    """(hf repo id, file names to try) for a pretrained tag, or None if it has no hf_hub entry."""
-    import open_clip
-
-    cfg = open_clip.get_pretrained_cfg(arch, tag)
-    hub = cfg.get("hf_hub", "") if cfg else ""
-    if not hub:
-        return None
-    repo, fname = os.path.split(hub)
-    if not fname:
-        return repo, list(_HF_WEIGHT_NAMES)
-    names = [fname]
-    if fname.endswith((".bin", ".pth")):
-        names.insert(0, fname[:-4] + ".safetensors")
-    return repo, names
-
-
-def find_pretrained_weights(arch: str, tag: str, cache_dir: Path | None = None) -> str | None:
-    """Local path of the weights for (arch, tag) if they are already on this machine, else None.
-
-    Looks in *cache_dir* (a Hugging Face hub cache layout, where ``vsearch models download``
-    puts them) and then in the default hub cache and ``~/.cache/clip`` where open_clip itself
-    would have put them. Never touches the network.
-    """
-    import open_clip
-    from huggingface_hub import try_to_load_from_cache
-
-    cfg = open_clip.get_pretrained_cfg(arch, tag)
-    if not cfg:
-        raise UserError(
-            f"unknown pretrained tag {tag!r} for {arch}; known: {', '.join(open_clip.list_pretrained_tags_by_model(arch)) or 'none'}"
-        )
-    dirs: list[Path | None] = [cache_dir, None] if cache_dir is not None else [None]
-    hf = hf_weight_candidates(arch, tag)
-    if hf is not None:
-        repo, names = hf
-        for d in dirs:
-            for name in names:
-                try:
-                    found = try_to_load_from_cache(repo, name, cache_dir=d)
-                except Exception:  # a malformed cache folder is the same as no cache
-                    found = None
-                if isinstance(found, str) and os.path.isfile(found):
-                    return found
-    url = cfg.get("url", "")
-    if url:
-        for d in [cache_dir, Path("~/.cache/clip").expanduser()]:
-            if d is not None and (d / os.path.basename(url)).is_file():
-                return str(d / os.path.basename(url))
-    return None
+__all__ = ["PREPROCESS_VERSION", "TINY_ARCH", "ClipEmbedder"]
 
 
 @functools.lru_cache(maxsize=8)
@@ -134,18 +31,6 @@ def _tokenizer(arch: str) -> Any:
     import open_clip
 
     return open_clip.get_tokenizer(arch)
-
-
-def missing_message(arch: str, tag: str) -> str:
-    """The one-line ModelMissing message for (arch, tag)."""
-    from vsearch.embed.registry import preset_for
-
-    preset = preset_for(arch, tag)
-    target = preset.name if preset is not None else f"{arch}/{tag}"
-    return (
-        f"model {arch}/{tag} is not on this machine; run `vsearch models download {target}` (needs network) "
-        f"or `vsearch models import FILE --arch {arch}`"
-    )
 
 
 class _QuietRandomInit(logging.Filter):
@@ -159,7 +44,8 @@ class ClipEmbedder:
     """An open_clip model behind the Embedder protocol.
 
     The weights are located (never downloaded) in the constructor, so a missing model fails
-    fast with :class:`ModelMissing`; the model itself is built on first use.
+    fast with :class:`WeightsMissing` (arch, tag), which the catalogue words into a hint; the
+    model itself is built on first use.
 
     Attributes:
         model_id: ``openclip:{arch}:{weights}:pp1`` where weights is the pretrained tag, a short
@@ -206,11 +92,11 @@ class ClipEmbedder:
         if pretrained is None:
             self.weights_path = None
             weights_id = f"random-seed{seed}"
-        elif open_clip.get_pretrained_cfg(arch, pretrained):
-            tag_cfg = open_clip.get_pretrained_cfg(arch, pretrained)
+        elif is_pretrained_tag(arch, pretrained):
+            tag_cfg = pretrained_config(arch, pretrained)
             self.weights_path = find_pretrained_weights(arch, pretrained, cache_dir)
             if self.weights_path is None:
-                raise ModelMissing(missing_message(arch, pretrained))
+                raise WeightsMissing(arch, pretrained)
             weights_id = pretrained.lower().replace("-", "_")  # open_clip's own tag normalisation
             self._pp = {
                 k: tag_cfg[k] for k in ("mean", "std", "interpolation", "resize_mode") if k in tag_cfg
@@ -324,12 +210,11 @@ class ClipEmbedder:
                     force_quick_gelu=self._force_quick_gelu,
                     require_pretrained=self.weights_path is not None,
                 )
-            except (RuntimeError, ValueError, KeyError) as exc:
-                if self.weights_path is None:
+            except Exception as exc:  # a file that is not a checkpoint fails in pickle, not torch
+                if self.weights_path is None or isinstance(exc, MemoryError):
                     raise
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise UserError(
-                    f"checkpoint {self.weights_path} does not load into {self.arch}: {first[:200]}"
+                    f"checkpoint {self.weights_path} does not load into {self.arch}: {first_line(exc)}"
                 ) from exc
         return model
 

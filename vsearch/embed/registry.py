@@ -1,4 +1,7 @@
-"""Model presets, what is present on this machine, explicit downloads and checkpoint imports.
+"""The model catalogue and factory: presets, imported checkpoints, names -> embedders, the hints.
+
+Weights on disk (hub cache presence, downloads, checkpoint files) are ``vsearch.embed.weights``;
+the open_clip backend is ``vsearch.embed.clip``.
 
 Preset choice (from open_clip's own pretrained table, ``open_clip.list_pretrained()``, and its
 published retrieval results, docs/openclip_retrieval_results.csv; text-to-image retrieval is what
@@ -29,25 +32,24 @@ a checkpoint file or ``random``), and names given to ``vsearch models import``.
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import json
-import os
-import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from vsearch.atomic import atomic_write
-from vsearch.errors import EnvironmentProblem, ModelMissing, UserError
+from vsearch.embed import weights
+from vsearch.embed.arch import TINY_ARCH, model_config
+from vsearch.errors import EnvironmentProblem, ModelMissing, UserError, WeightsMissing
 from vsearch.log import models as log
 
 if TYPE_CHECKING:
     from vsearch.embed.base import Embedder
+    from vsearch.types import CancelToken
 
-#: Sub-folder of the models dir holding downloaded weights, in Hugging Face hub cache layout.
-HF_SUBDIR = "hf"
 #: Sub-folder of the models dir holding imported checkpoints.
 IMPORTED_SUBDIR = "imported"
 #: The JSON registry of imported models.
@@ -144,6 +146,7 @@ class ModelStatus:
         present: the weights are on this machine, so the model works offline.
         speed: a rough speed note.
         kind: "starter", "preset" or "imported".
+        partial_bytes: bytes of an unfinished download kept for resuming (0: none).
     """
 
     name: str
@@ -152,6 +155,7 @@ class ModelStatus:
     present: bool
     speed: str
     kind: str
+    partial_bytes: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,15 +190,6 @@ def preset_for(arch: str, pretrained: str) -> ModelPreset | None:
         if p.arch == arch and p.pretrained == pretrained:
             return p
     return None
-
-
-def hf_cache(models_dir: Path) -> Path:
-    """Where downloaded weights live (Hugging Face hub cache layout)."""
-    return Path(models_dir) / HF_SUBDIR
-
-
-def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _read_registry(models_dir: Path) -> dict[str, ImportedModel]:
@@ -240,31 +235,24 @@ def parse_spec(name: str) -> tuple[str, str | None] | None:
     return arch, pre
 
 
-#: Files an ``hf_model_name`` text tower (XLM-RoBERTa) needs from the hub, beside the weights.
-_HF_TEXT_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "sentencepiece.bpe.model")
+def missing_hint(arch: str, tag: str) -> str:
+    """What to run when the weights (arch, tag) are not here: the download (by preset name) or an import."""
+    preset = preset_for(arch, tag)
+    target = preset.name if preset is not None else f"{arch}/{tag}"
+    return (
+        f"run `vsearch models download {target}` (needs network) "
+        f"or `vsearch models import FILE --arch {arch}`"
+    )
 
 
-def _hf_text_repo(arch: str) -> str | None:
-    """The Hugging Face text model an architecture builds its text tower from, if any."""
-    from vsearch.embed.clip import model_config
-
-    text = model_config(arch).get("text_cfg", {})
-    return text.get("hf_model_name") or text.get("hf_tokenizer_name") or None
-
-
-def _is_present(preset: ModelPreset, models_dir: Path) -> bool:
-    from huggingface_hub import try_to_load_from_cache
-
-    from vsearch.embed.clip import find_pretrained_weights
-
-    try:
-        if find_pretrained_weights(preset.arch, preset.pretrained, hf_cache(models_dir)) is None:
-            return False
-        # open_clip builds HF text towers from the default hub cache (it passes no cache_dir)
-        repo = _hf_text_repo(preset.arch)
-        return repo is None or isinstance(try_to_load_from_cache(repo, "config.json"), str)
-    except Exception:  # a broken cache is the same as an absent model
-        return False
+def _spec(name: str) -> tuple[str, str] | None:
+    """(arch, tag) of a preset name or an ``ARCH/TAG`` spec with a tag, else None."""
+    if name in PRESETS:
+        return PRESETS[name].arch, PRESETS[name].pretrained
+    spec = parse_spec(name)
+    if spec is None or spec[1] is None:
+        return None
+    return spec[0], spec[1]
 
 
 # -- public API ----------------------------------------------------------------------------
@@ -295,9 +283,20 @@ def load_embedder(
         UserError: unknown name.
         ModelMissing: the weights are not on this machine (the message says how to get them).
     """
-    from vsearch.embed.clip import TINY_ARCH, ClipEmbedder, remember_digest
+    try:
+        return _build(name, Path(models_dir), device, batch_size, threads, precision)
+    except WeightsMissing as exc:
+        raise WeightsMissing(exc.arch, exc.tag, missing_hint(exc.arch, exc.tag)) from None
 
-    models_dir = Path(models_dir)
+
+def _build(
+    name: str, models_dir: Path, device: str, batch_size: int, threads: int | None, precision: str | None
+) -> Embedder:
+    from vsearch.embed.clip import ClipEmbedder
+
+    clip = functools.partial(
+        ClipEmbedder, device=device, batch_size=batch_size, threads=threads, precision=precision
+    )
     if name == "starter":
         from vsearch.embed.starter import StarterEmbedder
 
@@ -307,20 +306,10 @@ def load_embedder(
 
         return ColorEmbedder()
     if name == "tiny-random":
-        return ClipEmbedder(
-            TINY_ARCH, None, device=device, batch_size=batch_size, threads=threads, precision=precision
-        )
+        return clip(TINY_ARCH, None)
     if name in PRESETS:
         p = PRESETS[name]
-        return ClipEmbedder(
-            p.arch,
-            p.pretrained,
-            device=device,
-            batch_size=batch_size,
-            threads=threads,
-            precision=precision,
-            cache_dir=hf_cache(models_dir),
-        )
+        return clip(p.arch, p.pretrained, cache_dir=weights.hf_cache(models_dir))
     imported = imported_models(models_dir)
     if name in imported:
         entry = imported[name]
@@ -329,22 +318,12 @@ def load_embedder(
             raise ModelMissing(
                 f"imported model {name}: file {path} is gone; run `vsearch models import FILE --arch {entry.arch} --name {name}` again"
             )
-        remember_digest(path, entry.sha256, entry.size)  # no re-hash of a big file on every start
-        return ClipEmbedder(
-            entry.arch, str(path), device=device, batch_size=batch_size, threads=threads, precision=precision
-        )
+        weights.remember_digest(path, entry.sha256, entry.size)  # no re-hash of a big file on every start
+        return clip(entry.arch, str(path))
     spec = parse_spec(name)
     if spec is not None:
         arch, pre = spec
-        return ClipEmbedder(
-            arch,
-            pre,
-            device=device,
-            batch_size=batch_size,
-            threads=threads,
-            precision=precision,
-            cache_dir=hf_cache(models_dir),
-        )
+        return clip(arch, pre, cache_dir=weights.hf_cache(models_dir))
     known = ", ".join(["starter", *PRESETS, *imported])
     raise UserError(
         f"unknown model {name!r}; choose one of: {known} (or ARCH/PRETRAINED for any open_clip model)"
@@ -365,12 +344,13 @@ def list_models(models_dir: Path) -> list[ModelStatus]:
         )
     ]
     for p in PRESETS.values():
-        present = _is_present(p, models_dir)
+        present = weights.is_present(p.arch, p.pretrained, models_dir)
         desc = p.description
         missing = [r for r in p.requires if not _importable(r)]
         if missing:
             desc += f" (needs: pip install {' '.join(missing)})"
-        rows.append(ModelStatus(p.name, desc, p.size_mb, present, p.speed, "preset"))
+        partial = 0 if present else weights.partial_download(p.arch, p.pretrained, models_dir)
+        rows.append(ModelStatus(p.name, desc, p.size_mb, present, p.speed, "preset", partial))
     for name, e in imported_models(models_dir).items():
         path = models_dir / IMPORTED_SUBDIR / e.file
         rows.append(
@@ -393,113 +373,54 @@ def _importable(module: str) -> bool:
 
 
 def default_model(models_dir: Path) -> str:
-    """A preset whose weights are present (balanced first), else an imported model, else "starter"."""
+    """A preset whose weights are present (balanced first), else "starter"."""
     models_dir = Path(models_dir)
     for name in DEFAULT_ORDER:
         p = PRESETS[name]
-        if all(_importable(r) for r in p.requires) and _is_present(p, models_dir):
+        if all(_importable(r) for r in p.requires) and weights.is_present(p.arch, p.pretrained, models_dir):
             return name
     return "starter"
 
 
-def download(name: str, models_dir: Path, progress: Callable[[int, int], None] | None = None) -> Path:
+def download(
+    name: str,
+    models_dir: Path,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: CancelToken | None = None,
+) -> Path:
     """Download a preset's weights (or any ``ARCH/TAG`` on the Hugging Face hub) into the models dir.
 
-    Only ever called on the user's explicit request. Resumes a partial download.
+    Only ever called on the user's explicit request. Resumes a partial download, checks the
+    disk space first and the checksum last (``vsearch.embed.weights.download``).
 
     Args:
         name: preset name or ``ARCH/TAG`` / ``openclip:ARCH:TAG``.
         models_dir: the models folder; weights go to ``models_dir/hf`` (hub cache layout).
         progress: called with (bytes done, bytes total) as the file arrives.
+        cancel: stops the download when cancelled (the partial file is kept).
 
     Returns:
         The local path of the weights file.
 
     Raises:
-        EnvironmentProblem: downloads disabled (HF_HUB_OFFLINE=1) or the network failed.
+        EnvironmentProblem: downloads disabled (HF_HUB_OFFLINE=1), the network failed, too
+            little disk space, a corrupt download.
         UserError: unknown name, or a model without hub weights.
+        Cancelled: *cancel* was cancelled.
     """
-    from vsearch.embed.clip import find_pretrained_weights, hf_weight_candidates, model_config
-
-    if name in PRESETS:
-        arch, tag = PRESETS[name].arch, PRESETS[name].pretrained
-    else:
-        spec = parse_spec(name)
-        if spec is None or spec[1] is None:
-            raise UserError(f"cannot download {name!r}; choose one of: {', '.join(PRESETS)} (or ARCH/TAG)")
-        arch, tag = spec[0], spec[1]
-        model_config(arch)
-    cache = hf_cache(Path(models_dir))
-    found = find_pretrained_weights(arch, tag, cache)
-    if found is not None:
-        return Path(found)
-    if _offline():
-        raise EnvironmentProblem("downloads are disabled (HF_HUB_OFFLINE=1)")
-    cand = hf_weight_candidates(arch, tag)
-    if cand is None:
-        raise UserError(
-            f"{arch}/{tag} is not on the Hugging Face hub; download it yourself and use `vsearch models import FILE --arch {arch}`"
-        )
-    repo, names = cand
-    from huggingface_hub import hf_hub_download
-
-    text_repo = _hf_text_repo(arch)
-    if text_repo is not None:  # tokenizer and config of an HF text tower, into the default hub cache
-        for fname in _HF_TEXT_FILES:
-            try:
-                hf_hub_download(text_repo, fname)
-            except Exception as exc:
-                if type(exc).__name__ not in _NOT_FOUND:
-                    raise EnvironmentProblem(
-                        f"download of {text_repo}/{fname} failed: {_first_line(exc)}"
-                    ) from exc
-    tqdm_class = _progress_tqdm(progress) if progress is not None else None
-    last: Exception | None = None
-    for fname in names:
-        try:
-            log.info("downloading %s/%s from %s", repo, fname, "huggingface.co")
-            path = hf_hub_download(repo, fname, cache_dir=cache, tqdm_class=tqdm_class)
-            return Path(path)
-        except Exception as exc:  # try the next file name (.safetensors, then .bin)
-            last = exc
-            if type(exc).__name__ not in _NOT_FOUND:
-                break
-    raise EnvironmentProblem(
-        f"download of {arch}/{tag} failed: {_first_line(last) if last else 'unknown error'}"
-    )
-
-
-_NOT_FOUND = {"EntryNotFoundError", "RemoteEntryNotFoundError"}
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:200] if text else type(exc).__name__
-
-
-def _progress_tqdm(progress: Callable[[int, int], None]) -> Any:
-    """A tqdm subclass that forwards (done, total) to *progress* (huggingface_hub's hook)."""
-    from tqdm.auto import tqdm
-
-    class _Forward(tqdm):  # type: ignore[misc]
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            kwargs["disable"] = True  # no console bar; a disabled tqdm does not count, so we do
-            super().__init__(*args, **kwargs)
-            self._done = int(kwargs.get("initial", 0) or 0)
-
-        def update(self, n: float | None = 1) -> bool | None:
-            self._done += int(n or 0)
-            with contextlib.suppress(Exception):
-                progress(self._done, int(self.total or 0))
-            return super().update(n)
-
-    return _Forward
+    spec = _spec(name)
+    if spec is None:
+        raise UserError(f"cannot download {name!r}; choose one of: {', '.join(PRESETS)} (or ARCH/TAG)")
+    arch, tag = spec
+    return weights.download(arch, tag, Path(models_dir), progress, cancel)
 
 
 def import_checkpoint(file: Path, arch: str, models_dir: Path, name: str | None = None) -> str:
-    """Copy a local open_clip checkpoint into the models dir, check it loads, and register it.
+    """Check a local open_clip checkpoint loads into *arch*, then copy it in and register it.
 
-    Works offline. The file is hard-linked when possible, else copied.
+    Works offline. The file is hard-linked when possible, else copied. Nothing is written
+    (neither the file nor models.json) before the checkpoint has loaded, so a bad file never
+    replaces a model imported earlier under the same name.
 
     Args:
         file: a state dict saved by open_clip / torch (``.pt``, ``.bin``, ``.safetensors``).
@@ -512,10 +433,8 @@ def import_checkpoint(file: Path, arch: str, models_dir: Path, name: str | None 
 
     Raises:
         UserError: missing file, unknown architecture, a name clash with a built-in name,
-            or a checkpoint that does not fit *arch*.
+            a file that is not a checkpoint, or a checkpoint that does not fit *arch*.
     """
-    from vsearch.embed.clip import ClipEmbedder, file_digest, model_config
-
     src = Path(file).expanduser()
     if not src.is_file():
         raise UserError(f"checkpoint {src} does not exist")
@@ -531,24 +450,9 @@ def import_checkpoint(file: Path, arch: str, models_dir: Path, name: str | None 
         raise UserError(
             f"cannot import as {reg_name!r}: the name is reserved or invalid; pass another --name"
         )
-    # Load it before registering anything: a checkpoint that does not fit is refused.
-    probe = ClipEmbedder(arch, str(src), device="cpu")
-    probe._ensure_model()
-    probe.release()
-    digest = file_digest(src)
-    dest_dir = models_dir / IMPORTED_SUBDIR
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    dest = dest_dir / f"{reg_name}-{digest}{src.suffix or '.pt'}"
-    if not dest.exists():
-        tmp = dest.with_name(f".{dest.name}.tmp")
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        try:
-            os.link(src, tmp)
-        except OSError:
-            shutil.copyfile(src, tmp)
-        os.replace(tmp, dest)
-    entries = _read_registry(models_dir)
+    entries = _read_registry(models_dir)  # an unreadable registry fails before the slow check
+    weights.check_checkpoint(src, arch)
+    dest, digest = weights.install_checkpoint(src, models_dir / IMPORTED_SUBDIR, reg_name)
     entries[reg_name] = ImportedModel(
         name=reg_name,
         arch=arch,

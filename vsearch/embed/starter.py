@@ -319,6 +319,13 @@ class StarterEmbedder:
                 out[sel] = pooled.float().cpu().numpy()
         return l2_normalise(out)
 
+    def release(self) -> None:
+        """Drop both towers (for example after indexing); each is loaded again on next use."""
+        with self._lock:
+            self._classifier = None
+            self._tokenizer = None
+            self._text_model = None
+
     # ---- labels ------------------------------------------------------------------------
 
     def label_vectors(self, classes: list[ImageNetClass] | None = None) -> np.ndarray:

@@ -44,11 +44,16 @@ class ColorEmbedder:
         model_id: "test-color-v1".
         dim: palette size + 1.
         image_size: 32 (decoders may shrink frames that far).
+        device: "cpu" (numpy only).
     """
 
     model_id = "test-color-v1"
     dim = len(COLORS) + 1
     image_size = 32
+    device = "cpu"
+
+    def release(self) -> None:
+        """Nothing to free: the palette is a constant."""
 
     def embed_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """RGB uint8 [H, W, 3] frames -> float32 [N, dim], L2-normalised."""
