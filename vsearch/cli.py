@@ -11,9 +11,8 @@ import time
 from pathlib import Path
 
 from vsearch import __version__
-from vsearch.embed.base import PRECISIONS
 from vsearch.errors import EnvironmentProblem, UserError, VSearchError
-from vsearch.types import CancelToken, Progress
+from vsearch.types import PRECISIONS, CancelToken, Progress
 
 
 def _fmt_time(s: float | None) -> str:
@@ -162,11 +161,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     if args.verbose:
-        import logging
+        from vsearch.service import Service
 
-        from vsearch import log
-
-        log.setup(None, console_level=logging.DEBUG)
+        Service.setup_logging(verbose=True)
     try:
         return _dispatch(args)
     except UserError as e:
@@ -396,83 +393,84 @@ def _cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _setup_log(args: argparse.Namespace) -> None:
-    """The log file, for a command that opens no library (Service sets it up for the others)."""
-    from vsearch import log, paths
-
-    log.setup(paths.resolve(args.library).logs)
-
-
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from vsearch import evaluate
+    from vsearch.service import Service
 
-    try:
-        gt = evaluate.load_ground_truth(args.ground_truth)
-    except (OSError, ValueError) as e:
-        raise UserError(f"cannot read ground truth {args.ground_truth}: {e}") from None
+    gt = Service.load_ground_truth(args.ground_truth)
     if not os.path.isdir(args.videos):
         raise UserError(f"no such folder: {args.videos}")
     with _service(args) as svc:
         _run_index(svc, [args.videos], quiet=False)
-        folder = os.path.abspath(args.videos)
-        preds = evaluate.predict(gt, lambda q: svc.search(q, k=10, folder=folder))
-    report = evaluate.evaluate(gt, preds)
+        report, preds = svc.evaluate(gt, args.videos)
     if args.predictions:
         Path(args.predictions).write_text(json.dumps(preds, indent=1))
     if args.json:
         print(json.dumps(report, indent=1))
     else:
-        print(evaluate.format_report(report))
+        print(Service.format_report(report))
     return 0
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
-    from vsearch import paths
-    from vsearch.embed import registry
-
-    dirs = paths.resolve(args.library)
     if args.models_command == "download":
-        bar = {"last": 0.0}
-
-        def prog(done: int, total: int) -> None:
-            now = time.monotonic()
-            if now - bar["last"] > 0.2 or done >= total:
-                bar["last"] = now
-                pct = 100 * done / total if total else 0
-                print(
-                    f"\r{args.name}: {done / 1e6:7.1f}/{total / 1e6:.1f} MB {pct:5.1f}%",
-                    end="",
-                    file=sys.stderr,
-                )
-
-        path = registry.download(args.name, dirs.models, prog)
-        print(f"\ndownloaded {args.name} to {path}")
-        return 0
+        return _cmd_download(args)
     if args.models_command == "remove":
         with _service(args, create=False) as svc:
             n = svc.remove_model(args.name)
         print(f"removed model {args.name} ({n} vectors) from {svc.dirs.library}")
         return 0
     if args.models_command == "import":
-        name = registry.import_checkpoint(Path(args.file), args.arch, dirs.models, name=args.name)
+        with _service(args) as svc:
+            name = svc.import_model(args.file, args.arch, name=args.name)
         print(f"imported {args.file} as model '{name}'; use it with --model {name}")
         return 0
-    rows = registry.list_models(dirs.models)
+    with _service(args) as svc:
+        rows = svc.models()
     print(f"{'name':14s} {'size':>8s} {'here':>5s}  description")
     for r in rows:
         size = f"{r.size_mb} MB" if r.size_mb else "-"
+        here = "yes" if r.present else ("part" if r.partial_bytes else "no")
         print(
-            f"{r.name:14s} {size:>8s} {'yes' if r.present else 'no':>5s}  {r.description}{'; ' + r.speed if r.speed else ''}"
+            f"{r.name:14s} {size:>8s} {here:>5s}  {r.description}{'; ' + r.speed if r.speed else ''}"
         )
     return 0
 
 
+def _cmd_download(args: argparse.Namespace) -> int:
+    state = {"last": 0.0, "t0": time.monotonic(), "first": -1}
+
+    def prog(done: int, total: int) -> None:
+        now = time.monotonic()
+        if state["first"] < 0:
+            state["first"], state["t0"] = done, now  # resumed bytes do not count for the speed
+        if now - state["last"] > 0.2 or done >= total:
+            state["last"] = now
+            pct = 100 * done / total if total else 0
+            secs = now - state["t0"]
+            rate = (done - state["first"]) / secs if secs > 0.5 else 0.0
+            eta = f"  ETA {_fmt_time((total - done) / rate)}" if rate > 0 and total > done else ""
+            print(
+                f"\r{args.name}: {done / 1e6:7.1f}/{total / 1e6:.1f} MB {pct:5.1f}% {rate / 1e6:5.1f} MB/s{eta}   ",
+                end="",
+                file=sys.stderr,
+            )
+
+    with _service(args) as svc:
+        try:
+            path = svc.download_model(args.name, progress=prog)
+        except KeyboardInterrupt:
+            print("\ndownload stopped; run the same command again to resume", file=sys.stderr)
+            return 130
+    print(f"\ndownloaded {args.name} to {path}")
+    return 0
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
-    from vsearch.export import EXPORTERS, load_results_json
+    from vsearch.service import Service
 
     if args.from_json:
-        _setup_log(args)
-        query, moments = load_results_json(Path(args.from_json))
+        Service.setup_logging()  # the log file, as a command that opens no library
+        query, moments = Service.read_results(args.from_json)
     elif args.text:
         query = _utf8(args.text, "the query")
         _count(args.k, "-k")
@@ -482,17 +480,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise UserError("give a query or --from RESULTS.json")
     if not moments:
         raise UserError("no moments to export")
-    fmt = args.format
-    if fmt not in EXPORTERS:
-        raise UserError(f"unknown format {fmt!r}; choose one of: {', '.join(EXPORTERS)}")
-    from vsearch.export import default_filename, export
+    fmt = args.format.strip().lower()
+    out = Path(args.out) if args.out else Path(Service.export_filename(query, fmt))
 
-    out = Path(args.out) if args.out else Path(default_filename(query, EXPORTERS[fmt]))
-
-    opts = {"overwrite": args.overwrite}
+    opts: dict[str, object] = {"overwrite": args.overwrite}
     if fmt == "clips":
         opts["clip_mode"] = "reencode" if args.reencode else "copy"
-    written = export(moments, fmt, out, query=query, **opts)
+    written = Service.export(moments, fmt, out, query=query, **opts)
     for w in written:
         print(w)
     return 0

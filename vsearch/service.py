@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from vsearch.store.ann import AnnIndex
 from vsearch.store.db import DB_NAME
 from vsearch.store.library import Counts, Library, ModelRow, ModelState
 from vsearch.types import CancelToken, IndexStats, Moment, Progress
+
+if TYPE_CHECKING:
+    from vsearch.embed.registry import ModelStatus
 
 SETTINGS_FILE = "settings.toml"
 
@@ -163,10 +167,54 @@ class Service:
                 self._embedders[name] = emb
             return emb
 
-    def models(self) -> list:
+    def models(self) -> list[ModelStatus]:
+        """Every model a user can pick, with its size and whether it is on this machine."""
         from vsearch.embed.registry import list_models
 
         return list_models(self.dirs.models)
+
+    def download_model(
+        self,
+        name: str,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Path:
+        """Fetch a preset's weights into the models folder (only on the user's request).
+
+        Checks the free disk space first, resumes a partial download (after a quit, a kill or a
+        dropped connection), verifies the checksum last. Searches and indexing with other models
+        go on meanwhile: nothing of the library is touched.
+
+        Args:
+            name: a preset ("balanced", ...) or ``ARCH/TAG``.
+            progress: called with (bytes done, bytes total), resumed bytes included.
+            cancel: cancelling stops the download; the partial file is kept for the next try.
+
+        Raises:
+            EnvironmentProblem: downloads disabled, network, disk space, corrupt download.
+            UserError: unknown name.
+            Cancelled: *cancel* was cancelled.
+        """
+        from vsearch.embed.registry import download
+
+        return download(name, self.dirs.models, progress, cancel)
+
+    def import_model(self, file: str | os.PathLike[str], arch: str, *, name: str | None = None) -> str:
+        """Register a local open_clip checkpoint under *name* (default: its file stem); offline.
+
+        The file is checked to load into *arch* before anything is copied or recorded.
+
+        Raises:
+            UserError: missing file, unknown architecture, reserved name, not a checkpoint, or
+                a checkpoint that does not fit *arch*.
+        """
+        from vsearch.embed.registry import import_checkpoint
+
+        reg = import_checkpoint(Path(file), arch, self.dirs.models, name=name)
+        with self._lock:
+            self._embedders.pop(reg, None)  # re-imported under the same name: new weights
+        return reg
 
     def search_model(self) -> ModelRow | None:
         """The model that answers searches: the explicitly chosen one if it has vectors, else the active one."""
@@ -570,18 +618,82 @@ class Service:
             readonly=self.readonly,
         )
 
-    # -- export ---------------------------------------------------------------------------
-    def export_formats(self) -> list[tuple[str, str]]:
+    # -- export (needs no library: static, so `vsearch export --from` opens none) ----------
+    @staticmethod
+    def export_formats() -> list[tuple[str, str]]:
+        """(name, description) of every export format, in menu order."""
         from vsearch.export import EXPORTERS
 
         return [(name, e.description) for name, e in EXPORTERS.items()]
 
+    @staticmethod
+    def export_filename(query: str, fmt: str) -> str:
+        """The file (or folder) name an export of *query* in *fmt* gets by default.
+
+        Raises:
+            UserError: unknown format (the message lists the known ones).
+        """
+        from vsearch.export import default_filename, get_exporter
+
+        return default_filename(query, get_exporter(fmt))
+
+    @staticmethod
+    def read_results(path: str | os.PathLike[str]) -> tuple[str, list[Moment]]:
+        """(query, moments) of a results file written by ``vsearch search --json``."""
+        from vsearch.export import load_results_json
+
+        return load_results_json(Path(path))
+
+    @staticmethod
     def export(
-        self, moments: Sequence[Moment], fmt: str, out: Path, *, query: str = "", **options: object
+        moments: Sequence[Moment], fmt: str, out: Path, *, query: str = "", **options: object
     ) -> list[Path]:
+        """Write *moments* in format *fmt* to *out*; returns the files written."""
         from vsearch.export import export
 
         return export(list(moments), fmt, Path(out), query=query, **options)
+
+    # -- evaluation -----------------------------------------------------------------------
+    @staticmethod
+    def load_ground_truth(path: str | os.PathLike[str]) -> dict:
+        """A ground-truth file (docs/EVALUATION.md); UserError when it cannot be read."""
+        from vsearch import evaluate
+
+        try:
+            return evaluate.load_ground_truth(path)
+        except (OSError, ValueError) as e:
+            raise UserError(f"cannot read ground truth {os.fspath(path)}: {e}") from None
+
+    def evaluate(self, gt: dict, folder: str | os.PathLike[str]) -> tuple[dict, dict[str, list[dict]]]:
+        """(report, predictions) of the ground truth's queries, searched inside *folder* (top 10)."""
+        from vsearch import evaluate
+
+        where = _norm(folder)
+        preds = evaluate.predict(gt, lambda q: self.search(q, k=10, folder=where))
+        return evaluate.evaluate(gt, preds), preds
+
+    @staticmethod
+    def format_report(report: dict) -> str:
+        """The evaluation report as the CLI prints it."""
+        from vsearch import evaluate
+
+        return evaluate.format_report(report)
+
+    # -- odds and ends --------------------------------------------------------------------
+    @staticmethod
+    def setup_logging(library: str | os.PathLike[str] | None = None, *, verbose: bool = False) -> None:
+        """Logging before (or without) a Service: DEBUG to stderr when verbose, else the log file."""
+        import logging
+
+        if verbose:
+            log.setup(None, console_level=logging.DEBUG)
+        else:
+            log.setup(paths.resolve(library).logs)
+
+    @staticmethod
+    def resource(*parts: str) -> Path:
+        """A bundled resource file (icons, styles), from source, wheel or frozen bundle."""
+        return paths.resource(*parts)
 
     def _require_writable(self) -> None:
         if self.readonly:

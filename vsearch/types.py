@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+#: Model arithmetic a user can ask for besides "auto" (``--precision``, the settings dialog).
+PRECISIONS = ("fp32", "bf16", "fp16")
+
 
 @dataclass(frozen=True, slots=True)
 class VideoFile:

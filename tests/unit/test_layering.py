@@ -1,10 +1,12 @@
-"""Core modules never import Qt: importing each with PySide6 blocked must work."""
+"""Layering: core modules never import Qt; the CLI and the app reach the core through the Service only."""
 
 from __future__ import annotations
 
+import ast
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import vsearch
 
@@ -30,3 +32,55 @@ def test_core_imports_without_qt() -> None:
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
+
+
+#: What the faces (``vsearch/cli.py``, ``vsearch/ui/``) may import of the core: the facade, the
+#: values and errors that cross it, the shared time formatting (issue 13.4), and the named
+#: loggers every layer writes to. Everything else goes through ``Service``.
+FACE_IMPORTS = {
+    "vsearch",
+    "vsearch.service",
+    "vsearch.types",
+    "vsearch.errors",
+    "vsearch.timefmt",
+    "vsearch.log",
+}
+
+
+def _runtime_imports(path: Path, package: str) -> list[tuple[int, str]]:
+    """(line, module) of every vsearch module *path* imports at run time (TYPE_CHECKING blocks skipped)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    typing_only: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            typing_only.update(id(n) for stmt in node.body for n in ast.walk(stmt))
+    out = []
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            out += [(node.lineno, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                mod = ".".join([*base, node.module] if node.module else base)
+            else:
+                mod = node.module or ""
+            if mod == "vsearch":  # `from vsearch import x`: x is a submodule or __version__
+                out += [(node.lineno, f"vsearch.{a.name}" if a.name != "__version__" else "vsearch") for a in node.names]
+            else:
+                out.append((node.lineno, mod))
+    return [(line, m) for line, m in out if m == "vsearch" or m.startswith("vsearch.")]
+
+
+def test_cli_and_ui_use_only_the_service_and_shared_types() -> None:
+    root = Path(vsearch.__file__).parent
+    faces = [root / "cli.py", *sorted((root / "ui").rglob("*.py"))]
+    bad = []
+    for f in faces:
+        package = ".".join(["vsearch", *f.relative_to(root).parent.parts])
+        for line, mod in _runtime_imports(f, package):
+            if mod in FACE_IMPORTS or mod.startswith("vsearch.ui.") or mod == "vsearch.ui":
+                continue
+            bad.append(f"{f.relative_to(root.parent)}:{line}: {mod}")
+    assert not bad, "import through vsearch.service instead:\n" + "\n".join(bad)

@@ -7,6 +7,18 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from vsearch.types import PRECISIONS
+
+__all__ = [
+    "PRECISIONS",
+    "Embedder",
+    "cpu_has_fast_bf16",
+    "l2_normalise",
+    "pick_device",
+    "pick_precision",
+    "torch_dtype",
+]
+
 
 @runtime_checkable
 class Embedder(Protocol):
@@ -46,9 +58,6 @@ def l2_normalise(x: np.ndarray) -> np.ndarray:
     n = np.linalg.norm(x, axis=-1, keepdims=True)
     return (x / np.maximum(n, 1e-12)).astype(np.float32)
 
-
-#: Precisions a user can ask for (besides "auto").
-PRECISIONS = ("fp32", "bf16", "fp16")
 
 
 def cpu_has_fast_bf16() -> bool:
