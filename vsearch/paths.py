@@ -1,12 +1,20 @@
-"""Every folder vsearch reads or writes: per-user dirs from platformdirs, with overrides.
+"""Every folder vsearch reads or writes: a home (settings, logs, models, cache) and a library folder.
 
-Order of precedence: an explicit ``--library DIR`` (passed to :func:`resolve`), then the
-``VSEARCH_HOME`` environment variable, then portable mode (a ``vsearch-portable`` marker file
-beside the frozen executable), then the platform's per-user folders.
+The **home** holds what belongs to the user rather than to one library: settings.toml, logs,
+downloaded and imported models, the thumbnail cache. It is ``VSEARCH_HOME`` if set, else the
+portable folder (a ``vsearch-portable`` marker file beside the frozen executable), else the
+platform's per-user folders.
+
+The **library folder** (database, ANN caches, lock) is ``--library DIR`` (passed to
+:func:`resolve`) or the folder chosen in the settings, else the home's default: ``VSEARCH_HOME``
+itself, ``vsearch-data/`` in portable mode, the per-user data folder's ``library/``.
+Choosing another library never moves the home, so the settings that chose it stay where the
+next start reads them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from dataclasses import dataclass
@@ -20,14 +28,15 @@ PORTABLE_MARKER = "vsearch-portable"
 
 @dataclass(frozen=True, slots=True)
 class Dirs:
-    """The folders of one vsearch installation.
+    """The folders of one vsearch run.
 
     Attributes:
         library: the library (SQLite database, ANN indexes, lock file).
-        cache: thumbnails and other disposable data.
-        config: settings.toml.
-        logs: rotating log files.
-        models: downloaded and imported model weights (shared by libraries).
+        cache: thumbnails and other disposable data (home).
+        config: settings.toml (home).
+        logs: rotating log files (home).
+        models: downloaded and imported model weights, shared by libraries (home, or
+            ``VSEARCH_MODELS``).
     """
 
     library: Path
@@ -45,25 +54,22 @@ def _portable_base() -> Path | None:
     return None
 
 
-def resolve(library: str | os.PathLike[str] | None = None) -> Dirs:
-    """Work out the folders; nothing is created here."""
+def home() -> Dirs:
+    """The home folders, with the home's default library; nothing is created here."""
     models_env = os.environ.get("VSEARCH_MODELS")
     base: Path | None = None
-    if library is not None:
-        base = Path(library).expanduser()
-    elif os.environ.get("VSEARCH_HOME"):
+    if os.environ.get("VSEARCH_HOME"):
         base = Path(os.environ["VSEARCH_HOME"]).expanduser()
     else:
         base = _portable_base()
     if base is not None:
         base = base.absolute()
-        home = Path(os.environ["VSEARCH_HOME"]).expanduser().absolute() if os.environ.get("VSEARCH_HOME") else base
         return Dirs(
             library=base,
             cache=base / "cache",
-            config=home / "config",
-            logs=home / "logs",
-            models=Path(models_env).expanduser() if models_env else home / "models",
+            config=base / "config",
+            logs=base / "logs",
+            models=Path(models_env).expanduser() if models_env else base / "models",
         )
     data = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
     return Dirs(
@@ -73,6 +79,14 @@ def resolve(library: str | os.PathLike[str] | None = None) -> Dirs:
         logs=Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)),
         models=Path(models_env).expanduser() if models_env else data / "models",
     )
+
+
+def resolve(library: str | os.PathLike[str] | None = None) -> Dirs:
+    """The home folders with *library* as the library folder (None: the home's default)."""
+    dirs = home()
+    if library is None or not os.fspath(library):
+        return dirs
+    return dataclasses.replace(dirs, library=Path(library).expanduser().absolute())
 
 
 def ensure_cache_tag(cache: Path) -> None:

@@ -89,11 +89,12 @@ class Service:
         Raises:
             UserError: *create* is False and there is no library yet.
         """
-        self.dirs = paths.resolve(library)
-        log.setup(self.dirs.logs)
-        self.settings = config.load(self.dirs.config / SETTINGS_FILE)
-        if library is None and self.settings.library and not os.environ.get("VSEARCH_HOME"):
-            self.dirs = paths.resolve(self.settings.library)
+        # settings and logs live in the home; the settings may choose the library, which never
+        # moves the home (it once moved settings.toml too, so later changes were lost on restart)
+        home = paths.home()
+        log.setup(home.logs)
+        self.settings = config.load(home.config / SETTINGS_FILE)
+        self.dirs = paths.resolve(library if library is not None else self.settings.library or None)
         self._model_override = model
         self.device = device or self.settings.device or "auto"
         self.precision = precision or self.settings.precision or "auto"
@@ -681,14 +682,14 @@ class Service:
 
     # -- odds and ends --------------------------------------------------------------------
     @staticmethod
-    def setup_logging(library: str | os.PathLike[str] | None = None, *, verbose: bool = False) -> None:
-        """Logging before (or without) a Service: DEBUG to stderr when verbose, else the log file."""
+    def setup_logging(*, verbose: bool = False) -> None:
+        """Logging before (or without) a Service: DEBUG to stderr when verbose, else the home's log file."""
         import logging
 
         if verbose:
             log.setup(None, console_level=logging.DEBUG)
         else:
-            log.setup(paths.resolve(library).logs)
+            log.setup(paths.home().logs)
 
     @staticmethod
     def resource(*parts: str) -> Path:
