@@ -437,7 +437,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _cmd_download(args: argparse.Namespace) -> int:
-    state = {"last": 0.0, "t0": time.monotonic(), "first": -1}
+    state = {"last": 0.0, "t0": 0.0, "first": -1, "shown": False}
 
     def prog(done: int, total: int) -> None:
         now = time.monotonic()
@@ -448,12 +448,15 @@ def _cmd_download(args: argparse.Namespace) -> int:
             pct = 100 * done / total if total else 0
             secs = now - state["t0"]
             rate = (done - state["first"]) / secs if secs > 0.5 else 0.0
+            speed = f" {rate / 1e6:5.1f} MB/s" if rate > 0 else ""
             eta = f"  ETA {_fmt_time((total - done) / rate)}" if rate > 0 and total > done else ""
             print(
-                f"\r{args.name}: {done / 1e6:7.1f}/{total / 1e6:.1f} MB {pct:5.1f}% {rate / 1e6:5.1f} MB/s{eta}   ",
+                f"\r{args.name}: {done / 1e6:7.1f}/{total / 1e6:.1f} MB {pct:5.1f}%{speed}{eta}   ",
                 end="",
                 file=sys.stderr,
+                flush=True,
             )
+            state["shown"] = True
 
     with _service(args) as svc:
         try:
@@ -461,7 +464,10 @@ def _cmd_download(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             print("\ndownload stopped; run the same command again to resume", file=sys.stderr)
             return 130
-    print(f"\ndownloaded {args.name} to {path}")
+        finally:
+            if state["shown"]:
+                print(file=sys.stderr)  # end the progress line before any message
+    print(f"downloaded {args.name} to {path}")
     return 0
 
 
