@@ -412,20 +412,21 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
-    if args.models_command == "download":
-        return _cmd_download(args)
     if args.models_command == "remove":
         with _service(args, create=False) as svc:
             n = svc.remove_model(args.name)
         print(f"removed model {args.name} ({n} vectors) from {svc.dirs.library}")
         return 0
+    from vsearch.service import Service
+
+    Service.setup_logging()  # models live in the home: no library is opened (or created)
     if args.models_command == "import":
-        with _service(args) as svc:
-            name = svc.import_model(args.file, args.arch, name=args.name)
+        name = Service.import_model(args.file, args.arch, name=args.name)
         print(f"imported {args.file} as model '{name}'; use it with --model {name}")
         return 0
-    with _service(args) as svc:
-        rows = svc.models()
+    if args.models_command == "download":
+        return _cmd_download(args)
+    rows = Service.models()
     print(f"{'name':14s} {'size':>8s} {'here':>5s}  description")
     for r in rows:
         size = f"{r.size_mb} MB" if r.size_mb else "-"
@@ -437,6 +438,8 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _cmd_download(args: argparse.Namespace) -> int:
+    from vsearch.service import Service
+
     state = {"last": 0.0, "t0": 0.0, "first": -1, "shown": False}
 
     def prog(done: int, total: int) -> None:
@@ -458,15 +461,14 @@ def _cmd_download(args: argparse.Namespace) -> int:
             )
             state["shown"] = True
 
-    with _service(args) as svc:
-        try:
-            path = svc.download_model(args.name, progress=prog)
-        except KeyboardInterrupt:
-            print("\ndownload stopped; run the same command again to resume", file=sys.stderr)
-            return 130
-        finally:
-            if state["shown"]:
-                print(file=sys.stderr)  # end the progress line before any message
+    try:
+        path = Service.download_model(args.name, progress=prog)
+    except KeyboardInterrupt:
+        print("\ndownload stopped; run the same command again to resume", file=sys.stderr)
+        return 130
+    finally:
+        if state["shown"]:
+            print(file=sys.stderr)  # end the progress line before any message
     print(f"downloaded {args.name} to {path}")
     return 0
 

@@ -168,14 +168,17 @@ class Service:
                 self._embedders[name] = emb
             return emb
 
-    def models(self) -> list[ModelStatus]:
+    # Models live in the home, not in a library: these need no open library (static), so
+    # `vsearch models` lists, downloads and imports without creating one.
+    @staticmethod
+    def models() -> list[ModelStatus]:
         """Every model a user can pick, with its size and whether it is on this machine."""
         from vsearch.embed.registry import list_models
 
-        return list_models(self.dirs.models)
+        return list_models(paths.home().models)
 
+    @staticmethod
     def download_model(
-        self,
         name: str,
         *,
         progress: Callable[[int, int], None] | None = None,
@@ -199,12 +202,15 @@ class Service:
         """
         from vsearch.embed.registry import download
 
-        return download(name, self.dirs.models, progress, cancel)
+        return download(name, paths.home().models, progress, cancel)
 
-    def import_model(self, file: str | os.PathLike[str], arch: str, *, name: str | None = None) -> str:
+    @staticmethod
+    def import_model(file: str | os.PathLike[str], arch: str, *, name: str | None = None) -> str:
         """Register a local open_clip checkpoint under *name* (default: its file stem); offline.
 
-        The file is checked to load into *arch* before anything is copied or recorded.
+        The file is checked to load into *arch* before anything is copied or recorded. An
+        embedder already loaded under that name (a re-import) keeps its weights until restart;
+        its vectors stay consistent, as the model id names the weights' digest.
 
         Raises:
             UserError: missing file, unknown architecture, reserved name, not a checkpoint, or
@@ -212,10 +218,7 @@ class Service:
         """
         from vsearch.embed.registry import import_checkpoint
 
-        reg = import_checkpoint(Path(file), arch, self.dirs.models, name=name)
-        with self._lock:
-            self._embedders.pop(reg, None)  # re-imported under the same name: new weights
-        return reg
+        return import_checkpoint(Path(file), arch, paths.home().models, name=name)
 
     def search_model(self) -> ModelRow | None:
         """The model that answers searches: the explicitly chosen one if it has vectors, else the active one."""

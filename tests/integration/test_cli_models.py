@@ -42,6 +42,7 @@ def test_import_then_list_shows_it_with_its_size(tmp_path: Path) -> None:
     row = next(line for line in r.stdout.splitlines() if line.startswith("mytiny"))
     assert " MB" in row and "yes" in row
     assert any(line.startswith("balanced") and "605 MB" in line for line in r.stdout.splitlines())
+    assert not list(home.glob("*.sqlite3*"))  # models live in the home: no library was created
 
 
 def test_download_is_refused_offline_in_one_line(tmp_path: Path) -> None:

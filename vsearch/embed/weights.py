@@ -146,13 +146,14 @@ def is_present(arch: str, tag: str, models_dir: Path) -> bool:
 
 def partial_download(arch: str, tag: str, models_dir: Path) -> int:
     """Bytes of an unfinished download of (arch, tag) kept for resuming (0 when none)."""
-    cand = hf_weight_candidates(arch, tag)
-    if cand is None:
-        return 0
-    blobs = hf_cache(models_dir) / _repo_folder(cand[0]) / "blobs"
-    with contextlib.suppress(OSError):
+    try:
+        cand = hf_weight_candidates(arch, tag)
+        if cand is None:
+            return 0
+        blobs = hf_cache(models_dir) / _repo_folder(cand[0]) / "blobs"
         return sum(p.stat().st_size for p in blobs.glob(f"*{PART_SUFFIX}"))
-    return 0
+    except Exception:  # an unknown tag (older open_clip) or an unreadable folder: nothing to resume
+        return 0
 
 
 # -- downloads -----------------------------------------------------------------------------
