@@ -660,7 +660,7 @@ class Service:
     # -- evaluation -----------------------------------------------------------------------
     @staticmethod
     def load_ground_truth(path: str | os.PathLike[str]) -> dict:
-        """A ground-truth file (docs/EVALUATION.md); UserError when it cannot be read."""
+        """A ground-truth JSON file (vsearch.evaluate); UserError when it cannot be read."""
         from vsearch import evaluate
 
         try:
