@@ -74,8 +74,13 @@ def _runtime_imports(path: Path, package: str) -> list[tuple[int, str]]:
 
 
 #: Face imports still waiting for their Service method: (file, module). The UI split moves the
-#: match reason onto Moment (issue 13.3/13.4); delete the entry when it lands.
-PENDING = {("vsearch/ui/results_model.py", "vsearch.speech.fusion")}
+#: match reason onto Moment (issue 13.3/13.4); the cluster commands (vsearch/cluster/cli.py,
+#: landed beside this check) are a CLI of their own over vsearch.cluster. Delete entries as
+#: they go through the Service.
+PENDING = {
+    ("vsearch/ui/results_model.py", "vsearch.speech.fusion"),
+    ("vsearch/cli.py", "vsearch.cluster.cli"),
+}
 
 
 def _face_violations(files: list[Path]) -> list[str]:
