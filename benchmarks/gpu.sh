@@ -16,8 +16,10 @@ site=${VSEARCH_SITE:-/tmp/vsearch-site}
 out=${OUT:-benchmarks/out}
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$site" "$wheels"/*.whl
 export PYTHONPATH="$site:$PWD${PYTHONPATH:+:$PYTHONPATH}" HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1
+# hnswlib from its source (no wheels on PyPI): needs a C++ compiler; pybind11 comes from the wheels
+python3 -m pip install -q --no-index --no-deps --no-build-isolation --no-cache-dir --target "$site" "$wheels"/hnswlib-*.tar.gz
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
 echo "cores: $(nproc)"
-python3 -c "import torch, av, faiss, open_clip, sqlite_utils, platformdirs, vsearch.service; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'pyav', av.__version__, 'faiss', faiss.__version__, 'open_clip', open_clip.__version__)"
+python3 -c "import torch, av, hnswlib, open_clip, sqlite_utils, platformdirs, vsearch.service; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'pyav', av.__version__, 'hnswlib', getattr(hnswlib, '__version__', '0.8'), 'open_clip', open_clip.__version__)"
 mkdir -p "$out"
 python3 benchmarks/bench_gpu.py --json "$out/gpu.json" "$@" 2>&1 | grep -v "Model initialized randomly" | tee "$out/gpu.log"

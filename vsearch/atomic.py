@@ -35,7 +35,7 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temp path beside *path* for libraries that write files themselves (faiss, PyAV).
+    """Yield a temp path beside *path* for libraries that write files themselves (hnswlib, PyAV).
 
     The caller writes to the yielded path; on success it is fsynced and renamed over *path*.
     """

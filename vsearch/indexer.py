@@ -97,6 +97,7 @@ class Indexer:
         *,
         model_name: str,
         ann_folder: os.PathLike[str] | str,
+        ann_for: Callable[[ModelRow], AnnIndex] | None = None,
         options: IndexOptions = IndexOptions(),
         health_check: Callable[[Embedder], None] | None = None,
     ) -> None:
@@ -106,6 +107,7 @@ class Indexer:
         self._embedder: Embedder | None = None
         self.model_name = model_name
         self.ann_folder = ann_folder
+        self._ann_for = ann_for  # the Service's shared index (searches in the same process see adds)
         self.options = options
         self.model: ModelRow | None = None
         self.ann: AnnIndex | None = None
@@ -181,15 +183,16 @@ class Indexer:
             self.model = model
             work = self.pending(roots)
             if not work:
+                if model is not None:
+                    self._open_ann(model)  # a cache that does not match SQLite is repaired here too
+                    self._save_ann()
                 return stats
             emb = self.embedder
             if model is None or model.model_id != emb.model_id:
                 model = self.library.ensure_model(emb.model_id, self.model_name, emb.dim)
                 self.model = model
                 work = self.pending(roots)
-            self.ann = AnnIndex(Path(self.ann_folder), model.model_id, model.dim)
-            self.ann.load()
-            self.ann.sync(self.library, model.id)
+            self._open_ann(model)
             try:
                 self._run(work, stats, progress, cancel)
             finally:
@@ -199,6 +202,27 @@ class Indexer:
                 if done >= total:
                     self.library.activate_model(model.id)
         return stats
+
+    def _open_ann(self, model: ModelRow) -> None:
+        """The model's index, made to agree with SQLite (a damaged or lying cache is rebuilt)."""
+        if self._ann_for is not None:
+            self.ann = self._ann_for(model)
+        else:
+            self.ann = AnnIndex(Path(self.ann_folder), model.model_id, model.dim)
+            self.ann.load()
+        self.ann.sync(self.library, model.id)
+        if self.ann.needs_compaction():
+            self.ann.compact(self.library, model.id)
+
+    def _save_ann(self) -> None:
+        """Save the ANN cache with the generation it describes; a failure is logged, never fatal."""
+        assert self.ann is not None
+        if not self.ann.dirty:
+            return
+        try:
+            self.ann.save(self.ann.generation)
+        except OSError as e:
+            log.store.error("could not save the ANN index (%s); it will be rebuilt from the library", e)
 
     def _probe_all(
         self, work: list[VideoRow], stats: IndexStats, cancel: CancelToken
@@ -308,13 +332,6 @@ class Indexer:
             processes = workers > 2 and device in ("cuda", "mps")
         return _Plan(decode, sampling, workers, processes)
 
-    def _save_ann(self) -> None:
-        """Save the ANN cache; a failure is logged, never fatal (SQLite holds everything)."""
-        assert self.model is not None and self.ann is not None
-        try:
-            self.ann.save(self.library.generation(self.model.id))
-        except OSError as e:
-            log.store.error("could not save the ANN index (%s); it will be rebuilt from the library", e)
 
 
 def _cancelled(cancel: CancelToken, stats: IndexStats) -> bool:
@@ -441,8 +458,10 @@ class _Consumer:
         t2 = time.perf_counter()
         # the ANN gets exactly what SQLite stores (float16), so a rebuilt cache answers the same
         vecs = vecs.astype(np.float16).astype(np.float32)
+        gen0 = self.library.generation(self.model.id)
         ids = self.library.add_frames(row.id, self.model.id, batch.times, vecs)
         self.ann.add(np.asarray(ids, dtype=np.int64), vecs)
+        self.ann.advance(gen0, self.library.generation(self.model.id))  # its generation stays true
         t3 = time.perf_counter()
         self.timings["embed"] += t2 - t1
         self.timings["store"] += t3 - t2

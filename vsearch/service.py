@@ -112,6 +112,7 @@ class Service:
         self._lock = threading.RLock()
         self._embedders: dict[str, Embedder] = {}
         self._searchers: dict[str, Searcher] = {}
+        self._anns: dict[str, AnnIndex] = {}  # one per model, shared by searches and indexing
         self._sentence_encoder = None
         self._shared: list = []  # vsearch.cluster.attach.SharedSearcher, one per attached shared library
         self._shared_loaded = False  # remembered shared libraries attached (on the first search)
@@ -327,6 +328,7 @@ class Service:
             lambda: self.embedder(name),
             model_name=name,
             ann_folder=self.dirs.library / "ann",
+            ann_for=self._ann,
             options=IndexOptions(
                 sampling=s.sampling,
                 interval=s.interval,
@@ -412,12 +414,22 @@ class Service:
                 raise UserError(f"{name} is the active model; switch to another model before removing it")
             n = len(self.library.vector_ids(row.id))
             self.library.remove_model(row.id)
-            ann = AnnIndex(self.dirs.library / "ann", row.model_id, row.dim)
-            for f in (ann.path, ann.manifest_path):
-                f.unlink(missing_ok=True)
+            with self._lock:
+                self._anns.pop(row.model_id, None)
+            AnnIndex(self.dirs.library / "ann", row.model_id, row.dim).delete_files()
         with self._lock:
             self._searchers.pop(row.model_id, None)
         return n
+
+    def _ann(self, row: ModelRow) -> AnnIndex:
+        """This model's vector index, loaded once per Service (not yet checked against SQLite: sync())."""
+        with self._lock:
+            ann = self._anns.get(row.model_id)
+            if ann is None:
+                ann = AnnIndex(self.dirs.library / "ann", row.model_id, row.dim)
+                ann.load()
+                self._anns[row.model_id] = ann
+            return ann
 
     def rebuild_index(self) -> int:
         """Throw away the ANN caches and rebuild them from SQLite; returns the vectors indexed.
@@ -431,12 +443,11 @@ class Service:
     def _rebuild_index(self) -> int:
         n = 0
         for m in self.library.models():
-            ann = AnnIndex(self.dirs.library / "ann", m.model_id, m.dim)
-            ann.clear()
-            ann.generation = -2
+            ann = self._ann(m)
+            ann.invalidate()
             ann.sync(self.library, m.id)
             if not self.readonly:
-                ann.save(self.library.generation(m.id))
+                ann.save(ann.generation)
             n += ann.count
         self._searchers.clear()
         return n
@@ -456,10 +467,9 @@ class Service:
                     f"the library was indexed with {row.model_id}, but model '{row.name}' is now "
                     f"{emb.model_id}; run `vsearch index` to re-embed"
                 )
-            ann = AnnIndex(self.dirs.library / "ann", row.model_id, row.dim)
-            ann.load()
+            ann = self._ann(row)
             added, removed = ann.sync(self.library, row.id)
-            if (added or removed) and not self.readonly:
+            if (added or removed or ann.dirty) and not self.readonly:
                 try:
                     # the generation read before the sync read the vectors: an indexer writing
                     # meanwhile makes it older than the contents (rebuilt next time), never newer

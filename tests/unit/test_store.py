@@ -53,7 +53,7 @@ def test_one_writer_at_a_time(tmp_path: Path) -> None:
     b.close()
 
 
-def test_small_library_search_is_exact_and_survives_save(tmp_path: Path) -> None:
+def test_hnsw_search_agrees_with_brute_force_and_survives_save(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     # clustered vectors, like frames of videos: recall on uniform noise means little
     centers = rng.normal(size=(200, 64))
@@ -68,10 +68,10 @@ def test_small_library_search_is_exact_and_survives_save(tmp_path: Path) -> None
         truth = set((np.argsort(-(x @ q))[:10] + 1).tolist())
         got, _ = ann.search(q, 10)
         hits += len(truth & set(got.tolist()))
-    assert ann.exact and hits / 500 == 1.0  # below BRUTE_MAX: brute force, recall 1.0
+    assert hits / 500 >= 0.99, hits / 500  # HNSW with anchors, re-ranked exactly
     ann.save(1)
     again = AnnIndex(tmp_path, "m", 64)
-    assert again.load() is not None and again.count == 20000 and again.exact
+    assert again.load() is not None and again.count == 20000
     assert again.search(x[5], 1)[0][0] == 6
 
 
@@ -83,7 +83,7 @@ def test_k_larger_than_count_is_clamped(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage"])
-def test_damaged_exact_cache_is_rebuilt_from_the_library(tmp_path: Path, damage: str) -> None:
+def test_damaged_cache_is_rebuilt_from_the_library(tmp_path: Path, damage: str) -> None:
     from vsearch.store.library import Library
 
     rng = np.random.default_rng(3)
@@ -104,6 +104,6 @@ def test_damaged_exact_cache_is_rebuilt_from_the_library(tmp_path: Path, damage:
     ann.path.write_bytes(data[: len(data) - 100] if damage == "truncate" else b"corrupt" + data[7:])
     again = AnnIndex(tmp_path / "ann", "m", 16)
     assert again.load() is None
-    assert again.sync(lib, model.id) == (300, 0) and again.exact
+    assert again.sync(lib, model.id) == (300, 0)
     assert again.search(x[17], 1)[0][0] == fids[17]
     lib.close()

@@ -1,87 +1,96 @@
-"""Vector index per model: exact search up to BRUTE_MAX vectors, faiss IVF + 8-bit quantiser beyond.
+"""Vector index per model: an HNSW graph (hnswlib) over the model's vectors, a cache of SQLite.
 
-A cache of SQLite's vectors (SQLite is the truth), saved atomically with a manifest. Ids are
-frame ids. Up to BRUTE_MAX vectors a query is one matrix-vector product over an in-memory
-float32 copy (recall 1.0). Beyond, an inverted-file index with 8-bit scalar-quantised codes
-(faiss ``IndexIVFScalarQuantizer``, inner product) holds 1 byte per dimension: 0.5 GB at 1M x 512
-instead of 2 GB float32; a query scans the NPROBE lists nearest to it. The coarse quantiser is
-exhaustive over the list centres, so a text query far from every frame still lands in the right
-lists (greedy graph search, as in HNSW, can get trapped there).
+SQLite holds every vector and is the truth; this index is derived from it, kept current as each
+batch is written (``add_items``, grown with ``resize_index``; forgotten or changed frames are
+``mark_deleted``), compacted (rebuilt from SQLite and swapped in) once deleted entries pass
+COMPACT_FRACTION, and rebuilt whenever the saved copy does not describe SQLite. Labels are frame ids.
 
-The manifest records the model, dimension, count, kind and the model's generation in SQLite
-when the file was written; on load, a mismatch is reconciled against SQLite (missing vectors
-added, stale ones removed) or the index is rebuilt. One lock guards adds, deletes and searches.
+Why anchors: frames of one video are near-duplicates, so the graph is made of tight per-video
+cliques with few links between them, and hnswlib's greedy descent (ef = 1 above the base layer)
+lands in one clique and stays there; a text query, far from every frame (CLIP's modality gap),
+makes it worse. Measured on clustered synthetic data (benchmarks/bench_recall.py), plain HNSW
+finds 0.3-0.5 of the top 10 whatever ef is. So each search also makes a small exact pass over
+*anchors* (every ANCHOR_STRIDE-th frame id, kept as float32), asks the graph for the
+neighbourhoods of the best anchors (in-distribution queries, which it answers well), and ranks
+the union of those candidates and its own top hits exactly with the true query (vectors read
+from SQLite in one indexed lookup, or from the graph without a library).
+
+Files in ``ann/`` (one set per model, ``<base>`` from the model id):
+``<base>-<token>.vidx`` hnswlib's own file; ``<base>-<token>.side`` live ids, anchor vectors;
+``<base>.json`` the manifest naming the token, with sizes and CRC-32s of both files, counts and
+the model's generation in SQLite that the pair describes. The data files are written under a new
+token first (temp file, fsync, rename) and the manifest is replaced last, so a crash at any point
+leaves a manifest naming a complete pair; old pairs are removed afterwards. On open the manifest
+bounds every allocation (hnswlib's header and the side arrays are checked against it and the
+file sizes before anything is read), the CRCs are checked, and ``sync`` compares a sample of
+ids and vectors and the counts with SQLite; any mismatch rebuilds from SQLite. A faiss or exact
+cache of manifest version 2 (or hnswlib version 1) is rebuilt once and replaced.
+
+Threads: hnswlib's ``add_items``/``resize_index`` must not run while ``knn_query`` does, so a
+reader-writer lock lets searches run together and changes alone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
-import math
 import os
+import struct
 import threading
-from dataclasses import asdict, dataclass
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+import hnswlib
 import numpy as np
 
 from vsearch import log
 from vsearch.atomic import atomic_path, atomic_write
 
-# Up to this many vectors a query is answered exactly (one matrix-vector product, ~10 ms at
-# 100k x 512); the quantised index only takes over beyond it.
-BRUTE_MAX = 100_000
-# IVF parameters (see docs/PERFORMANCE.md and benchmarks/bench_search.py for the curve).
-NPROBE = 128  # lists scanned per query (3% of 4096; text queries far from all frames need many)
-LISTS_PER_SQRT = 4  # nlist = 4 * sqrt(vectors at training time) ...
-MAX_LISTS = 4096  # ... at most (training time grows with nlist x training points)
-TRAIN_PER_LIST = 40  # training points per list (faiss warns below 39)
-TRAIN_ITER = 10  # k-means iterations (faiss's default 25 costs 2.5x the time for ~no recall)
-RETRAIN_GROWTH = 4  # a writable library re-trains (on open) once it holds 4x the vectors trained on
-MANIFEST_VERSION = 2  # 1: hnswlib (rebuilt once from SQLite on open)
-EXACT, IVF = "exact", "ivf-sq8"
-_LEGACY_SUFFIX = ".hnsw"
+# Graph parameters (docs/PERFORMANCE.md, benchmarks/bench_recall.py for the curves).
+M = 16
+EF_CONSTRUCTION = 100
+EF_SEARCH = 128  # beam width of a search (at least the number of results asked for)
+ANCHOR_STRIDE = 16  # frame ids divisible by this are anchors (float32 copy: 1/16 of the vectors)
+ANCHORS = 16  # best anchors whose neighbourhoods are searched
+ANCHOR_K = 96  # neighbours asked of the graph per anchor
+ANCHOR_MIX = 0.0  # the graph is asked for anchor + ANCHOR_MIX * query (measured: 0 is best)
+COMPACT_FRACTION = 0.25  # deleted entries / all entries beyond which the graph is rebuilt
+COMPACT_MIN = 1000  # ... and at least this many deleted entries
+SAMPLE = 64  # ids (and their vectors) compared with SQLite when a saved index is opened
+MANIFEST_VERSION = 3  # 1: hnswlib without a token, 2: exact / faiss IVF-SQ8; both rebuilt once
+KIND = "hnsw"
+_HEADER = struct.Struct("<QQQQQQiIQQQdQ")  # hnswlib HierarchicalNSW::saveIndex header (96 bytes)
 
 
 @dataclass(slots=True)
 class Manifest:
     model_id: str
     dim: int
-    count: int
-    generation: int
+    count: int  # live vectors (elements minus deleted)
+    generation: int  # the model's generation in SQLite that the files describe (-1: unknown)
     version: int = MANIFEST_VERSION
-    kind: str = EXACT
-    nlist: int = 0
-    trained_on: int = 0
+    kind: str = KIND
+    token: str = ""
+    elements: int = 0  # entries in the graph file, deleted ones included
+    graph_size: int = 0
+    graph_crc: int = 0
+    side_size: int = 0
+    side_crc: int = 0
+    ids_crc: int = 0
+    m: int = M
+    ef_construction: int = EF_CONSTRUCTION
 
 
-def _faiss():  # noqa: ANN202 - the faiss module
-    """Import faiss (only libraries beyond BRUTE_MAX need it).
-
-    On macOS and Windows the faiss-cpu and torch wheels each bundle an OpenMP runtime; two in one
-    process abort (OMP error #15) or crash in a parallel region (faiss-wheels issue 73). There
-    the duplicate is allowed and faiss runs on one thread (one query at a time needs no more).
-    """
-    import sys
-
-    if sys.platform in ("darwin", "win32"):
-        os.environ.setdefault("KMP_DUPLICATE_LIB_OK", "TRUE")
-    import faiss
-
-    if sys.platform in ("darwin", "win32"):
-        faiss.omp_set_num_threads(1)
-    return faiss
+class CacheMismatch(ValueError):
+    """The saved index does not describe what the manifest or SQLite says."""
 
 
 def _safe_name(model_id: str) -> str:
-    import hashlib
-
     return hashlib.sha1(model_id.encode()).hexdigest()[:16]
-
-
-def nlist_for(n: int) -> int:
-    """Number of IVF lists for an index trained on *n* vectors."""
-    return int(max(16, min(MAX_LISTS, LISTS_PER_SQRT * math.sqrt(max(n, 1)))))
 
 
 def _in_sorted(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -93,337 +102,652 @@ def _in_sorted(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return sorted_ids[pos] == ids
 
 
+def _crc(path: Path) -> int:
+    crc = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 24):
+            crc = zlib.crc32(chunk, crc)
+    return crc
+
+
+class _RWLock:
+    """Many readers or one writer (writers are not starved: a waiting writer blocks new readers)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._readers = 0
+        self._writer = False
+        self._waiting = 0
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[None]:
+        with self._cond:
+            while self._writer or self._waiting:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if not self._readers:
+                    self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[None]:
+        with self._cond:
+            self._waiting += 1
+            while self._writer or self._readers:
+                self._cond.wait()
+            self._waiting -= 1
+            self._writer = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = False
+                self._cond.notify_all()
+
+
+@dataclass(slots=True)
+class _State:
+    """One graph and what describes it; replaced as a whole by a rebuild (compaction)."""
+
+    index: hnswlib.Index
+    ids: np.ndarray  # sorted live labels
+    anchor_ids: np.ndarray  # sorted live anchor labels
+    anchors: np.ndarray  # their vectors, float32, in anchor_ids order
+
+
+def _new_graph(dim: int, capacity: int) -> hnswlib.Index:
+    idx = hnswlib.Index(space="ip", dim=dim)
+    idx.init_index(
+        max_elements=max(int(capacity), 1024), ef_construction=EF_CONSTRUCTION, M=M, random_seed=100
+    )
+    idx.set_ef(EF_SEARCH)
+    idx.set_num_threads(1)
+    return idx
+
+
+def _empty_state(dim: int) -> _State:
+    return _State(
+        _new_graph(dim, 1024), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, dim), np.float32)
+    )
+
+
 class AnnIndex:
-    """Top-k search over L2-normalised vectors (inner product = cosine), ids = frame ids."""
+    """Top-k search over L2-normalised vectors (inner product = cosine), ids = frame ids.
+
+    Attributes:
+        generation: the model's generation in SQLite that this index describes (-1: unknown).
+        dirty: changed since it was last saved or loaded.
+    """
 
     def __init__(self, folder: Path, model_id: str, dim: int) -> None:
-        self.folder = folder
+        self.folder = Path(folder)
         self.model_id = model_id
         self.dim = dim
-        base = _safe_name(model_id)
-        self.path = folder / f"{base}.vidx"
-        self.manifest_path = folder / f"{base}.json"
-        self._lock = threading.RLock()
+        self._base = _safe_name(model_id)
+        self.manifest_path = self.folder / f"{self._base}.json"
+        self.path = self.folder / f"{self._base}.vidx"  # the current graph file, once saved or loaded
+        self._rw = _RWLock()
+        self._mutate = threading.RLock()  # one change (or save, or swap) at a time
+        self._s = _empty_state(dim)
         self._loaded = False
-        # sorted unique int64 array of the ids present (a Python set of 1M ints costs ~60 MB)
-        self._ids = np.zeros(0, dtype=np.int64)
+        self._verified = True  # a loaded index is compared with SQLite by the next sync()
+        self._journal: list[tuple[str, np.ndarray, np.ndarray | None]] | None = None  # during compaction
+        self._source: Callable[[np.ndarray], Iterator[tuple[np.ndarray, np.ndarray]]] | None = None
         self.generation = -1
         self.dirty = False
-        # exact mode: float32 copy as (labels, matrix) chunks, concatenated on the next search
-        self._chunks: list[tuple[np.ndarray, np.ndarray]] = []
-        self._matrix: tuple[np.ndarray, np.ndarray] | None = None
-        # quantised mode (count > BRUTE_MAX): a faiss IndexIVFScalarQuantizer
-        self._ivf = None
-        self._trained_on = 0
+        self.threads = 1  # add_items threads (the indexer raises it for big builds)
 
     # -- state ----------------------------------------------------------------------------
-    def clear(self) -> None:
-        with self._lock:
-            self._ids = np.zeros(0, dtype=np.int64)
-            self._chunks, self._matrix = [], None
-            self._ivf, self._trained_on = None, 0
-            self._loaded = True
-            self.dirty = True
-
     @property
-    def exact(self) -> bool:
-        """Whether queries are answered by exact (brute-force) search."""
-        return self._ivf is None
+    def _ids(self) -> np.ndarray:
+        return self._s.ids
 
     @property
     def count(self) -> int:
-        return len(self._ids)
+        return len(self._s.ids)
 
     @property
-    def nlist(self) -> int:
-        """Number of IVF lists (0 in exact mode)."""
-        return int(self._ivf.nlist) if self._ivf is not None else 0
+    def deleted(self) -> int:
+        """Entries marked deleted and still in the graph."""
+        return int(self._s.index.get_current_count()) - len(self._s.ids)
+
+    def needs_compaction(self) -> bool:
+        dead = self.deleted
+        total = dead + self.count
+        return dead >= COMPACT_MIN and dead > COMPACT_FRACTION * total
+
+    def clear(self) -> None:
+        """Forget every vector (the next save writes an empty index)."""
+        with self._mutate, self._rw.write():
+            self._s = _empty_state(self.dim)
+            self._loaded = True
+            self._verified = True
+            self.dirty = True
+
+    def invalidate(self) -> None:
+        """Say that this index no longer describes SQLite: the next sync() rebuilds it from SQLite."""
+        self.clear()
+        self.generation = -2
+
+    def delete_files(self) -> None:
+        """Remove this model's saved index (manifest first, so no manifest names missing files)."""
+        with self._mutate:
+            self.manifest_path.unlink(missing_ok=True)
+            for f in self.folder.glob(f"{self._base}*"):
+                with contextlib.suppress(OSError):
+                    f.unlink()
+
+    def advance(self, before: int, after: int) -> None:
+        """The caller changed SQLite from generation *before* to *after* and this index the same way.
+
+        If the index described *before* and SQLite moved one step (nobody else wrote in between), it
+        now describes *after*; otherwise its generation becomes unknown, and
+        a save records an unknown generation (reconciled with SQLite on the next open), never one
+        that does not describe it.
+        """
+        self.generation = after if self.generation == before and after == before + 1 else -1
 
     # -- changes --------------------------------------------------------------------------
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        """Add vectors under frame ids; ids already present are skipped."""
+        """Add vectors under frame ids; ids already present are skipped, non-finite vectors refused."""
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
         if len(ids) == 0:
             return
-        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
-        with self._lock:
+        vecs = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32).reshape(len(ids), self.dim))
+        if not np.isfinite(vecs).all():
+            raise ValueError("refusing to index non-finite vectors")
+        with self._mutate:
+            if self._journal is not None:
+                self._journal.append(("add", ids, vecs))
+            self._add(self._s, ids, vecs, lock=True)
             self._loaded = True
-            _, first = np.unique(ids, return_index=True)
-            sel = np.sort(first)
-            sel = sel[~_in_sorted(self._ids, ids[sel])]
-            if len(sel) == 0:
-                return
-            new_ids = ids[sel]
-            new_vecs = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32)[sel])
-            if len(self._ids) == 0:
-                self._ids = np.sort(new_ids)
-            elif new_ids.min() > self._ids[-1]:  # the usual case: new frames get higher ids
-                self._ids = np.concatenate([self._ids, np.sort(new_ids)])
-            else:
-                self._ids = np.union1d(self._ids, new_ids)
             self.dirty = True
-            if self._ivf is not None:
-                self._ivf.add_with_ids(new_vecs, new_ids)
-                return
-            self._chunks.append((new_ids, new_vecs))
-            self._matrix = None
-            if len(self._ids) > BRUTE_MAX:
-                labels, mat = self._exact_matrix()
-                self._chunks, self._matrix = [], None
-                self._ivf = self._train(mat, len(labels))
-                for a in range(0, len(labels), 50_000):
-                    self._ivf.add_with_ids(mat[a : a + 50_000], labels[a : a + 50_000])
+
+    def _add(self, s: _State, ids: np.ndarray, vecs: np.ndarray, lock: bool) -> int:
+        _, first = np.unique(ids, return_index=True)
+        sel = np.sort(first)
+        sel = sel[~_in_sorted(s.ids, ids[sel])]
+        if len(sel) == 0:
+            return 0
+        new_ids, new_vecs = ids[sel], vecs[sel]
+        with self._rw.write() if lock else contextlib.nullcontext():
+            idx = s.index
+            need = idx.get_current_count() + len(new_ids)
+            if need > idx.get_max_elements():
+                idx.resize_index(max(need, int(idx.get_max_elements() * 1.5)))
+            # a label deleted earlier and added again is un-deleted and updated in place by hnswlib
+            idx.add_items(new_vecs, new_ids, num_threads=self.threads)
+            order = np.argsort(new_ids, kind="stable")
+            if len(s.ids) == 0 or new_ids.min() > s.ids[-1]:
+                s.ids = np.concatenate([s.ids, new_ids[order]])
+            else:
+                s.ids = np.union1d(s.ids, new_ids)
+            anc = new_ids % ANCHOR_STRIDE == 0
+            if anc.any():
+                a_ids, a_vecs = new_ids[anc], new_vecs[anc]
+                all_ids = np.concatenate([s.anchor_ids, a_ids])
+                all_vecs = np.concatenate([s.anchors, a_vecs])
+                o = np.argsort(all_ids, kind="stable")
+                s.anchor_ids, s.anchors = all_ids[o], np.ascontiguousarray(all_vecs[o])
+        return len(new_ids)
 
     def delete(self, ids: np.ndarray) -> None:
-        """Remove frame ids (those not present are ignored)."""
+        """Remove frame ids (those not present are ignored): marked deleted in the graph."""
         ids = np.unique(np.asarray(ids, dtype=np.int64).reshape(-1))
-        with self._lock:
-            gone = ids[_in_sorted(self._ids, ids)]
-            if len(gone) == 0:
-                return
-            self._ids = self._ids[~_in_sorted(gone, self._ids)]
-            self.dirty = True
-            if self._ivf is not None:
-                self._ivf.remove_ids(_faiss().IDSelectorBatch(gone))
-                return
-            labels, mat = self._exact_matrix()
-            keep = ~_in_sorted(gone, labels)
-            self._chunks = [(labels[keep], mat[keep])]
-            self._matrix = None
+        with self._mutate:
+            if self._journal is not None:
+                self._journal.append(("delete", ids, None))
+            if self._delete(self._s, ids, lock=True):
+                self.dirty = True
 
-    def _train(self, sample: np.ndarray, n: int):  # noqa: ANN202 - faiss.IndexIVFScalarQuantizer
-        """An empty IVF-SQ8 index trained on *sample* (rows of a library of *n* vectors)."""
-        faiss = _faiss()
-
-        nlist = nlist_for(n)
-        nlist = max(1, min(nlist, len(sample) // (TRAIN_PER_LIST - 1)))  # faiss warns below 39 per list
-        quantiser = faiss.IndexFlatIP(self.dim)
-        idx = faiss.IndexIVFScalarQuantizer(
-            quantiser, self.dim, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
-        )
-        idx.cp.niter = TRAIN_ITER
-        idx.cp.max_points_per_centroid = max(TRAIN_PER_LIST * 2, 64)
-        idx.cp.seed = 1234
-        idx.train(np.ascontiguousarray(sample, dtype=np.float32))  # faiss keeps quantiser referenced
-        idx.nprobe = NPROBE
-        self._trained_on = n
-        log.store.info("trained a %d-list quantised index on %d of %d vectors", nlist, len(sample), n)
-        return idx
+    def _delete(self, s: _State, ids: np.ndarray, lock: bool) -> int:
+        gone = ids[_in_sorted(s.ids, ids)]
+        if len(gone) == 0:
+            return 0
+        with self._rw.write() if lock else contextlib.nullcontext():
+            for i in gone:
+                s.index.mark_deleted(int(i))
+            s.ids = s.ids[~_in_sorted(gone, s.ids)]
+            keep = ~_in_sorted(gone, s.anchor_ids)
+            s.anchor_ids, s.anchors = s.anchor_ids[keep], s.anchors[keep]
+        return len(gone)
 
     # -- search ---------------------------------------------------------------------------
-    def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, vector: np.ndarray, k: int, *, ef: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (frame ids, cosine similarities), best first. k is clamped to the count."""
-        q = np.asarray(vector, dtype=np.float32).reshape(-1)
-        with self._lock:
-            n = len(self._ids)
-            if n == 0 or k <= 0:
+        q = np.ascontiguousarray(np.asarray(vector, dtype=np.float32).reshape(1, -1))
+        with self._rw.read():
+            s = self._s
+            n = len(s.ids)
+            k = min(int(k), n)
+            if k <= 0:
                 return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-            k = min(k, n)
-            if self._ivf is None:
-                return self._search_exact(q, k)
-            return self._search_ivf(q, k, self.nprobe_for(k))
+            labels, dists = self._knn(s.index, q, k, max(ef or EF_SEARCH, k))
+            ids, sims = labels[0].astype(np.int64), (1.0 - dists[0]).astype(np.float32)
+            if len(s.anchor_ids) == 0 or ANCHORS <= 0 or len(ids) == n:
+                return ids, sims
+            # entry points from an exact pass over the anchors: the graph's answers for the best
+            # anchors (their own neighbourhoods), scored exactly with the true query
+            a = min(ANCHORS, len(s.anchor_ids))
+            asim = s.anchors @ q[0]
+            top = np.argpartition(-asim, a - 1)[:a] if a < len(asim) else np.arange(len(asim))
+            ak = min(ANCHOR_K, n)
+            steer = s.anchors[top] + ANCHOR_MIX * q if ANCHOR_MIX else s.anchors[top]
+            al, _ = self._knn(s.index, np.ascontiguousarray(steer, dtype=np.float32), ak, ak)
+            extra = np.setdiff1d(al.reshape(-1), ids)
+            extra = extra[extra >= 0]
+            if len(extra):
+                xi, xv = self._vectors(s, extra)
+                ids = np.concatenate([ids, xi])
+                sims = np.concatenate([sims, (xv @ q[0]).astype(np.float32)])
+        top = np.argsort(-sims, kind="stable")[:k]
+        return ids[top], sims[top]
 
-    def nprobe_for(self, k: int, nprobe: int | None = None) -> int:
-        """Lists to scan for top-*k*: NPROBE, more when k is large next to an average list."""
-        nl = self.nlist
-        per_list = max(1.0, len(self._ids) / max(nl, 1))
-        return int(min(nl, max(nprobe or NPROBE, math.ceil(2 * k / per_list))))
+    @staticmethod
+    def _knn(idx: hnswlib.Index, q: np.ndarray, k: int, ef: int) -> tuple[np.ndarray, np.ndarray]:
+        """knn_query; when deleted entries leave fewer than k in the beam, a wider beam, then fewer."""
+        ef = max(ef, k)
+        while True:
+            idx.set_ef(ef)
+            try:
+                return idx.knn_query(q, k=k, num_threads=1)
+            except RuntimeError:  # "Cannot return the results in a contiguous 2D array"
+                total = int(idx.get_current_count())
+                if ef < total:
+                    ef = min(total, max(2 * ef, 4 * k))
+                elif k > 1:
+                    k //= 2
+                else:
+                    return np.zeros((len(q), 0), np.uint64), np.zeros((len(q), 0), np.float32)
 
-    def _search_ivf(self, q: np.ndarray, k: int, nprobe: int) -> tuple[np.ndarray, np.ndarray]:
-        params = _faiss().SearchParametersIVF(nprobe=nprobe)
-        sims, labels = self._ivf.search(q.reshape(1, -1), k, params=params)
-        ok = labels[0] >= 0
-        return labels[0][ok].astype(np.int64), sims[0][ok].astype(np.float32)
+    def _vectors(self, s: _State, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, float32 vectors) of candidates: from SQLite when a library is bound, else from the graph.
 
-    def _exact_matrix(self) -> tuple[np.ndarray, np.ndarray]:
-        if self._matrix is None:
-            if len(self._chunks) == 1:
-                self._matrix = self._chunks[0]
-            else:
-                labels = (
-                    np.concatenate([c[0] for c in self._chunks]) if self._chunks else np.zeros(0, np.int64)
-                )
-                mat = (
-                    np.concatenate([c[1] for c in self._chunks])
-                    if self._chunks
-                    else np.zeros((0, self.dim), np.float32)
-                )
-                self._matrix = (labels, mat)
-                self._chunks = [self._matrix]
-        return self._matrix
-
-    def _search_exact(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        labels, mat = self._exact_matrix()
-        sims = mat @ q
-        k = min(k, len(sims))
-        top = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
-        top = top[np.argsort(-sims[top], kind="stable")]
-        return labels[top].astype(np.int64), sims[top].astype(np.float32)
+        hnswlib's get_items costs ~60 us a vector (it builds Python lists); one indexed SQLite
+        lookup of the same float16 values costs a fraction of that.
+        """
+        ids = ids.astype(np.int64)
+        if self._source is not None:
+            got_ids, got = [], []
+            for i, v in self._source(ids):
+                got_ids.append(i)
+                got.append(v)
+            if got_ids:
+                out = np.concatenate(got_ids)
+                vecs = np.concatenate(got).astype(np.float32)
+                keep = _in_sorted(s.ids, out)  # SQLite may be a write ahead: only what the graph holds
+                return out[keep], vecs[keep]
+            return np.zeros(0, np.int64), np.zeros((0, self.dim), np.float32)
+        return ids, np.asarray(s.index.get_items(ids, return_type="numpy"), dtype=np.float32)
 
     # -- persistence ----------------------------------------------------------------------
-    def save(self, generation: int) -> None:
-        """Write the index and then its manifest, each atomically; the old pair survives a failure.
+    def _files(self, token: str) -> tuple[Path, Path]:
+        return self.folder / f"{self._base}-{token}.vidx", self.folder / f"{self._base}-{token}.side"
 
-        File layout: the sorted ids (.npy), then in exact mode the float16 vectors (.npy, in the
-        order of a second ids array before them), in quantised mode faiss's own serialisation.
+    def save(self, generation: int | None = None) -> None:
+        """Write the index under a new token, then the manifest naming it; the old set survives a failure.
+
+        *generation* is what the caller knows the index to describe (default: ``self.generation``).
         """
-        with self._lock:
+        gen = self.generation if generation is None else int(generation)
+        with self._mutate:
             self.folder.mkdir(parents=True, exist_ok=True)
             self._remove_leftovers()
-            with atomic_path(self.path) as tmp:
-                try:
-                    with open(tmp, "wb") as fh:
-                        self._write(fh)
-                        written = fh.tell()
-                    size = tmp.stat().st_size
-                except (OSError, RuntimeError) as e:
-                    raise OSError(
-                        f"the ANN index {self.path.name} was written incompletely (disk full?): {e}"
-                    ) from e
-                if size != written:
-                    raise OSError(f"the ANN index {self.path.name} was written incompletely (disk full?)")
-            man = Manifest(
-                self.model_id,
-                self.dim,
-                len(self._ids),
-                generation,
-                kind=EXACT if self._ivf is None else IVF,
-                nlist=self.nlist,
-                trained_on=self._trained_on,
-            )
-            with atomic_write(self.manifest_path, "w") as fh:
-                json.dump(asdict(man), fh)
-            self.generation = generation
+            s = self._s
+            token = os.urandom(6).hex()
+            graph, side = self._files(token)
+            try:
+                with self._rw.read():
+                    with atomic_path(graph) as tmp:
+                        s.index.save_index(str(tmp))
+                        # hnswlib ignores write errors (a full disk leaves a short file): check first
+                        if tmp.stat().st_size != s.index.index_file_size():
+                            raise OSError(f"the ANN index {graph.name} was written incompletely (disk full?)")
+                        graph_crc = _crc(tmp)
+                    elements = int(s.index.get_current_count())
+                    with atomic_write(side) as fh:
+                        np.save(fh, s.ids, allow_pickle=False)
+                        np.save(fh, s.anchor_ids, allow_pickle=False)
+                        np.save(fh, s.anchors.astype(np.float32), allow_pickle=False)
+                    count, ids_crc = len(s.ids), zlib.crc32(s.ids.tobytes())
+                if side.stat().st_size == 0:
+                    raise OSError(f"the ANN index {side.name} was written incompletely (disk full?)")
+                man = Manifest(
+                    self.model_id,
+                    self.dim,
+                    count,
+                    gen,
+                    token=token,
+                    elements=elements,
+                    graph_size=graph.stat().st_size,
+                    graph_crc=graph_crc,
+                    side_size=side.stat().st_size,
+                    side_crc=_crc(side),
+                    ids_crc=ids_crc,
+                )
+                old = self._read_manifest()
+                with atomic_write(self.manifest_path, "w") as fh:
+                    json.dump(asdict(man), fh)
+            except BaseException:
+                for f in (graph, side):
+                    with contextlib.suppress(OSError):
+                        f.unlink()
+                raise
+            self.path = graph
+            self.generation = gen
             self.dirty = False
+            self._remove_old(token, old)
 
-    def _write(self, fh) -> None:  # noqa: ANN001 - a binary file
-        np.save(fh, self._ids, allow_pickle=False)
-        if self._ivf is None:
-            labels, mat = self._exact_matrix()
-            np.save(fh, labels, allow_pickle=False)
-            np.save(fh, mat.astype(np.float16), allow_pickle=False)
-        else:
-            faiss = _faiss()
-            faiss.write_index(self._ivf, faiss.PyCallbackIOWriter(fh.write))
+    def _remove_old(self, keep: str, old: Manifest | None) -> None:
+        """Files of the set this save replaced, and of the formats before version 3."""
+        for f in (self.folder / f"{self._base}.vidx", self.folder / f"{self._base}.hnsw"):
+            with contextlib.suppress(OSError):
+                f.unlink(missing_ok=True)
+        if old is not None and old.token and old.token != keep:
+            for f in self._files(old.token):
+                with contextlib.suppress(OSError):
+                    f.unlink(missing_ok=True)
+        # sets left by saves killed between their data files and the manifest (old enough that no
+        # other process is still writing them)
+        for f in self.folder.glob(f"{self._base}-*"):
+            if keep in f.name:
+                continue
+            with contextlib.suppress(OSError):
+                if time.time() - f.stat().st_mtime > 3600:
+                    f.unlink()
 
     def _remove_leftovers(self) -> None:
-        """Temp files of a save that was killed before its rename, and an hnswlib file of version 1.
+        """Temp files of a save that was killed before its rename (only old ones: see _remove_old)."""
+        for f in self.folder.glob(f".{self._base}*.tmp"):
+            with contextlib.suppress(OSError):
+                if time.time() - f.stat().st_mtime > 3600:
+                    f.unlink()
 
-        Only old temp files: another process (a search saving a re-synced cache) may be writing one now.
-        """
-        import time
-
-        with contextlib.suppress(OSError):
-            self.path.with_suffix(_LEGACY_SUFFIX).unlink(missing_ok=True)
-        for pattern in (f".{self.path.name}.*.tmp", f".{self.manifest_path.name}.*.tmp"):
-            for f in self.folder.glob(pattern):
-                with contextlib.suppress(OSError):
-                    if time.time() - f.stat().st_mtime > 3600:
-                        f.unlink()
+    def _read_manifest(self) -> Manifest | None:
+        """The manifest, if it is one of this version (older formats and damage: None)."""
+        try:
+            raw = json.loads(self.manifest_path.read_text())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(raw, dict):
+            return None
+        if raw.get("version") != MANIFEST_VERSION or raw.get("kind", KIND) != KIND:
+            log.store.info(
+                "ANN index %s is of an older format (version %s); rebuilding it once from the library",
+                self.manifest_path.name,
+                raw.get("version"),
+            )
+            return None
+        try:
+            if set(raw) - {f.name for f in fields(Manifest)}:
+                raise TypeError("unknown fields")
+            man = Manifest(**raw)
+            ints = (man.dim, man.count, man.generation, man.elements, man.graph_size, man.side_size)
+            if not all(isinstance(v, int) for v in ints) or not isinstance(man.token, str):
+                raise TypeError("bad field types")
+        except TypeError:
+            log.store.warning("ANN manifest %s unreadable; rebuilding from the library", self.manifest_path)
+            return None
+        return man
 
     def load(self) -> Manifest | None:
-        """Load the saved index; None if absent, unreadable, of an older version or not this model's."""
-        try:
-            man = Manifest(**json.loads(self.manifest_path.read_text()))
-        except (OSError, ValueError, TypeError):
-            return None  # absent, or a version-1 (hnswlib) manifest: rebuilt from SQLite
-        if man.model_id != self.model_id or man.dim != self.dim or man.version != MANIFEST_VERSION:
+        """Load the saved index; None if absent, damaged, of an older format or not this model's.
+
+        The result is trusted only after ``sync`` has compared it with SQLite.
+        """
+        man = self._read_manifest()
+        if man is None or man.model_id != self.model_id or man.dim != self.dim:
             return None
         try:
-            ids, chunks, ivf = self._read(man)
-        except (OSError, RuntimeError, ValueError, EOFError) as e:
-            log.store.warning("ANN index %s unreadable (%s); rebuilding from the library", self.path, e)
+            s = self._read(man)
+        except (OSError, RuntimeError, ValueError, EOFError, MemoryError) as e:
+            log.store.warning(
+                "ANN index %s damaged (%s); rebuilding from the library", self.manifest_path.name, e
+            )
             return None
-        with self._lock:
-            self._ids = ids
-            self._chunks, self._matrix = chunks, None
-            self._ivf, self._trained_on = ivf, man.trained_on
+        with self._mutate, self._rw.write():
+            self._s = s
             self._loaded = True
-            self.generation = man.generation if man.count == len(ids) else -1
+            self._verified = False
+            self.path = self._files(man.token)[0]
+            self.generation = man.generation
             self.dirty = False
         return man
 
-    def _read(self, man: Manifest) -> tuple[np.ndarray, list, object]:
-        with open(self.path, "rb") as fh:
-            ids = np.load(fh, allow_pickle=False)
-            if ids.dtype != np.int64 or ids.ndim != 1 or (len(ids) > 1 and not (np.diff(ids) > 0).all()):
-                raise ValueError("bad id array")
-            if man.kind == EXACT:
-                labels = np.load(fh, allow_pickle=False)
-                mat = np.load(fh, allow_pickle=False)
-                if mat.dtype != np.float16 or mat.shape != (len(ids), self.dim) or len(labels) != len(ids):
-                    raise ValueError("vectors do not match the ids")
-                if fh.read(1):
-                    raise ValueError("trailing data")
-                return ids, [(labels.astype(np.int64), mat.astype(np.float32))], None
-            if man.kind != IVF:
-                raise ValueError(f"unknown index kind {man.kind!r}")
-            faiss = _faiss()
+    def _read(self, man: Manifest) -> _State:
+        if not man.token or not all(c in "0123456789abcdef" for c in man.token):
+            raise CacheMismatch("bad token")
+        graph, side = self._files(man.token)
+        if graph.stat().st_size != man.graph_size or side.stat().st_size != man.side_size:
+            raise CacheMismatch("file sizes differ from the manifest")
+        if not (0 <= man.count <= man.elements):
+            raise CacheMismatch("counts out of range")
+        if _crc(side) != man.side_crc:
+            raise CacheMismatch("checksum mismatch (side file)")
+        with open(side, "rb") as fh:
+            ids = _read_npy(fh, np.int64, (man.count,), man.side_size)
+            a_ids = _read_npy(fh, np.int64, None, man.side_size)
+            anchors = _read_npy(fh, np.float32, (len(a_ids), self.dim), man.side_size)
+            if fh.read(1):
+                raise CacheMismatch("trailing data")
+        if zlib.crc32(ids.tobytes()) != man.ids_crc:
+            raise CacheMismatch("id checksum mismatch")
+        if len(ids) > 1 and not (np.diff(ids) > 0).all():
+            raise CacheMismatch("ids not sorted")
+        if not _in_sorted(ids, a_ids).all() or not np.isfinite(anchors).all():
+            raise CacheMismatch("anchors do not match the ids")
+        live = self._scan_graph(graph, man)
+        if len(live) != len(ids) or not np.array_equal(np.sort(live), ids):
+            raise CacheMismatch("the graph's live labels differ from the ids")
+        idx = hnswlib.Index(space="ip", dim=self.dim)
+        # max_elements bounded by the manifest (checked against the header and the file size)
+        idx.load_index(str(graph), max_elements=man.elements + max(1024, man.elements // 8))
+        idx.set_ef(EF_SEARCH)
+        idx.set_num_threads(1)
+        if idx.get_current_count() != man.elements:
+            raise CacheMismatch("element count differs from the manifest")
+        return _State(idx, ids, a_ids, anchors)
 
-            size = os.fstat(fh.fileno()).st_size
-            ivf = faiss.read_index(faiss.PyCallbackIOReader(fh.read))
-            if fh.tell() != size:
-                raise ValueError("trailing data")
-        if not isinstance(ivf, faiss.IndexIVFScalarQuantizer) or ivf.d != self.dim or ivf.ntotal != len(ids):
-            raise ValueError("the quantised index does not match the ids")
-        ivf.nprobe = NPROBE
-        return ids, [], ivf
+    def _scan_graph(self, graph: Path, man: Manifest) -> np.ndarray:
+        """Check hnswlib's file before hnswlib reads it; returns the labels not marked deleted.
+
+        hnswlib allocates what its header says, so the header is checked against the manifest and
+        the file size first; then one pass over the file checks its CRC-32 and, per element of the
+        base layer, that the vector is finite and where the label and deleted mark are.
+        """
+        with open(graph, "rb") as fh:
+            raw = fh.read(_HEADER.size)
+            if len(raw) != _HEADER.size:
+                raise CacheMismatch("short graph file")
+            off0, max_el, cur, per_el, label_off, data_off, _lvl, entry, max_m, max_m0, m, _mult, efc = (
+                _HEADER.unpack(raw)
+            )
+            if (
+                off0 != 0
+                or cur != man.elements
+                or max_el < cur
+                or m != man.m
+                or max_m != m
+                or max_m0 != 2 * m
+                or data_off != max_m0 * 4 + 4
+                or label_off != data_off + self.dim * 4
+                or per_el != label_off + 8
+                or (cur and entry >= cur)
+                or _HEADER.size + cur * per_el > man.graph_size
+                or efc != man.ef_construction
+            ):
+                raise CacheMismatch("graph header does not match the manifest")
+            crc = zlib.crc32(raw)
+            labels = np.zeros(cur, np.int64)
+            dead = np.zeros(cur, bool)
+            step = max(1, (32 << 20) // per_el)
+            for a in range(0, cur, step):
+                n = min(step, cur - a)
+                buf = fh.read(n * per_el)
+                if len(buf) != n * per_el:
+                    raise CacheMismatch("short graph file")
+                crc = zlib.crc32(buf, crc)
+                el = np.frombuffer(buf, np.uint8).reshape(n, per_el)
+                if not np.isfinite(el[:, data_off:label_off].view(np.float32)).all():
+                    raise CacheMismatch("non-finite vectors in the graph")
+                labels[a : a + n] = el[:, label_off:per_el].view(np.int64)[:, 0]
+                dead[a : a + n] = (el[:, 2] & 1).astype(bool)
+            while chunk := fh.read(1 << 24):
+                crc = zlib.crc32(chunk, crc)
+        if crc != man.graph_crc:
+            raise CacheMismatch("checksum mismatch (graph)")
+        return labels[~dead]
+
+    # -- agreement with SQLite -------------------------------------------------------------
+    def bind(self, library: object, model_pk: int) -> None:
+        """Read candidates' vectors from this library (exact re-ranking without hnswlib's get_items)."""
+        dim = self.dim
+
+        def source(ids: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+            return library.iter_vectors(model_pk, dim, ids=ids)  # type: ignore[attr-defined]
+
+        self._source = source
+
+    def _verify(self, library: object, model_pk: int) -> None:
+        """A loaded index against SQLite: the count and a sample of ids and their vectors."""
+        s = self._s
+        if self.generation == library.generation(model_pk):  # type: ignore[attr-defined]
+            n = library.vector_count(model_pk)  # type: ignore[attr-defined]
+            if n != len(s.ids):
+                raise CacheMismatch(f"{len(s.ids)} vectors in the cache, {n} in the library")
+        if len(s.ids) == 0:
+            return
+        rng = np.random.default_rng(len(s.ids))
+        pick = np.unique(rng.choice(s.ids, size=min(SAMPLE, len(s.ids)), replace=False))
+        with self._rw.read():
+            mine = np.asarray(s.index.get_items(pick, return_type="numpy"), dtype=np.float32)
+        if not np.isfinite(mine).all():
+            raise CacheMismatch("non-finite vectors")
+        theirs: dict[int, np.ndarray] = {}
+        for i, v in library.iter_vectors(model_pk, self.dim, ids=pick):  # type: ignore[attr-defined]
+            for a, b in zip(i.tolist(), v, strict=True):
+                theirs[a] = b
+        present = [j for j, i in enumerate(pick.tolist()) if i in theirs]
+        if len(present) < len(pick) // 2:
+            raise CacheMismatch("sampled ids are not in the library")
+        for j in present:
+            if not np.allclose(mine[j], theirs[int(pick[j])], atol=2e-3):
+                raise CacheMismatch("sampled vectors differ from the library's")
 
     def sync(self, library: object, model_pk: int) -> tuple[int, int]:
         """Make the index agree with SQLite; returns (added, removed)."""
         from vsearch.store.library import Library
 
         assert isinstance(library, Library)
+        self.bind(library, model_pk)
+        if not self._verified:
+            try:
+                self._verify(library, model_pk)
+            except CacheMismatch as e:
+                log.store.warning(
+                    "ANN index of %s does not match the library (%s); rebuilding", self.model_id, e
+                )
+                self.invalidate()
+            self._verified = True
         gen = library.generation(model_pk)
         if gen == self.generation and self._loaded:
             return 0, 0
-        truth = np.sort(library.vector_ids(model_pk))
-        with self._lock:
-            have = self._ids
-        if self._ivf is not None and len(truth) <= BRUTE_MAX:
-            self.clear()  # shrank below BRUTE_MAX: back to exact search
-            have = self._ids
-        elif (
-            self._ivf is not None and not library.readonly and len(truth) > RETRAIN_GROWTH * self._trained_on
-        ):
-            # lists trained on far fewer vectors grow long (slower scans): re-train on what is there now
-            log.store.info(
-                "re-training the quantised index (%d vectors, trained on %d)", len(truth), self._trained_on
-            )
-            self.clear()
-            have = self._ids
-        missing = np.setdiff1d(truth, have, assume_unique=True)
-        stale = np.setdiff1d(have, truth, assume_unique=True)
-        if len(stale):
-            self.delete(stale)
-        if len(have) == 0 and len(missing) > BRUTE_MAX:
-            self._build(library, model_pk, missing)
-        else:
-            for ids, vecs in library.iter_vectors(
-                model_pk, self.dim, ids=missing if len(missing) < len(truth) else None
-            ):
-                self.add(ids, vecs)
-        with self._lock:
+        truth = np.unique(library.vector_ids(model_pk))
+        with self._mutate:
+            have = self._s.ids
+            missing = np.setdiff1d(truth, have, assume_unique=True)
+            stale = np.setdiff1d(have, truth, assume_unique=True)
+            if len(have) == 0 and len(missing) > 20_000:
+                self._rebuild_into(library, model_pk, truth)
+            else:
+                if len(stale):
+                    self.delete(stale)
+                for ids, vecs in library.iter_vectors(
+                    model_pk, self.dim, ids=missing if len(missing) < len(truth) else None
+                ):
+                    self.add(ids, vecs)
             self._loaded = True
             self.generation = gen
-            if len(missing) or len(stale):
-                self.dirty = True
+            self.dirty = True  # at least the generation it describes changed
         return len(missing), len(stale)
 
-    def _build(self, library: object, model_pk: int, ids: np.ndarray) -> None:
-        """Build the quantised index straight from SQLite: train on a random sample, then stream all."""
-        n = len(ids)
-        want = min(n, nlist_for(n) * TRAIN_PER_LIST)
-        rng = np.random.default_rng(0)
-        pick = np.sort(rng.choice(ids, size=want, replace=False))
-        sample = np.zeros((want, self.dim), dtype=np.float32)
-        filled = 0
-        for _, vecs in library.iter_vectors(model_pk, self.dim, ids=pick):  # type: ignore[attr-defined]
-            sample[filled : filled + len(vecs)] = vecs
-            filled += len(vecs)
-        ivf = self._train(sample[:filled], n)
-        del sample
-        with self._lock:
-            self._chunks, self._matrix = [], None
-            self._ivf = ivf
-        for chunk_ids, vecs in library.iter_vectors(model_pk, self.dim):  # type: ignore[attr-defined]
-            self.add(chunk_ids, vecs)
+    def _build(self, library: object, model_pk: int, truth: np.ndarray) -> _State:
+        """A fresh graph from SQLite, inserted in a shuffled order (more links between videos)."""
+        s = _State(
+            _new_graph(self.dim, len(truth) + 1024),
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            np.zeros((0, self.dim), np.float32),
+        )
+        threads = max(1, os.cpu_count() or 1)
+        old, self.threads = self.threads, threads
+        try:
+            for ids, vecs in library.iter_vectors(model_pk, self.dim):  # type: ignore[attr-defined]
+                keep = _in_sorted(truth, ids)
+                ids, vecs = ids[keep], vecs[keep]
+                perm = np.random.default_rng(int(ids[0]) if len(ids) else 0).permutation(len(ids))
+                self._add(s, ids[perm], np.ascontiguousarray(vecs[perm], dtype=np.float32), lock=False)
+        finally:
+            self.threads = old
+        return s
+
+    def _rebuild_into(self, library: object, model_pk: int, truth: np.ndarray) -> None:
+        s = self._build(library, model_pk, truth)
+        with self._rw.write():
+            self._s = s
+        self.dirty = True
+
+    def compact(self, library: object, model_pk: int) -> bool:
+        """Rebuild the graph from SQLite without its deleted entries and swap it in.
+
+        Searches keep using the old graph meanwhile; changes made during the rebuild are replayed
+        onto the new one before the swap. Returns whether it compacted.
+        """
+        with self._mutate:
+            if self._journal is not None:
+                return False
+            self._journal = []
+            truth = np.unique(library.vector_ids(model_pk))  # type: ignore[attr-defined]
+        try:
+            s = self._build(library, model_pk, truth)
+            with self._mutate:
+                for op, ids, vecs in self._journal:
+                    if op == "add":
+                        self._add(s, ids, vecs, lock=False)  # type: ignore[arg-type]
+                    else:
+                        self._delete(s, ids, lock=False)
+                with self._rw.write():
+                    self._s = s
+                self.dirty = True
+        finally:
+            with self._mutate:
+                self._journal = None
+        log.store.info("compacted the ANN index of %s (%d vectors)", self.model_id, len(s.ids))
+        return True
+
+
+def _read_npy(fh, dtype: type, shape: tuple[int, ...] | None, limit: int) -> np.ndarray:  # noqa: ANN001
+    """One .npy array, refused before allocating when its header is not what is expected or too big."""
+    version = np.lib.format.read_magic(fh)
+    if version == (1, 0):
+        got_shape, fortran, got_dtype = np.lib.format.read_array_header_1_0(fh)
+    elif version == (2, 0):
+        got_shape, fortran, got_dtype = np.lib.format.read_array_header_2_0(fh)
+    else:
+        raise CacheMismatch(f"unsupported npy version {version}")
+    if fortran or got_dtype != np.dtype(dtype):
+        raise CacheMismatch("unexpected array type")
+    if shape is not None and tuple(got_shape) != tuple(shape):
+        raise CacheMismatch(f"array of shape {got_shape}, expected {shape}")
+    n = int(np.prod(got_shape, dtype=np.int64)) if len(got_shape) else 1
+    nbytes = n * np.dtype(dtype).itemsize
+    if n < 0 or nbytes > limit:
+        raise CacheMismatch("array larger than its file")
+    data = fh.read(nbytes)
+    if len(data) != nbytes:
+        raise CacheMismatch("short array")
+    return np.frombuffer(data, dtype=dtype).reshape(got_shape).copy()

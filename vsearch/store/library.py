@@ -690,6 +690,10 @@ class Library:
         rows = self._sql.query("SELECT frame_id FROM vectors WHERE model = ?", (model_pk,))
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
+    def vector_count(self, model_pk: int) -> int:
+        """How many vectors a model has (the ANN cache is checked against it on open)."""
+        return int(self._sql.query("SELECT count(*) FROM vectors WHERE model = ?", (model_pk,))[0][0])
+
     def iter_vectors(
         self, model_pk: int, dim: int, ids: np.ndarray | None = None, batch: int = 50_000
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
