@@ -429,7 +429,7 @@ class AnnIndex:
                     side_crc=_crc(side),
                     ids_crc=ids_crc,
                 )
-                old = self._read_manifest()
+                old = self._read_manifest(quiet=True)
                 with atomic_write(self.manifest_path, "w") as fh:
                     json.dump(asdict(man), fh)
             except BaseException:
@@ -467,7 +467,7 @@ class AnnIndex:
                 if time.time() - f.stat().st_mtime > 3600:
                     f.unlink()
 
-    def _read_manifest(self) -> Manifest | None:
+    def _read_manifest(self, quiet: bool = False) -> Manifest | None:
         """The manifest, if it is one of this version (older formats and damage: None)."""
         try:
             raw = json.loads(self.manifest_path.read_text())
@@ -476,6 +476,8 @@ class AnnIndex:
         if not isinstance(raw, dict):
             return None
         if raw.get("version") != MANIFEST_VERSION or raw.get("kind", KIND) != KIND:
+            if quiet:
+                return None
             log.store.info(
                 "ANN index %s is of an older format (version %s); rebuilding it once from the library",
                 self.manifest_path.name,
