@@ -8,11 +8,17 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, TextIO
 
 from vsearch import __version__
 from vsearch.errors import EnvironmentProblem, UserError, VSearchError
 from vsearch.types import PRECISIONS, CancelToken, Progress
+
+if TYPE_CHECKING:  # imported on first use: `vsearch --help` stays fast
+    from vsearch.service import Service
 
 
 def _fmt_time(s: float | None) -> str:
@@ -38,7 +44,7 @@ def printable(text: str) -> str:
 class ProgressBar:
     """A one-line progress bar on stderr with rate (video-seconds per second) and ETA."""
 
-    def __init__(self, stream=sys.stderr, quiet: bool = False) -> None:  # noqa: ANN001
+    def __init__(self, stream: TextIO = sys.stderr, quiet: bool = False) -> None:
         self.stream = stream
         self.quiet = quiet
         self.tty = stream.isatty()
@@ -46,6 +52,7 @@ class ProgressBar:
         self._shown = False
 
     def __call__(self, p: Progress) -> None:
+        """Show one progress report (rate-limited: a tty redraws at most every 0.1 s, a log every 2 s)."""
         now = time.monotonic()
         if self.quiet or (now - self._last < (0.1 if self.tty else 2.0) and p.done_files < p.total_files):
             return
@@ -65,12 +72,14 @@ class ProgressBar:
         self._shown = True
 
     def close(self) -> None:
+        """End the progress line, if one was drawn."""
         if self._shown and self.tty:
             self.stream.write("\n")
             self.stream.flush()
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of every command."""
     p = argparse.ArgumentParser(
         prog="vsearch", description="Search your video folders by sentence; find the moment."
     )
@@ -155,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line *argv* (default: sys.argv); returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:
@@ -198,7 +208,7 @@ def describe_os_error(e: OSError) -> str:
     return " ".join(f"{what}: {os.fsdecode(name)}".split()) if name else " ".join(what.split())
 
 
-def _service(args: argparse.Namespace, readonly: bool = False, create: bool = True):  # noqa: ANN202
+def _service(args: argparse.Namespace, readonly: bool = False, create: bool = True) -> Service:
     from vsearch.service import Service
 
     svc = Service(
@@ -215,8 +225,10 @@ def _service(args: argparse.Namespace, readonly: bool = False, create: bool = Tr
 
 
 def _utf8(text: str, what: str) -> str:
-    """*text* from the command line, refused when it is not valid UTF-8 (argv keeps stray bytes
-    as surrogates, which SQLite, the models and every output would choke on)."""
+    """*text* from the command line, refused when it is not valid UTF-8.
+
+    argv keeps stray bytes as surrogates, which SQLite, the models and every output would choke on.
+    """
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -262,11 +274,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise UserError(f"unknown command {cmd}")
 
 
-def _run_index(svc, paths, quiet: bool) -> int:  # noqa: ANN001
+def _run_index(svc: Service, paths: Sequence[str], quiet: bool) -> int:
     cancel = CancelToken()
     bar = ProgressBar(quiet=quiet)
 
-    def on_sigint(signum, frame):  # noqa: ANN001
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
         if cancel.cancelled:
             raise KeyboardInterrupt
         print("\nstopping after the current batch (Ctrl-C again to abort)...", file=sys.stderr)

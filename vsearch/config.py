@@ -50,6 +50,7 @@ class Settings:
     library: str = ""
 
     def replace(self, **changes: object) -> Settings:
+        """A copy with *changes* applied (field name -> new value)."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
 
@@ -74,6 +75,7 @@ def load(path: Path) -> Settings:
 
 
 def save(path: Path, settings: Settings) -> None:
+    """Write *settings* to *path* as TOML, atomically (only values that differ from None)."""
     lines = []
     for f in fields(Settings):
         v = getattr(settings, f.name)

@@ -168,9 +168,11 @@ class DecodePool:
             yield event
 
     def alive(self) -> bool:
+        """True while any decoder still runs."""
         raise NotImplementedError
 
     def close(self) -> None:
+        """Stop the decoders and wait for them."""
         raise NotImplementedError
 
 
@@ -204,9 +206,11 @@ class ThreadDecodePool(DecodePool):
                 return
 
     def alive(self) -> bool:
+        """True while any decoder thread still runs."""
         return any(th.is_alive() for th in self._threads)
 
     def close(self) -> None:
+        """Stop the threads (each ends at its next bounded put) and join them."""
         self._stop.set()
         for th in self._threads:
             th.join(timeout=5)
@@ -262,9 +266,11 @@ class ProcessDecodePool(DecodePool):
             p.start()
 
     def alive(self) -> bool:
+        """True while any decoder process still runs."""
         return any(p.is_alive() for p in self._procs)
 
     def close(self) -> None:
+        """Stop the processes (terminated when they do not exit in 2 s) and close the queues."""
         self._stop.set()
         # drain so that workers blocked on a full queue see the stop flag and exit
         with contextlib.suppress(Exception):

@@ -6,26 +6,36 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from vsearch.types import Moment
 
+GroundTruth = dict[str, Any]
+"""The ground-truth file as loaded: {"queries": [{id, query, moments: [{video, start, end}], ...}]}."""
+Prediction = dict[str, Any]
+"""One result as the devset format writes it: {video, start, end, score}."""
+Report = dict[str, Any]
+"""What ``evaluate`` returns: n_queries, all, breakdown, per_query."""
+
 
 def tiou(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Temporal intersection over union of the spans *a* and *b* (start, end)."""
     inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
     union = max(a[1], b[1]) - min(a[0], b[0])
     return inter / union if union > 0 else 0.0
 
 
-def load_ground_truth(path: str | os.PathLike[str]) -> dict:
-    gt = json.loads(Path(path).read_text(encoding="utf-8"))
+def load_ground_truth(path: str | os.PathLike[str]) -> GroundTruth:
+    """Read a ground-truth JSON file; raises ValueError without a "queries" list."""
+    gt: GroundTruth = json.loads(Path(path).read_text(encoding="utf-8"))
     if "queries" not in gt:
         raise ValueError("no 'queries' in the ground truth file")
     return gt
 
 
-def predict(gt: dict, search: Callable[[str], list[Moment]], top: int = 10) -> dict[str, list[dict]]:
+def predict(gt: GroundTruth, search: Callable[[str], list[Moment]], top: int = 10) -> dict[str, list[Prediction]]:
     """Run every query; results as {query id: [{video, start, end, score}, ...]} (the devset format)."""
-    out: dict[str, list[dict]] = {}
+    out: dict[str, list[Prediction]] = {}
     for q in gt["queries"]:
         res = search(q["query"])[:top]
         out[q["id"]] = [
@@ -35,7 +45,8 @@ def predict(gt: dict, search: Callable[[str], list[Moment]], top: int = 10) -> d
     return out
 
 
-def score_query(q: dict, results: list[dict]) -> dict[str, float]:
+def score_query(q: dict[str, Any], results: list[Prediction]) -> dict[str, float]:
+    """Video recall at 1/5/10, span recall at tIoU thresholds and the best IoU of one query's results."""
     gt: dict[str, list[tuple[float, float]]] = {}
     for m in q["moments"]:
         gt.setdefault(m["video"], []).append((m["start"], m["end"]))
@@ -46,7 +57,7 @@ def score_query(q: dict, results: list[dict]) -> dict[str, float]:
             vids.append(v)
     out = {f"video_R@{k}": float(any(v in gt for v in vids[:k])) for k in (1, 5, 10)}
 
-    def best(r: dict) -> float:
+    def best(r: Prediction) -> float:
         v = os.path.basename(r["video"])
         if v not in gt or r.get("start") is None:
             return 0.0
@@ -62,7 +73,8 @@ def score_query(q: dict, results: list[dict]) -> dict[str, float]:
     return out
 
 
-def evaluate(gt: dict, preds: dict[str, list[dict]]) -> dict:
+def evaluate(gt: GroundTruth, preds: dict[str, list[Prediction]]) -> Report:
+    """Mean metrics over all queries and per group (kind, type) of the ground truth."""
     per_q = {q["id"]: score_query(q, preds.get(q["id"]) or []) for q in gt["queries"]}
     keys = list(next(iter(per_q.values())).keys())
 
@@ -94,7 +106,8 @@ COLS = [
 ]
 
 
-def format_report(r: dict) -> str:
+def format_report(r: Report) -> str:
+    """The metrics as the text table ``vsearch eval`` prints."""
     lines = [f"{r['n_queries']} queries", f"{'group':16s} {'n':>4s} " + " ".join(f"{s:>6s}" for _, s in COLS)]
     rows = [("all", dict(n=r["n_queries"], **r["all"])), *r["breakdown"].items()]
     for name, m in rows:

@@ -40,6 +40,17 @@ _LONG_SEGMENT = 20.0  # seconds of packets buffered at most before a GOP is deco
 _LONG_SEGMENT_BYTES = 64 * 1024 * 1024
 _MAX_DECODE_ERRORS = 25  # corrupt packets tolerated before giving up on the rest of a file
 
+SamplingMode = Literal["keyframe", "exact"]
+_MODES: dict[str, SamplingMode] = {"keyframe": "keyframe", "exact": "exact"}
+
+
+def sampling_mode(name: str) -> SamplingMode:
+    """*name* (a setting) as a sampling mode; ValueError for an unknown one."""
+    try:
+        return _MODES[name]
+    except KeyError:
+        raise ValueError(f"unknown sampling mode {name!r}") from None
+
 
 @dataclass(slots=True)
 class SampleOptions:
@@ -70,7 +81,7 @@ class SampleOptions:
             software decoding; unsupported streams fall back to software.
     """
 
-    mode: Literal["keyframe", "exact"] = "keyframe"
+    mode: SamplingMode = "keyframe"
     interval: float = 1.0
     max_gap: float = 2.0
     short_side: int = 224

@@ -29,7 +29,7 @@ from vsearch.decode_pool import Batch, DecodeEvent, DecodeJob, Done, start_pool
 from vsearch.embed.base import Embedder
 from vsearch.embed.health import check_vectors
 from vsearch.errors import MediaError
-from vsearch.frames import SampleOptions
+from vsearch.frames import SampleOptions, sampling_mode
 from vsearch.probe import probe
 from vsearch.scan import scan
 from vsearch.store.ann import AnnIndex
@@ -42,6 +42,7 @@ ANN_SAVE_EVERY = 30.0  # seconds
 
 @dataclass(frozen=True, slots=True)
 class IndexOptions:
+    """How an indexing run samples, batches and decodes (from the settings; see SampleOptions)."""
     sampling: str = "keyframe"
     interval: float = 1.0
     batch: int = 32
@@ -114,12 +115,14 @@ class Indexer:
 
     @property
     def embedder(self) -> Embedder:
+        """The embedder, built on first use."""
         if self._embedder is None:
             self._embedder = self._factory()
         return self._embedder
 
     # -- phase 1: scan and diff (no decoding) ----------------------------------------------
     def sync_folders(self, roots: Sequence[str], stats: IndexStats) -> None:
+        """Scan each root and apply its diff to the library (new, changed, moved, gone); no decoding."""
         t0 = time.perf_counter()
         for path in roots:
             root = self.library.add_root(path)
@@ -175,6 +178,7 @@ class Indexer:
         progress: ProgressFn | None = None,
         cancel: CancelToken | None = None,
     ) -> IndexStats:
+        """Bring the index of *roots* up to date: scan, then probe, decode, embed and store what is pending."""
         stats = IndexStats()
         cancel = cancel or CancelToken()
         with self.library.writer():
@@ -266,7 +270,7 @@ class Indexer:
     def _run(
         self, work: list[VideoRow], stats: IndexStats, progress: ProgressFn | None, cancel: CancelToken
     ) -> None:
-        """plan -> decoder pool -> typed events -> one consumer (the only writer)."""
+        """Plan -> decoder pool -> typed events -> one consumer (the only writer)."""
         assert self.model is not None and self.ann is not None
         jobs = self._probe_all(work, stats, cancel)
         if cancel.cancelled:
@@ -303,7 +307,7 @@ class Indexer:
         device = emb.device
         workers, threads = decode_plan(self.options.decode_workers, os.cpu_count() or 2, device, len(jobs))
         sampling = SampleOptions(
-            mode=self.options.sampling,
+            mode=sampling_mode(self.options.sampling),
             interval=self.options.interval,
             skip_similar=self.options.skip_similar,
             short_side=emb.image_size,

@@ -243,7 +243,7 @@ def _claimed_duration(container: Any, stream: Any) -> float:
     if d and d > 0:
         return d
     if container.duration and container.duration > 0:
-        return container.duration / av.time_base
+        return float(container.duration / av.time_base)
     return 0.0
 
 

@@ -88,9 +88,11 @@ class Moment:
 
     @property
     def length(self) -> float:
+        """Seconds from start to end."""
         return self.end - self.start
 
     def to_dict(self) -> dict[str, object]:
+        """The moment as JSON-ready values (what ``--json`` and the JSON export write)."""
         return {
             "path": self.path,
             "start": round(self.start, 3),
@@ -152,21 +154,26 @@ class CancelToken:
         self._running.set()
 
     def cancel(self) -> None:
+        """Stop the run at the next checkpoint (a paused run is woken to see it)."""
         self._cancel.set()
         self._running.set()
 
     @property
     def cancelled(self) -> bool:
+        """True once ``cancel()`` was called."""
         return self._cancel.is_set()
 
     def pause(self) -> None:
+        """Hold the run at its next checkpoint until ``resume()`` or ``cancel()``."""
         self._running.clear()
 
     def resume(self) -> None:
+        """Let a paused run go on."""
         self._running.set()
 
     @property
     def paused(self) -> bool:
+        """True while paused."""
         return not self._running.is_set()
 
     def checkpoint(self) -> bool:

@@ -56,7 +56,8 @@ def l2_normalise(x: np.ndarray) -> np.ndarray:
     """Row-wise L2 normalisation to float32; zero rows stay zero."""
     x = np.asarray(x, dtype=np.float32)
     n = np.linalg.norm(x, axis=-1, keepdims=True)
-    return (x / np.maximum(n, 1e-12)).astype(np.float32)
+    out: np.ndarray = (x / np.maximum(n, 1e-12)).astype(np.float32)
+    return out
 
 
 

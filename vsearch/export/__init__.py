@@ -96,6 +96,7 @@ def export(
         out: the output file (its extension is added when missing), or folder for ``clips``.
         query: the search sentence, written into titles and comments.
         options: an ExportOptions; or give its fields as keywords (``overwrite=True``).
+        **opts: ExportOptions fields, when *options* is not given.
 
     An existing folder as *out* of a single-file format gets the file inside it, under the
     default name (``DIR/vsearch-<query>.edl``).

@@ -177,8 +177,11 @@ def title_for(query: str, options: ExportOptions) -> str:
 
 
 class SingleFileExporter:
-    """Base of the exporters that write one file: subclasses set name, extension and
-    description, and implement ``render`` (and ``validate`` when they have limits)."""
+    """Base of the exporters that write one file.
+
+    Subclasses set name, extension and description, and implement ``render`` (and ``validate``
+    when they have limits).
+    """
 
     name: str
     extension: str
@@ -187,6 +190,7 @@ class SingleFileExporter:
     def export(
         self, moments: Sequence[Moment], out: Path, *, query: str = "", options: ExportOptions
     ) -> list[Path]:
+        """Validate, render and write the one file (atomically); returns ``[path]``."""
         ms = check_moments(moments)
         self.validate(ms)
         out = with_extension(out, self.extension)
@@ -198,6 +202,7 @@ class SingleFileExporter:
         """Raise UserError when these moments cannot go into this format."""
 
     def render(self, ms: Sequence[Moment], *, query: str, options: ExportOptions) -> bytes:
+        """The file's bytes for the checked moments *ms*."""
         raise NotImplementedError
 
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vsearch import log
 from vsearch.atomic import atomic_path
 from vsearch.errors import DecodeError, UserError
 from vsearch.export.base import ExportOptions, _probe, check_moments, ensure_writable, finish_file, slug
 from vsearch.types import Moment
+
+if TYPE_CHECKING:  # PyAV is imported where a clip is cut
+    import av
 
 #: Containers PyAV can write a copied stream into, by source extension; others get Matroska.
 _CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm"}
@@ -55,6 +59,7 @@ class ClipsExporter:
     def export(
         self, moments: Sequence[Moment], out: Path, *, query: str = "", options: ExportOptions
     ) -> list[Path]:
+        """Cut one clip per moment into the folder *out*; returns the files written."""
         ms = check_moments(moments)
         if options.clip_mode not in ("copy", "reencode"):
             raise UserError(f"unknown clip mode {options.clip_mode!r}; use 'copy' or 'reencode'")
@@ -226,7 +231,7 @@ def reencode_clip(src: str, dst: Path, start: float, end: float, fmt: str) -> No
                     outp.mux(p)
 
 
-def _trim_audio(frame, first: int, stop: int):  # (av.AudioFrame, int, int) -> av.AudioFrame | None
+def _trim_audio(frame: av.AudioFrame, first: int, stop: int) -> av.AudioFrame | None:
     """Keep samples [first, stop) of *frame* (clamped); None when nothing is left."""
     import av
 

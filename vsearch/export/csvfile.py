@@ -77,6 +77,7 @@ class CsvExporter(SingleFileExporter):
     description = "CSV table: path, start, end, duration, score, timecodes"
 
     def render(self, ms: Sequence[Moment], *, query: str, options: ExportOptions) -> bytes:
+        """One CSV row per moment (UTF-8 with BOM, CRLF, spreadsheet-safe cells)."""
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\r\n")
         writer.writeheader()

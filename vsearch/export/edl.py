@@ -71,10 +71,12 @@ class EdlExporter(SingleFileExporter):
     description = "CMX 3600 EDL (Premiere Pro, DaVinci Resolve, Avid)"
 
     def validate(self, ms: Sequence[Moment]) -> None:
+        """Refuse more events than a CMX 3600 EDL can number."""
         if len(ms) > MAX_EVENTS:
             raise UserError(f"an EDL holds at most {MAX_EVENTS} events; export fewer moments")
 
     def render(self, ms: Sequence[Moment], *, query: str, options: ExportOptions) -> bytes:
+        """The EDL text as UTF-8 bytes."""
         return self.render_text(ms, query=query, options=options).encode("utf-8")
 
     def render_text(self, ms: Sequence[Moment], *, query: str, options: ExportOptions) -> str:

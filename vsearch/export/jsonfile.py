@@ -26,6 +26,7 @@ class JsonExporter(SingleFileExporter):
     description = "JSON: the search results with timecodes (re-importable)"
 
     def render(self, ms: Sequence[Moment], *, query: str, options: ExportOptions) -> bytes:
+        """The moments as one JSON document (query, then the results in rank order)."""
         results = []
         for rank, m in enumerate(ms, 1):
             row = moment_row(m, rank, query)

@@ -28,6 +28,7 @@ class M3uExporter(SingleFileExporter):
     description = "M3U playlist that plays each moment in VLC"
 
     def render(self, ms: Sequence[Moment], *, query: str, options: ExportOptions) -> bytes:
+        """An extended M3U playlist, one entry per moment (VLC start/stop options)."""
         lines = ["#EXTM3U", f"#PLAYLIST:{one_line(title_for(query, options))}"]
         for rank, m in enumerate(ms, 1):
             seconds = max(1, round(m.end - m.start))

@@ -44,6 +44,7 @@ class ResolveMarkersExporter:
     def export(
         self, moments: Sequence[Moment], out: Path, *, query: str = "", options: ExportOptions
     ) -> list[Path]:
+        """Write the marker file for the moments; returns ``[path]``."""
         ms = check_moments(moments)
         out = with_extension(out, self.extension)
         by_file: dict[str, list[tuple[int, Moment]]] = {}

@@ -1,0 +1,1 @@
+"""Queries: text -> vectors -> hits -> moments (search), and the span logic (moments)."""

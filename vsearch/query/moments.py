@@ -10,10 +10,13 @@ support: the peak blended with the span's mean.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +72,14 @@ def sample_bounds(times: np.ndarray, duration: float, origin: float = 0.0) -> tu
 
 
 def smooth(scores: np.ndarray, half: int) -> np.ndarray:
+    """*scores* averaged over a window of 2 * half + 1 samples (edges renormalised)."""
     if half <= 0 or len(scores) < 3:
         return np.asarray(scores, dtype=np.float64)
     k = np.ones(2 * half + 1)
     s = np.asarray(scores, dtype=np.float64)
-    num = np.convolve(np.pad(s, half, mode="edge"), k, mode="valid")
-    return num / k.sum()
+    num: np.ndarray = np.convolve(np.pad(s, half, mode="edge"), k, mode="valid")
+    smoothed: np.ndarray = num / k.sum()
+    return smoothed
 
 
 def find_spans(
@@ -94,6 +99,7 @@ def find_spans(
         duration: the video's length in seconds.
         adjacent_sim: cosine similarity of each sample's vector with the next one's
             (length n-1), used to stop spans at shot cuts; None to ignore.
+        params: the span-growing knobs (threshold, smoothing, gaps, lengths).
         origin: where the first sample's interval starts (0, or the start of a window of a
             long video; then ``duration`` is the window's end).
     """
@@ -149,7 +155,7 @@ def find_spans(
 def _widen(spans: list[tuple[float, float, float, float]], min_len: float, end: float) -> list[tuple[float, float, float, float]]:
     """Widen spans shorter than min_len symmetrically, never into a neighbouring span."""
     spans = sorted(spans)
-    out = []
+    out: list[tuple[float, float, float, float]] = []
     for i, (a, b, score, best) in enumerate(spans):
         if b - a < min_len:
             lo = out[-1][1] if out else 0.0
@@ -167,9 +173,14 @@ def overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def drop_near_duplicates(items: Sequence, key_span, key_group, max_iou: float = 0.5) -> list:
+def drop_near_duplicates(
+    items: Sequence[T],
+    key_span: Callable[[T], tuple[float, float]],
+    key_group: Callable[[T], Hashable],
+    max_iou: float = 0.5,
+) -> list[T]:
     """Keep the first of any two items of one group whose spans overlap more than max_iou."""
-    kept: list = []
+    kept: list[T] = []
     for it in items:
         sp, g = key_span(it), key_group(it)
         if any(key_group(k) == g and overlap(sp, key_span(k)) > max_iou for k in kept):

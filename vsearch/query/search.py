@@ -75,17 +75,18 @@ class Searcher:
         self._lock = threading.RLock()
 
     def query_vector(self, text: str) -> np.ndarray:
+        """The normalised text vector of *text* (cached per query string)."""
         with self._lock:
             v = self._qcache.get(text)
             if v is not None:
                 self._qcache.move_to_end(text)
                 return v
-        v = self.embedder.embed_text([text])[0].astype(np.float32)
+        vec: np.ndarray = self.embedder.embed_text([text])[0].astype(np.float32)
         with self._lock:
-            self._qcache[text] = v
+            self._qcache[text] = vec
             while len(self._qcache) > 256:
                 self._qcache.popitem(last=False)
-        return v
+        return vec
 
     def refresh(self) -> None:
         """Pick up vectors written since the last search (cheap when nothing changed)."""

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from vsearch import log
 from vsearch.errors import MediaError
 from vsearch.store.library import Library
 from vsearch.store.speech import NewSpan, PendingVideo, TranscriptStatus
 from vsearch.types import CancelToken, IndexStats, Progress
+
+if TYPE_CHECKING:  # both load models: imported by the caller only when speech is on
+    from vsearch.speech.text import SentenceEncoder
+    from vsearch.speech.transcribe import Transcriber
 
 
 def pending_videos(library: Library, model_id: str) -> list[PendingVideo]:
@@ -26,8 +30,8 @@ def pending_videos(library: Library, model_id: str) -> list[PendingVideo]:
 
 def transcribe_pending(
     library: Library,
-    transcriber,  # noqa: ANN001 - vsearch.speech.transcribe.Transcriber, loaded lazily by the caller
-    encoder_factory: Callable[[], object],
+    transcriber: Transcriber,
+    encoder_factory: Callable[[], SentenceEncoder],
     stats: IndexStats,
     progress: Callable[[Progress], None] | None = None,
     cancel: CancelToken | None = None,
@@ -40,7 +44,7 @@ def transcribe_pending(
     done_s = 0.0
     t0 = time.perf_counter()
     n = 0
-    encoder: Any = None  # vsearch.speech.text.SentenceEncoder, loaded on the first spoken video
+    encoder: SentenceEncoder | None = None
     for i, item in enumerate(todo):
         vid, path, dur = item.video_id, item.path, item.duration
         if cancel is not None and cancel.checkpoint():
@@ -71,7 +75,7 @@ def transcribe_pending(
             error=error,
             spans=[NewSpan(s.start, s.end, s.text, s.words_json()) for s in segments],
             vectors=vecs,
-            encoder_id=encoder.model_id if segments else None,
+            encoder_id=encoder.model_id if encoder is not None and segments else None,
         )
         if status == TranscriptStatus.DONE:
             n += 1

@@ -442,7 +442,7 @@ def _claimed_audio_seconds(path: str | Path) -> float:
                 if s.duration is not None and s.time_base is not None:
                     return float(s.duration * s.time_base)
                 if container.duration is not None:
-                    return container.duration / 1_000_000
+                    return float(container.duration / 1_000_000)
     except (av.FFmpegError, OSError, ValueError, MediaError):
         return 0.0
     return 0.0

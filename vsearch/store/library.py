@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import IO, Any, TypeVar
 
 import numpy as np
 
@@ -48,6 +50,7 @@ class ModelState(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Root:
+    """A folder the user added."""
     id: int
     path: str
     added: float
@@ -56,6 +59,7 @@ class Root:
 
 @dataclass(frozen=True, slots=True)
 class VideoRow:
+    """A video file as the library knows it: identity, probe results and indexing status."""
     id: int
     root_id: int | None
     path: str
@@ -72,6 +76,7 @@ class VideoRow:
 
 @dataclass(frozen=True, slots=True)
 class ModelRow:
+    """An embedding model of the library: its vectors' width, state and generation."""
     id: int
     model_id: str
     name: str
@@ -92,6 +97,7 @@ class Counts:
 
     @property
     def videos(self) -> int:
+        """Every video the counts cover."""
         return self.indexed + self.failed + self.pending + self.gone
 
 
@@ -109,27 +115,30 @@ class Diff:
 _VIDEO_COLS = "id, root_id, path, size, mtime, duration, fps, width, height, status, error, has_audio"
 
 
-def _enum(kind: type[StrEnum], text: str) -> StrEnum:
+E = TypeVar("E", bound=StrEnum)
+
+
+def _enum(kind: type[E], text: str) -> E:
     """The member for a stored text; an unknown text (a damaged row) is kept as it is, never fatal."""
     try:
         return kind(text)
     except ValueError:
+        # a plain str where a member is declared: it still compares and prints like one
         return text  # type: ignore[return-value]
 
 
-def _video(row: Sequence) -> VideoRow:
-    vid, root_id, path, size, mtime, duration, fps, width, height, status, error, has_audio = row
+def _video(row: Sequence[Any]) -> VideoRow:
     return VideoRow(
-        vid, root_id, path, size, mtime, duration, fps, width, height,
-        _enum(VideoStatus, status), error, has_audio=bool(has_audio),  # type: ignore[arg-type]
+        row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
+        _enum(VideoStatus, row[9]), row[10], has_audio=bool(row[11]),
     )  # fmt: skip
 
 
 _MODEL_COLS = "id, model_id, name, dim, state, generation"
 
 
-def _model(row: Sequence) -> ModelRow:
-    return ModelRow(row[0], row[1], row[2], row[3], _enum(ModelState, row[4]), row[5])  # type: ignore[arg-type]
+def _model(row: Sequence[Any]) -> ModelRow:
+    return ModelRow(row[0], row[1], row[2], row[3], _enum(ModelState, row[4]), row[5])
 
 
 def _counts(by_status: dict[str, int], frames: int) -> Counts:
@@ -172,15 +181,16 @@ class WriteLock:
 
     def __init__(self, folder: Path) -> None:
         self.path = folder / LOCK_NAME
-        self._fh: object | None = None
+        self._fh: IO[str] | None = None
 
     def acquire(self) -> None:
+        """Take the lock; raises LibraryLocked when another process holds it, EnvironmentProblem when unwritable."""
         try:
             fh = open(self.path, "a+")
         except OSError as e:
             raise EnvironmentProblem(f"cannot write to library {self.path.parent}: {e.strerror}") from None
         try:
-            if os.name == "nt":  # pragma: no cover
+            if sys.platform == "win32":  # pragma: no cover
                 import msvcrt
 
                 fh.seek(0)
@@ -208,15 +218,17 @@ class WriteLock:
         self._fh = fh
 
     def release(self) -> None:
+        """Let the lock go (a no-op when not held)."""
         fh = self._fh
         self._fh = None
         if fh is not None:
             with contextlib.suppress(OSError):
-                fh.truncate(0)  # type: ignore[attr-defined]
-            fh.close()  # type: ignore[attr-defined]  # closing drops the flock
+                fh.truncate(0)
+            fh.close()  # closing drops the flock
 
     @property
     def held(self) -> bool:
+        """True while this process holds the lock."""
         return self._fh is not None
 
 
@@ -249,6 +261,7 @@ class Library:
 
     # -- plumbing -------------------------------------------------------------------------
     def close(self) -> None:
+        """Release the writer lock and close the database."""
         with self._writer_guard:
             self._write_lock.release()
             self._writer_thread = None
@@ -288,9 +301,11 @@ class Library:
                     self._write_lock.release()
 
     def integrity_ok(self) -> bool:
-        return self._sql.query("PRAGMA integrity_check")[0][0] == "ok"
+        """True when SQLite's integrity check finds nothing wrong."""
+        return bool(self._sql.query("PRAGMA integrity_check")[0][0] == "ok")
 
     def schema_version(self) -> int:
+        """The schema version stored in the database."""
         return int(self._sql.query("PRAGMA user_version")[0][0])
 
     def pending_migrations(self) -> list[str]:
@@ -361,15 +376,18 @@ class Library:
 
     # -- roots ----------------------------------------------------------------------------
     def add_root(self, path: str) -> Root:
+        """The root for *path*, added when new."""
         with self._sql.transaction() as c:
             c.execute("INSERT OR IGNORE INTO roots(path, added) VALUES (?, ?)", (path, time.time()))
         return self.root(path)  # type: ignore[return-value]
 
     def root(self, path: str) -> Root | None:
+        """The root for *path*, or None."""
         rows = self._sql.query("SELECT id, path, added, last_scan FROM roots WHERE path = ?", (path,))
         return Root(*rows[0]) if rows else None
 
     def roots(self) -> list[Root]:
+        """Every root, by path."""
         return [
             Root(*r) for r in self._sql.query("SELECT id, path, added, last_scan FROM roots ORDER BY path")
         ]
@@ -392,11 +410,13 @@ class Library:
         return n
 
     def mark_scanned(self, root_id: int) -> None:
+        """Record that the root was just scanned."""
         with self._sql.transaction() as c:
             c.execute("UPDATE roots SET last_scan = ? WHERE id = ?", (time.time(), root_id))
 
     # -- models ---------------------------------------------------------------------------
     def ensure_model(self, model_id: str, name: str, dim: int) -> ModelRow:
+        """The model row for *model_id*, added (state building) when new."""
         with self._sql.transaction() as c:
             c.execute(
                 "INSERT OR IGNORE INTO models(model_id, name, dim, state, created) VALUES (?, ?, ?, 'building', ?)",
@@ -405,6 +425,7 @@ class Library:
         return self.model(model_id)  # type: ignore[return-value]
 
     def model(self, model_id: str) -> ModelRow | None:
+        """The model row for *model_id*, or None."""
         rows = self._sql.query(f"SELECT {_MODEL_COLS} FROM models WHERE model_id = ?", (model_id,))
         return _model(rows[0]) if rows else None
 
@@ -417,10 +438,12 @@ class Library:
         return _model(rows[0]) if rows else None
 
     def models(self) -> list[ModelRow]:
+        """Every model of the library, oldest first."""
         rows = self._sql.query(f"SELECT {_MODEL_COLS} FROM models ORDER BY id")
         return [_model(r) for r in rows]
 
     def active_model(self) -> ModelRow | None:
+        """The model searches use (the last activated), or None."""
         rows = self._sql.query(
             f"SELECT {_MODEL_COLS} FROM models WHERE state = 'active' ORDER BY activated DESC LIMIT 1"
         )
@@ -435,12 +458,14 @@ class Library:
             )
 
     def remove_model(self, model_pk: int) -> None:
+        """Delete a model with all its vectors."""
         with self._sql.transaction() as c:
             c.execute("DELETE FROM vectors WHERE model = ?", (model_pk,))
             c.execute("DELETE FROM video_models WHERE model = ?", (model_pk,))
             c.execute("DELETE FROM models WHERE id = ?", (model_pk,))
 
     def generation(self, model_pk: int) -> int:
+        """The model's generation (bumped by every change to its vectors); -1 for an unknown model."""
         rows = self._sql.query("SELECT generation FROM models WHERE id = ?", (model_pk,))
         return rows[0][0] if rows else -1
 
@@ -456,18 +481,22 @@ class Library:
 
     # -- videos ---------------------------------------------------------------------------
     def videos_in_root(self, root_id: int) -> dict[str, VideoRow]:
+        """The videos of a root, by path."""
         rows = self._sql.query(f"SELECT {_VIDEO_COLS} FROM videos WHERE root_id = ?", (root_id,))
         return {r[2]: _video(r) for r in rows}
 
     def video(self, video_id: int) -> VideoRow | None:
+        """The video with id *video_id*, or None."""
         rows = self._sql.query(f"SELECT {_VIDEO_COLS} FROM videos WHERE id = ?", (video_id,))
         return _video(rows[0]) if rows else None
 
     def video_by_path(self, path: str) -> VideoRow | None:
+        """The video at *path*, or None."""
         rows = self._sql.query(f"SELECT {_VIDEO_COLS} FROM videos WHERE path = ?", (path,))
         return _video(rows[0]) if rows else None
 
     def videos(self, ids: Iterable[int] | None = None, *, folder: str | None = None) -> dict[int, VideoRow]:
+        """Videos by id: those of *ids*, those under *folder*, or all."""
         if ids is not None:
             ids = list(ids)
             out: dict[int, VideoRow] = {}
@@ -519,6 +548,7 @@ class Library:
         return d
 
     def add_video(self, f: VideoFile, root_id: int | None) -> int:
+        """Add a new file (status pending); returns its id."""
         with self._sql.transaction() as c:
             cur = c.execute(
                 "INSERT INTO videos(root_id, path, size, mtime, status, added) VALUES (?, ?, ?, ?, 'pending', ?) "
@@ -556,6 +586,7 @@ class Library:
             c.execute("UPDATE models SET generation = generation + 1")
 
     def move_video(self, video_id: int, f: VideoFile, root_id: int) -> None:
+        """Record that a video's file moved to *f* (its frames and vectors stay)."""
         with self._sql.transaction() as c:
             c.execute(
                 "UPDATE videos SET path = ?, root_id = ?, mtime = ?, updated = ? WHERE id = ?",
@@ -563,6 +594,7 @@ class Library:
             )
 
     def delete_videos(self, ids: Sequence[int]) -> None:
+        """Delete videos (their frames, vectors and transcripts go with them: foreign keys cascade)."""
         if not ids:
             return
         with self._sql.transaction() as c:
@@ -570,6 +602,7 @@ class Library:
             c.execute("UPDATE models SET generation = generation + 1")
 
     def set_probe(self, video_id: int, info: VideoInfo) -> None:
+        """Store a video's probe results."""
         with self._sql.transaction() as c:
             c.execute(
                 "UPDATE videos SET duration = ?, fps = ?, width = ?, height = ?, rotation = ?, codec = ?, "
@@ -588,6 +621,7 @@ class Library:
             )
 
     def set_failed(self, video_id: int, error: str) -> None:
+        """Mark a video failed with a one-line reason (at most 500 characters)."""
         error = " ".join(str(error).split())[:500]
         with self._sql.transaction() as c:
             c.execute(
@@ -596,6 +630,7 @@ class Library:
             )
 
     def set_status(self, video_id: int, status: VideoStatus) -> None:
+        """Set a video's status."""
         with self._sql.transaction() as c:
             c.execute(
                 "UPDATE videos SET status = ?, updated = ? WHERE id = ?",
@@ -603,6 +638,7 @@ class Library:
             )
 
     def failures(self, folder: str | None = None) -> list[tuple[str, str]]:
+        """(path, reason) of the failed videos, under *folder* when given."""
         if folder:
             rows = self._sql.query(
                 "SELECT path, error FROM videos WHERE status = 'failed' AND path LIKE ? ESCAPE '\\' ORDER BY path",
@@ -651,6 +687,7 @@ class Library:
         return int(n)
 
     def done_videos(self, model_pk: int) -> set[int]:
+        """Ids of the videos fully indexed for the model."""
         return {
             r[0] for r in self._sql.query("SELECT video_id FROM video_models WHERE model = ?", (model_pk,))
         }
@@ -684,9 +721,11 @@ class Library:
         return ids, ts, vecs
 
     def frame_count(self, video_id: int) -> int:
+        """Frames stored for a video."""
         return int(self._sql.query("SELECT count(*) FROM frames WHERE video_id = ?", (video_id,))[0][0])
 
     def vector_ids(self, model_pk: int) -> np.ndarray:
+        """Ids of the frames that have a vector of the model."""
         rows = self._sql.query("SELECT frame_id FROM vectors WHERE model = ?", (model_pk,))
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
@@ -733,8 +772,8 @@ class Library:
             ids, vecs = ids[sound], vecs[sound]
         return ids, vecs
 
-    def frames(self, ids: Sequence[int]) -> dict[int, tuple[int, float]]:
-        """frame id -> (video id, time)."""
+    def frames(self, ids: Iterable[int]) -> dict[int, tuple[int, float]]:
+        """Frame id -> (video id, time)."""
         out: dict[int, tuple[int, float]] = {}
         ids = [int(i) for i in ids]
         for i in range(0, len(ids), 900):
@@ -773,6 +812,7 @@ class Library:
 
 
 def warn_unreadable(path: str, err: BaseException) -> str:
+    """Log that *path* cannot be read; returns the reason as one line."""
     msg = " ".join(str(err).split()) or type(err).__name__
     log.index.warning("%s: %s", path, msg)
     return msg

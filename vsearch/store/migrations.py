@@ -127,8 +127,11 @@ def _initial(db: Database) -> None:
 
 @MIGRATIONS(name="0002_vectors_rowid")
 def _vectors_rowid(db: Database) -> None:
-    """Vectors move to a rowid table: in a WITHOUT ROWID table each 1 KB blob spilled into an
-    overflow page of its own (about 3 KB per frame on disk); a rowid table keeps it inline."""
+    """Vectors move to a rowid table.
+
+    In a WITHOUT ROWID table each 1 KB blob spilled into an overflow page of its own (about 3 KB
+    per frame on disk); a rowid table keeps it inline.
+    """
     _run_script(
         db,
         """

@@ -48,7 +48,7 @@ class NewSpan:
     start: float
     end: float
     text: str
-    words: list | None = None
+    words: list[list[float | str]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +119,7 @@ class SpeechStore:
 
     # -- reading (queries, the player) ----------------------------------------------------------
     def has_spans(self) -> bool:
+        """True when any transcript span is stored."""
         return self._sql.one("SELECT 1 FROM speech_segments LIMIT 1") is not None
 
     def spans_with_vectors(self) -> tuple[list[SpanRow], np.ndarray]:
@@ -134,7 +135,7 @@ class SpeechStore:
         return spans, unpack([r[8] for r in rows], dim)
 
     def match_text(self, expr: str, limit: int = 200) -> dict[int, float]:
-        """span id -> FTS5 ``bm25()`` (lower is better) of the best *limit* spans matching *expr*."""
+        """Span id -> FTS5 ``bm25()`` (lower is better) of the best *limit* spans matching *expr*."""
         rows = self._sql.query(
             "SELECT rowid, bm25(speech_fts) FROM speech_fts WHERE speech_fts MATCH ? ORDER BY bm25(speech_fts) LIMIT ?",
             (expr, limit),
