@@ -254,7 +254,8 @@ class EmbedFrames:
 # -- the driver --------------------------------------------------------------------------------
 def connect(address: str | None, *, temp_dir: str | None = None) -> bool:
     """Attach to the Ray cluster at *address* ("auto", "HOST:PORT", "ray://HOST:10001"), or start
-    a one-machine cluster here for "local" / None. True when this call started Ray (and should stop it)."""
+    a one-machine cluster here for "local" / None. True when this call started Ray (and should stop it).
+    """
     require("ray", "ray.data")
     import ray
 

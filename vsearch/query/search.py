@@ -197,7 +197,8 @@ class Searcher:
         self, row: VideoRow, q: np.ndarray, hit_t: float, opts: SearchOptions
     ) -> tuple[list[Moment], np.ndarray]:
         """One video's moments (best first, near-duplicates, min_score and per_video applied)
-        and its frame similarities."""
+        and its frame similarities.
+        """
         times, sims, adj, origin, end = self.window_curve(row, q, hit_t)
         if len(times) == 0:
             return [], np.zeros(0)
@@ -278,7 +279,8 @@ def _typical(frame_scores: list[np.ndarray]) -> float | None:
 
 def _above_floor(moments: list[Moment], typical: float | None) -> list[Moment]:
     """Moments best first, without those no better than a typical frame (the first always stays,
-    and all stay when even the best is no better)."""
+    and all stay when even the best is no better).
+    """
     ranked = sorted(moments, key=_rank)
     if typical is None or len(ranked) <= 1 or ranked[0].score <= typical:
         return ranked

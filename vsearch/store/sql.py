@@ -57,7 +57,8 @@ def unpack_checked(blobs: Sequence[object], dim: int) -> tuple[np.ndarray, np.nd
 
 def unpack(blobs: Sequence[object], dim: int) -> np.ndarray:
     """float16 blobs back into a float32 matrix of *dim* columns; damaged ones (see
-    unpack_checked) are zero rows."""
+    unpack_checked) are zero rows.
+    """
     if not blobs:
         return np.zeros((0, dim), dtype=np.float32)
     return unpack_checked(blobs, dim)[0]
