@@ -15,25 +15,11 @@ from typing import TYPE_CHECKING, TextIO
 
 from vsearch import __version__
 from vsearch.errors import EnvironmentProblem, UserError, VSearchError
+from vsearch.timefmt import clock_fine, clock_whole
 from vsearch.types import PRECISIONS, CancelToken, Progress
 
 if TYPE_CHECKING:  # imported on first use: `vsearch --help` stays fast
     from vsearch.service import Service
-
-
-def _fmt_time(s: float | None) -> str:
-    if s is None:
-        return "--:--"
-    s = int(round(s))
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
-
-
-def _ts(s: float) -> str:
-    m, sec = divmod(max(0.0, s), 60)
-    h, m = divmod(int(m), 60)
-    return f"{h}:{m:02d}:{sec:05.2f}" if h else f"{m}:{sec:05.2f}"
 
 
 def printable(text: str) -> str:
@@ -62,7 +48,7 @@ class ProgressBar:
         name = printable(os.path.basename(p.current))[:28]
         line = (
             f"[{bar:<24s}] {frac * 100:5.1f}% {p.done_files}/{p.total_files} files "
-            f"{p.rate:5.1f}x real time  ETA {_fmt_time(p.eta)}  {name}"
+            f"{p.rate:5.1f}x real time  ETA {clock_whole(p.eta)}  {name}"
         )
         if self.tty:
             self.stream.write("\r" + line[:150].ljust(150))
@@ -373,7 +359,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
         return 0
     for i, m in enumerate(res, 1):
         why = m.source if not m.text else f'{m.source}: "{m.text}"'
-        print(f"{i:2d}. {m.score:6.3f}  {_ts(m.start)}-{_ts(m.end)}  {m.path}  [{why}]")
+        print(f"{i:2d}. {m.score:6.3f}  {clock_fine(m.start)}-{clock_fine(m.end)}  {m.path}  [{why}]")
     return 0
 
 
@@ -464,7 +450,7 @@ def _cmd_download(args: argparse.Namespace) -> int:
             secs = now - state["t0"]
             rate = (done - state["first"]) / secs if secs > 0.5 else 0.0
             speed = f" {rate / 1e6:5.1f} MB/s" if rate > 0 else ""
-            eta = f"  ETA {_fmt_time((total - done) / rate)}" if rate > 0 and total > done else ""
+            eta = f"  ETA {clock_whole((total - done) / rate)}" if rate > 0 and total > done else ""
             print(
                 f"\r{args.name}: {done / 1e6:7.1f}/{total / 1e6:.1f} MB {pct:5.1f}%{speed}{eta}   ",
                 end="",

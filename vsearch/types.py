@@ -91,6 +91,13 @@ class Moment:
         """Seconds from start to end."""
         return self.end - self.start
 
+    @property
+    def reason(self) -> str:
+        """Why it matched, as the app and CLI show it: the spoken line in quotes (+ visual), or 'visual'."""
+        if self.text and "speech" in self.source:
+            return f"\u201c{self.text}\u201d" + (" + visual" if self.source == "visual+speech" else "")
+        return "visual"
+
     def to_dict(self) -> dict[str, object]:
         """The moment as JSON-ready values (what ``--json`` and the JSON export write)."""
         return {

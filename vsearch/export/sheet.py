@@ -26,6 +26,7 @@ from vsearch.export.base import (
     with_extension,
     write_file,
 )
+from vsearch.timefmt import clock_fine
 from vsearch.types import Moment
 
 THUMB_W = 320
@@ -81,12 +82,6 @@ def _font(size: int):
         return ImageFont.load_default(size=size)
     except Exception:  # Pillow without FreeType: the small bitmap font
         return ImageFont.load_default()
-
-
-def _clock(seconds: float) -> str:
-    m, s = divmod(seconds, 60)
-    h, m = divmod(int(m), 60)
-    return f"{h}:{m:02d}:{s:05.2f}" if h else f"{m}:{s:05.2f}"
 
 
 #: Moments on one PNG page (25 rows of 4: 1.3 x 5.8 kpx, 23 MB while drawn); more go to
@@ -170,7 +165,7 @@ class ContactSheetExporter:
             draw.text((x, y + THUMB_H + 3), f"#{first + i + 1}  {name}"[:48], fill=(235, 235, 235), font=small)
             draw.text(
                 (x, y + THUMB_H + 21),
-                f"{_clock(m.start)} - {_clock(m.end)}   score {m.score:.3f}",
+                f"{clock_fine(m.start)} - {clock_fine(m.end)}   score {m.score:.3f}",
                 fill=(170, 170, 170),
                 font=small,
             )
@@ -188,7 +183,7 @@ class ContactSheetExporter:
             f'<img src="data:image/jpeg;base64,{jpeg_b64}" alt="{html.escape(Path(m.path).name, quote=True)}"'
             f' width="{THUMB_W}" height="{THUMB_H}"></a>'
             f"<figcaption><b>#{rank}</b> {html.escape(Path(m.path).name)}<br>"
-            f"{_clock(m.start)} – {_clock(m.end)} · {m.end - m.start:.1f} s · score {m.score:.3f}"
+            f"{clock_fine(m.start)} – {clock_fine(m.end)} · {m.end - m.start:.1f} s · score {m.score:.3f}"
             f'<br><span class="path">{html.escape(m.path)}</span>{said}</figcaption></figure>'
         )
 

@@ -235,7 +235,5 @@ def fuse(
 
 
 def why(moment: Moment) -> str:
-    """What the UI and CLI show as the reason a moment matched: the spoken line, or 'visual'."""
-    if moment.text and "speech" in moment.source:
-        return f"\u201c{moment.text}\u201d" + (" + visual" if moment.source == "visual+speech" else "")
-    return "visual"
+    """What the UI and CLI show as the reason a moment matched (:attr:`Moment.reason`)."""
+    return moment.reason
