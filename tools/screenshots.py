@@ -67,7 +67,7 @@ def shoot_results(args: argparse.Namespace) -> None:
     app, win = build(["--library", args.library], autoplay=False)
     win.resize(args.width, args.height)
     win.show()
-    wait_until(lambda: bool(win._folders), 20, "the library")
+    wait_until(lambda: bool(win.folders()), 20, "the library")
     win.query.setFocus()
     win.query.setText(args.query)
     got = []

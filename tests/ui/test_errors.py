@@ -27,7 +27,7 @@ def test_a_bug_in_search_is_shown_and_logged(qtbot, tmp_path: Path, caplog, monk
     caplog.set_level(logging.ERROR, logger="vsearch")
     with qtbot.waitSignal(win.errorShown, timeout=5000) as blocker:
         win.query.setText("red")
-        win._run_search()
+        win.search_ctrl.run()
     assert "RuntimeError: index exploded" in blocker.args[0] and "bug" in blocker.args[0]
     assert "index exploded" in caplog.text
     box = next(w for w in win.findChildren(QMessageBox))
@@ -47,7 +47,7 @@ def test_a_user_error_is_one_line_without_bug_wording(qtbot, tmp_path: Path, mon
     monkeypatch.setattr(svc, "search", refuse)
     with qtbot.waitSignal(win.errorShown, timeout=5000) as blocker:
         win.query.setText("red")
-        win._run_search()
+        win.search_ctrl.run()
     assert blocker.args[0] == "the library was indexed with another model; run vsearch index"
     win.close()
     svc.close()

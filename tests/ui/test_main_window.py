@@ -67,7 +67,7 @@ class GapMeter:
 def index_folder(qtbot, win: MainWindow, folder: Path) -> None:
     with qtbot.waitSignal(win.indexer.finished, timeout=30_000):
         win.add_folders([str(folder)])
-    qtbot.waitUntil(lambda: bool(win._folders) and win._folders[0].indexed == 2, timeout=10_000)
+    qtbot.waitUntil(lambda: bool(win.folders()) and win.folders()[0].indexed == 2, timeout=10_000)
 
 
 def search(qtbot, win: MainWindow, text: str) -> int:
@@ -132,9 +132,9 @@ def test_stale_results_are_dropped(qtbot, window: MainWindow, folder: Path) -> N
     seen = []
     window.searchFinished.connect(seen.append)
     window.query.setText("red")
-    window._run_search()  # no debounce: both queries really run
+    window.search_ctrl.run()  # no debounce: both queries really run
     window.query.setText("blue")
-    window._run_search()
+    window.search_ctrl.run()
     qtbot.waitUntil(lambda: len(seen) >= 1, timeout=10_000)
     qtbot.wait(300)
     assert window.results.query == "blue"
@@ -177,7 +177,8 @@ def test_select_export_and_copy(qtbot, window: MainWindow, folder: Path, tmp_pat
 
 
 def test_settings_are_remembered(qtbot, window: MainWindow, tmp_path: Path) -> None:
-    window.apply_settings({"interval": 2.5, "sampling": "exact"})
+    with qtbot.waitSignal(window.settings_ctrl.saved, timeout=5000):  # saved on the pool, off the GUI thread
+        window.apply_settings({"interval": 2.5, "sampling": "exact"})
     again = Service(tmp_path / "lib", model="test-color")
     try:
         assert again.settings.interval == 2.5 and again.settings.sampling == "exact"

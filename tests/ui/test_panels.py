@@ -10,7 +10,8 @@ from PySide6.QtGui import QDropEvent
 from vsearch.config import Settings
 from vsearch.service import FileError, FolderStatus
 from vsearch.types import Progress
-from vsearch.ui.library_panel import LibraryPanel, fmt_duration, local_folders
+from vsearch.ui.helpers import local_folders
+from vsearch.ui.library_panel import LibraryPanel
 from vsearch.ui.settings_dialog import SettingsDialog
 
 
@@ -66,12 +67,6 @@ def test_dropping_a_folder_asks_to_add_it(qtbot, tmp_path: Path) -> None:
         panel.dropEvent(event)
     assert blocker.args == [[str(tmp_path)]]
     assert local_folders([QUrl.fromLocalFile(str(tmp_path / "clip.mp4"))]) == [str(tmp_path)]
-
-
-def test_fmt_duration() -> None:
-    assert fmt_duration(None) == "–"
-    assert fmt_duration(12.4) == "12 s"
-    assert fmt_duration(3725) == "1 h 02 min"
 
 
 def test_settings_dialog_reports_only_changes(qtbot) -> None:

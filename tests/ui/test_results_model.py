@@ -7,7 +7,7 @@ from PySide6.QtGui import QColor, QImage, QPixmap
 from PySide6.QtWidgets import QListView
 
 from vsearch.types import Moment
-from vsearch.ui.results_model import MomentDelegate, MomentRole, ResultsModel, fmt_time, thumb_key
+from vsearch.ui.results_model import MomentDelegate, MomentRole, ResultsModel, thumb_key
 
 
 def moments(n: int, path: str = "/videos/a.mp4") -> list[Moment]:
@@ -72,12 +72,6 @@ def test_delegate_paints_cards_in_grid_and_list(qtbot) -> None:
         view.setViewMode(mode)
         view.show()
         assert not view.grab().isNull()
-
-
-def test_fmt_time() -> None:
-    assert fmt_time(0) == "0:00.0"
-    assert fmt_time(75.25) == "1:15.2"
-    assert fmt_time(3725) == "1:02:05"
 
 
 def _image() -> QImage:

@@ -44,7 +44,7 @@ def window(qtbot, spoken_library: Service):
     win = MainWindow(spoken_library, autoplay=False, audio=False)
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: bool(win._folders), timeout=10_000)
+    qtbot.waitUntil(lambda: bool(win.folders()), timeout=10_000)
     yield win
     win.close()
 
@@ -72,7 +72,7 @@ def test_card_says_what_was_said(qtbot, window: MainWindow) -> None:
     assert window.results.index(silent, 0).data(WhyRole) == "visual"
     # both layouts paint the extra line inside the card
     for grid in (True, False):
-        window._set_grid(grid)
+        window.set_grid(grid)
         assert not window.view.viewport().grab().isNull()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,39 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vsearch.timefmt import duration_words
 from vsearch.types import Progress
+from vsearch.ui.helpers import local_folders
 from vsearch.ui.icons import icon
 from vsearch.ui.qtcompat import emit
 
 PathRole = Qt.ItemDataRole.UserRole + 1
-
-
-def fmt_duration(seconds: float | None) -> str:
-    """``1 h 02 min``, ``3 min 05 s``, ``12 s`` for an ETA or a length."""
-    if seconds is None or seconds != seconds or seconds < 0:
-        return "–"
-    s = int(round(seconds))
-    h, rem = divmod(s, 3600)
-    m, s = divmod(rem, 60)
-    if h:
-        return f"{h} h {m:02d} min"
-    if m:
-        return f"{m} min {s:02d} s"
-    return f"{s} s"
-
-
-def local_folders(urls: Sequence[QUrl]) -> list[str]:
-    """The local folders among dropped URLs (a dropped file counts as its folder)."""
-    out: list[str] = []
-    for url in urls:
-        if not url.isLocalFile():
-            continue
-        p = url.toLocalFile()
-        if os.path.isfile(p):
-            p = os.path.dirname(p)
-        if os.path.isdir(p) and p not in out:
-            out.append(p)
-    return out
 
 
 class LibraryPanel(QWidget):
@@ -102,7 +76,7 @@ class LibraryPanel(QWidget):
             "remove", "Forget the selected folder (its videos leave the library; files are untouched)"
         )
         self.rescan_btn = tool("refresh", "Rescan: index new and changed videos (selected folder, or all)")
-        self.add_btn.clicked.connect(self._on_add_clicked)
+        self.add_btn.clicked.connect(self.ask_for_folder)
         self.remove_btn.clicked.connect(self._on_remove_clicked)
         self.rescan_btn.clicked.connect(self._on_rescan_clicked)
         head = QHBoxLayout()
@@ -251,7 +225,7 @@ class LibraryPanel(QWidget):
         if p.rate > 0:
             parts.append(f"{p.rate:.1f}× real time")
         if p.eta is not None and not self._paused:
-            parts.append(f"about {fmt_duration(p.eta)} left")
+            parts.append(f"about {duration_words(p.eta)} left")
         stage = "" if p.stage in ("", "index") else f"{p.stage}: "
         self.progress_label.setText(stage + "  ·  ".join(parts))
 
@@ -307,7 +281,8 @@ class LibraryPanel(QWidget):
 
     # --- slots ---------------------------------------------------------------------------
     @Slot()
-    def _on_add_clicked(self) -> None:
+    def ask_for_folder(self) -> None:
+        """Let the user pick a folder; emits addRequested with it."""
         path = QFileDialog.getExistingDirectory(self, "Add a folder of videos", os.path.expanduser("~"))
         if path:
             emit(self.addRequested, [path])

@@ -33,10 +33,11 @@ from PySide6.QtWidgets import (
 )
 
 from vsearch import log
+from vsearch.timefmt import clock, span
 from vsearch.types import Moment
+from vsearch.ui.helpers import ElidedLabel
 from vsearch.ui.icons import icon
 from vsearch.ui.qtcompat import emit
-from vsearch.ui.results_model import fmt_time
 from vsearch.ui.timeline import Timeline
 
 #: A subtitle shows this many seconds before its sentence starts (a seek lands on a frame boundary).
@@ -48,30 +49,6 @@ _READY = (
     QMediaPlayer.MediaStatus.BufferingMedia,
     QMediaPlayer.MediaStatus.EndOfMedia,
 )
-
-
-class ElidedLabel(QLabel):
-    """A one-line label that elides its text instead of forcing the layout wider."""
-
-    def __init__(
-        self,
-        text: str = "",
-        parent: QWidget | None = None,
-        mode: Qt.TextElideMode = Qt.TextElideMode.ElideMiddle,
-    ) -> None:
-        super().__init__(text, parent)
-        self._mode = mode
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.setMinimumWidth(20)
-
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
-        p = QPainter(self)
-        p.setPen(self.palette().color(self.foregroundRole()))
-        p.setFont(self.font())
-        r = self.contentsRect()
-        text = self.fontMetrics().elidedText(self.text(), self._mode, r.width())
-        p.drawText(r, int(self.alignment()) | int(Qt.AlignmentFlag.AlignVCenter), text)
-        p.end()
 
 
 class VideoView(QWidget):
@@ -350,7 +327,7 @@ class PlayerPanel(QWidget):
         self.message.hide()
         self.title.setText(os.path.basename(moment.path))
         self.subtitle.setText(
-            f"{os.path.dirname(moment.path)}   ·   moment {fmt_time(moment.start)} – {fmt_time(moment.end)}"
+            f"{os.path.dirname(moment.path)}   ·   moment {span(moment.start, moment.end)}"
             f"   ·   score {moment.score:.3f}"
         )
         new_file = moment.path != self._path
@@ -527,7 +504,7 @@ class PlayerPanel(QWidget):
     def _fill_matches(self, scores: list[float] | None) -> None:
         self.matches.clear()
         for i, (start, end) in enumerate(self._marks):
-            text = f"{fmt_time(start)} – {fmt_time(end)}"
+            text = span(start, end)
             if scores is not None:
                 text += f"      score {scores[i]:.3f}"
             item = QListWidgetItem(icon("moment"), text)
@@ -574,7 +551,7 @@ class PlayerPanel(QWidget):
 
     def _update_time_label(self, ms: int) -> None:
         dur = self.timeline.duration()
-        self.time_label.setText(f"{fmt_time(ms / 1000.0)} / {fmt_time(dur)}")
+        self.time_label.setText(f"{clock(ms / 1000.0)} / {clock(dur)}")
 
     @Slot(QMediaPlayer.MediaStatus)
     def _on_player_media_status_changed(self, status: QMediaPlayer.MediaStatus) -> None:

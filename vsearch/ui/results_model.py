@@ -18,7 +18,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPainterPath, QPixmap
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from vsearch.speech.fusion import why
+from vsearch.timefmt import span
 from vsearch.types import Moment
 from vsearch.ui.qtcompat import emit
 
@@ -35,23 +35,14 @@ _Index = QModelIndex | QPersistentModelIndex
 SPEECH_COLOUR = "#5fd3a0"
 
 
-def fmt_time(seconds: float) -> str:
-    """``m:ss.s`` (or ``h:mm:ss``) for a time in seconds."""
-    seconds = max(0.0, float(seconds))
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    if h >= 1:
-        return f"{int(h)}:{int(m):02d}:{int(s):02d}"
-    return f"{int(m)}:{s:04.1f}"
-
-
 def fmt_span(m: Moment) -> str:
-    return f"{fmt_time(m.start)} – {fmt_time(m.end)}"
+    """The moment's span as cards, tooltips and the player show it (``0:04.0 – 0:10.0``)."""
+    return span(m.start, m.end)
 
 
 def why_line(m: Moment, fm: QFontMetrics, width: int) -> str:
-    """:func:`vsearch.speech.fusion.why` fitted to *width* pixels: the spoken line is elided inside its quotes."""
-    full = why(m)
+    """:attr:`Moment.reason <vsearch.types.Moment.reason>` fitted to *width* pixels: the spoken line is elided inside its quotes."""
+    full = m.reason
     if fm.horizontalAdvance(full) <= width or not (m.text and "speech" in m.source):
         return fm.elidedText(full, Qt.TextElideMode.ElideRight, width)
     suffix = full[full.rindex("\u201d") + 1 :]  # " + visual" for a moment both experts found
@@ -99,7 +90,7 @@ class ResultsModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{os.path.basename(m.path)}  {fmt_span(m)}"
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{m.path}\n{fmt_span(m)}  ·  score {m.score:.3f}\nmatched: {why(m)}"
+            return f"{m.path}\n{fmt_span(m)}  ·  score {m.score:.3f}\nmatched: {m.reason}"
         if role == Qt.ItemDataRole.DecorationRole:
             return self._thumbs.get(thumb_key(m))
         if role == MomentRole:
@@ -113,7 +104,7 @@ class ResultsModel(QAbstractListModel):
         if role == ThumbnailKeyRole:
             return thumb_key(m)
         if role == WhyRole:
-            return why(m)
+            return m.reason
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:

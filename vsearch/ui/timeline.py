@@ -9,6 +9,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QLinearGradient, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from vsearch.timefmt import clock
 from vsearch.ui.qtcompat import emit
 from vsearch.ui.results_model import SPEECH_COLOUR
 
@@ -265,8 +266,7 @@ class Timeline(QWidget):
             emit(self.seekRequested, self.time_for_x(x))
         elif self._duration > 0:
             t = self.time_for_x(x)
-            mins, secs = divmod(t, 60)
-            tip = f"{int(mins)}:{secs:04.1f}"
+            tip = clock(t)
             if len(self._times):
                 tip += f"  ·  match {self.curve_value_at(t):.0%}"
             spoken = self.speech_text_at(t)

@@ -1,0 +1,220 @@
+"""The results and the player: thumbnails off the GUI thread, the current result playing with its marks."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSize, Qt, Slot
+from PySide6.QtGui import QGuiApplication, QImage, QKeyEvent
+from PySide6.QtWidgets import QLineEdit, QListView
+
+from vsearch import log
+from vsearch.timefmt import clock
+from vsearch.types import Moment
+from vsearch.ui.controllers.messages import Messages
+from vsearch.ui.player import PlayerPanel
+from vsearch.ui.protocols import AppService
+from vsearch.ui.results_model import MomentRole, ResultsModel
+from vsearch.ui.workers import Failure, TaskRunner
+
+THUMB_SIZE = 320
+THUMB_KEEP = QSize(400, 225)  # what the model keeps in memory per thumbnail (cards are smaller)
+PLAYER_KEYS = {Qt.Key.Key_Space, Qt.Key.Key_J, Qt.Key.Key_K, Qt.Key.Key_L, Qt.Key.Key_N, Qt.Key.Key_P}
+
+
+class ResultsController(QObject):
+    """Fills thumbnails, opens the current result in the player, copies timestamps.
+
+    The player shows every match of the same video as marks, the query's similarity curve
+    (on the search pool) and the video's transcript (on the library pool); answers that
+    come back for another video or query are dropped.
+
+    Args:
+        service: the app's service.
+        results: the model of the current query's moments.
+        view: the results list.
+        query: the query box (Down moves into the results).
+        player: the player panel.
+        search_tasks: the pool similarity curves run on (behind searches).
+        thumb_tasks: the pool thumbnails are made on.
+        lib_tasks: the pool transcripts are read on.
+        messages: where failures are reported.
+    """
+
+    def __init__(
+        self,
+        service: AppService,
+        *,
+        results: ResultsModel,
+        view: QListView,
+        query: QLineEdit,
+        player: PlayerPanel,
+        search_tasks: TaskRunner,
+        thumb_tasks: TaskRunner,
+        lib_tasks: TaskRunner,
+        messages: Messages,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._service = service
+        self._results = results
+        self._view = view
+        self._query = query
+        self._player = player
+        self._search_tasks = search_tasks
+        self._thumb_tasks = thumb_tasks
+        self._lib_tasks = lib_tasks
+        self._messages = messages
+        self._player_query = ""
+        self._transcript_for = ""  # the path whose transcript the player has (or is loading)
+
+        results.thumbnailsWanted.connect(self._on_results_thumbnails_wanted)
+        view.selectionModel().currentChanged.connect(self._on_view_current_changed)
+        view.clicked.connect(self._on_view_clicked)
+        view.installEventFilter(self)
+        query.installEventFilter(self)
+        player.matchesExhausted.connect(self._on_player_matches_exhausted)
+        player.errorOccurred.connect(lambda text: self._messages.status(text, 8000))
+
+    # --- selection and copying -----------------------------------------------------------
+    def selected_moments(self) -> list[Moment]:
+        rows = sorted({i.row() for i in self._view.selectionModel().selectedIndexes()})
+        return [self._results.moment(r) for r in rows]
+
+    def copy_timestamps(self) -> str:
+        """Put path, start, end and score of the selected moments (or the player's) on the clipboard."""
+        current = self._player.moment()
+        moments = self.selected_moments() or ([current] if current else [])
+        lines = [f"{m.path}\t{clock(m.start)}\t{clock(m.end)}\t{m.score:.3f}" for m in moments]
+        text = "\n".join(lines)
+        if text:
+            QGuiApplication.clipboard().setText(text)
+            self._messages.status(f"Copied {len(lines)} timestamp(s)", 4000)
+        return text
+
+    # --- the player ----------------------------------------------------------------------
+    def open_row(self, row: int) -> None:
+        """Show result *row* in the player, with every match of the same video as marks."""
+        m = self._results.moment(row)
+        same = sorted((x for x in self._results.moments() if x.path == m.path), key=lambda x: x.start)
+        marks = [(x.start, x.end) for x in same]
+        current = next((i for i, x in enumerate(same) if x == m), -1)
+        new_file = m.path != self._player.path()
+        new_video = new_file or self._player_query != self._results.query
+        self._player.open_moment(m, marks, current, [x.score for x in same])
+        if new_file or self._transcript_for != m.path:
+            self._load_transcript(m)
+        if new_video:
+            self._player_query = self._results.query
+            self._set_speech_marks(same)
+            self._load_curve(m, self._results.query)
+
+    @Slot(int)
+    def on_search_finished(self, n: int) -> None:
+        """New results: the player's marks follow the new query."""
+        if n and self._player.path():
+            self._refresh_player_marks()
+
+    def _refresh_player_marks(self) -> None:
+        m = self._player.moment()
+        if m is None:
+            return
+        same = sorted((x for x in self._results.moments() if x.path == m.path), key=lambda x: x.start)
+        if same and self._results.query != self._player_query:
+            self._player.timeline.set_marks([(x.start, x.end) for x in same], -1)
+            self._player_query = self._results.query
+            self._set_speech_marks(same)
+            self._load_curve(m, self._results.query)
+
+    def _set_speech_marks(self, same_video: list[Moment]) -> None:
+        """Mark on the heat strip where the query matched what is said in the player's video."""
+        spoken = [x for x in same_video if "speech" in x.source]
+        self._player.set_speech_marks([(x.start, x.end) for x in spoken], [x.text or "" for x in spoken])
+
+    def _load_transcript(self, m: Moment) -> None:
+        """Fetch the video's transcript off the GUI thread for the player's subtitles."""
+        self._transcript_for = m.path
+        if not m.video_id:
+            return
+        path = m.path
+
+        def done(lines: list[tuple[float, float, str]] | None) -> None:
+            if self._player.path() == path and self._transcript_for == path:
+                self._player.set_transcript(lines or [])
+
+        def failed(failure: Failure) -> None:  # subtitles are a nicety: the video still plays
+            log.ui.warning("no transcript for %s: %s", path, failure.message)
+
+        self._lib_tasks.submit(self._service.transcript, m.video_id, on_done=done, on_error=failed)
+
+    def _load_curve(self, m: Moment, query: str) -> None:
+        if not query or not m.video_id:
+            self._player.set_curve([], [])
+            return
+
+        def done(result) -> None:  # noqa: ANN001 - (times, scores)
+            if self._player.path() == m.path and self._player_query == query:
+                times, scores = result
+                self._player.set_curve(times, scores)
+
+        self._search_tasks.submit(
+            self._service.similarity_curve, query, m.video_id, on_done=done, on_error=self._messages.report
+        )
+
+    # --- thumbnails ----------------------------------------------------------------------
+    @Slot(list)
+    def _on_results_thumbnails_wanted(self, keys: list) -> None:
+        svc, results = self._service, self._results
+        gen = results.generation
+        for key in keys:
+            path, t = key
+
+            def job(path: str = path, t: float = t) -> QImage | None:
+                if results.generation != gen:
+                    return None  # the user typed on: these results are gone, skip the decode
+                out = svc.thumbnail(path, t, THUMB_SIZE)
+                img = QImage(str(out))  # QImage is safe off the GUI thread; QPixmap is not
+                if img.width() > THUMB_KEEP.width() or img.height() > THUMB_KEEP.height():
+                    img = img.scaled(THUMB_KEEP, Qt.AspectRatioMode.KeepAspectRatioByExpanding,
+                                     Qt.TransformationMode.SmoothTransformation)  # fmt: skip
+                return img
+
+            self._thumb_tasks.submit(job, on_done=partial(results.set_thumbnail, key),
+                                     on_error=partial(self._on_thumbnail_failed, key))  # fmt: skip
+
+    def _on_thumbnail_failed(self, key: tuple[str, float], failure: Failure) -> None:
+        log.ui.info("no thumbnail for %s at %.2f: %s", key[0], key[1], failure.message)
+
+    # --- view events ---------------------------------------------------------------------
+    @Slot(QModelIndex, QModelIndex)
+    def _on_view_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.open_row(current.row())
+
+    @Slot(QModelIndex)
+    def _on_view_clicked(self, index: QModelIndex) -> None:
+        if index.isValid() and self._player.moment() != index.data(MomentRole):
+            self.open_row(index.row())
+
+    @Slot(int)
+    def _on_player_matches_exhausted(self, direction: int) -> None:
+        row = self._view.currentIndex().row()
+        target = row + direction
+        if 0 <= target < self._results.rowCount():
+            self._view.setCurrentIndex(self._results.index(target, 0))
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if not isinstance(event, QKeyEvent) or event.type() != QEvent.Type.KeyPress:
+            return super().eventFilter(obj, event)
+        if obj is self._query:
+            if event.key() == Qt.Key.Key_Down and self._results.rowCount():
+                self._view.setFocus()
+                if not self._view.currentIndex().isValid():
+                    self._view.setCurrentIndex(self._results.index(0, 0))
+                return True
+        if obj is self._view:
+            key = Qt.Key(event.key())
+            if key in PLAYER_KEYS and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+                if self._player.handle_key(int(key)):
+                    return True
+        return super().eventFilter(obj, event)

@@ -1,0 +1,180 @@
+"""Searching: the query box and filters, debounced; results tagged with a generation so stale ones drop."""
+
+from __future__ import annotations
+
+import os
+from functools import partial
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QSlider
+
+from vsearch.types import Moment
+from vsearch.ui.controllers.messages import Messages
+from vsearch.ui.icons import icon
+from vsearch.ui.protocols import AppService
+from vsearch.ui.qtcompat import emit
+from vsearch.ui.results_model import ResultsModel
+from vsearch.ui.workers import Failure, TaskRunner
+
+SEARCH_DEBOUNCE_MS = 250
+RESULTS_K = 60
+
+
+class SearchController(QObject):
+    """Runs ``Service.search`` for the query box and filters on a pool thread, newest query wins.
+
+    Typing waits :data:`SEARCH_DEBOUNCE_MS` before searching, a filter change 60 ms, Enter none.
+    Each search takes the next generation; a result that comes back for an older one is
+    dropped, and a job that has not started when a newer query arrives does not run at all.
+
+    Args:
+        service: the app's service.
+        query, folder_filter, length_filter, source_filter, floor, floor_label, one_per_video,
+        count_label: the widgets of the query bar (see :class:`vsearch.ui.main_view.MainWindowView`).
+        results: the model the moments go into.
+        tasks: the pool searches run on (one thread: searches queue, they never overlap).
+        messages: where failures are reported.
+
+    Signals:
+        finished(int): the current query's results are in the model (row count).
+    """
+
+    finished = Signal(int)
+
+    def __init__(
+        self,
+        service: AppService,
+        *,
+        query: QLineEdit,
+        folder_filter: QComboBox,
+        length_filter: QComboBox,
+        source_filter: QComboBox,
+        floor: QSlider,
+        floor_label: QLabel,
+        one_per_video: QCheckBox,
+        count_label: QLabel,
+        results: ResultsModel,
+        tasks: TaskRunner,
+        messages: Messages,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._service = service
+        self._query = query
+        self._folder_filter = folder_filter
+        self._length_filter = length_filter
+        self._source_filter = source_filter
+        self._floor = floor
+        self._floor_label = floor_label
+        self._one_per_video = one_per_video
+        self._count_label = count_label
+        self._results = results
+        self._tasks = tasks
+        self._messages = messages
+        self._generation = 0
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.run)
+
+        query.textChanged.connect(self._on_query_text_changed)
+        query.returnPressed.connect(self.run)
+        folder_filter.currentIndexChanged.connect(self._on_filter_changed)
+        length_filter.currentIndexChanged.connect(self._on_filter_changed)
+        source_filter.currentIndexChanged.connect(self._on_filter_changed)
+        floor.valueChanged.connect(self._on_floor_value_changed)
+        one_per_video.toggled.connect(self._on_filter_changed)
+
+    # --- state ---------------------------------------------------------------------------
+    def text(self) -> str:
+        """The query as searched: the box's text with runs of white space made one space."""
+        return " ".join(self._query.text().split())
+
+    def params(self) -> dict[str, Any]:
+        """Service.search's keyword arguments for the filters as set now."""
+        lo, hi = self._length_filter.currentData() or (None, None)
+        return {
+            "k": RESULTS_K,
+            "folder": self._folder_filter.currentData(),
+            "min_score": None if self._floor.value() == 0 else self._floor.value() / 100.0,
+            "per_video": 1 if self._one_per_video.isChecked() else None,
+            "min_duration": lo,
+            "max_duration": hi,
+            "only": self._source_filter.currentData(),
+        }
+
+    # --- commands ------------------------------------------------------------------------
+    def schedule(self, delay_ms: int) -> None:
+        """Search after *delay_ms* (restarts the wait: keystrokes coalesce)."""
+        self._debounce.start(max(0, delay_ms))
+
+    def stop(self) -> None:
+        self._debounce.stop()
+
+    @Slot()
+    def run(self) -> None:
+        """Search now for the query box's text with the current filters."""
+        self._debounce.stop()
+        text = self.text()
+        self._generation += 1
+        gen = self._generation
+        if not text:
+            self._results.set_results([], gen, "")
+            self._count_label.setText("")
+            emit(self.finished, 0)
+            return
+        params = self.params()
+        svc = self._service
+
+        def job() -> list[Moment] | None:
+            if gen != self._generation:  # a newer query came in before this one started
+                return None
+            return svc.search(text, **params)
+
+        self._count_label.setText("Searching…")
+        self._tasks.submit(job, on_done=partial(self._on_search_done, gen, text),
+                           on_error=partial(self._on_search_failed, gen))  # fmt: skip
+
+    @Slot(list)
+    def set_folders(self, folders: list) -> None:
+        """Offer the library's folders in the folder filter, keeping the chosen one."""
+        combo = self._folder_filter
+        current = combo.currentData()
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem("All folders", None)
+        for f in folders:
+            combo.addItem(icon("folder"), os.path.basename(f.path.rstrip(os.sep)) or f.path, f.path)
+        combo.setCurrentIndex(max(0, combo.findData(current)))
+        combo.blockSignals(False)
+
+    # --- internals -----------------------------------------------------------------------
+    @Slot(str)
+    def _on_query_text_changed(self, _text: str) -> None:
+        self.schedule(SEARCH_DEBOUNCE_MS)
+
+    @Slot()
+    def _on_filter_changed(self) -> None:
+        self.schedule(60)
+
+    @Slot(int)
+    def _on_floor_value_changed(self, value: int) -> None:
+        self._floor_label.setText("auto" if value == 0 else f"{value / 100:.2f}")
+        self.schedule(150)
+
+    def _on_search_done(self, gen: int, text: str, moments: list[Moment] | None) -> None:
+        if gen != self._generation or moments is None:
+            return  # stale: the user typed on
+        self._results.set_results(moments, gen, text)
+        n = len(moments)
+        videos = len({m.path for m in moments})
+        self._count_label.setText(f"{n} moments in {videos} videos" if n else "")
+        emit(self.finished, n)
+
+    def _on_search_failed(self, gen: int, failure: Failure) -> None:
+        if gen != self._generation:
+            return
+        self._count_label.setText("")
+        self._messages.report(failure, title="Search failed")
+        emit(self.finished, 0)

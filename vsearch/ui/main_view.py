@@ -1,0 +1,333 @@
+"""The main window's view: every widget, the layout, the actions and menus; no logic, no service.
+
+:class:`MainWindowView` builds what the user sees (library sidebar, query box, filters, results
+grid with its empty state, player, status bar) and the actions of the menus, unconnected. The
+controllers in :mod:`vsearch.ui.controllers` give them behaviour and :class:`vsearch.ui.main_window.MainWindow`
+wires the two (TagStudio's views / controllers split).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from vsearch.ui.helpers import ElidedLabel, local_folders
+from vsearch.ui.icons import icon
+from vsearch.ui.library_panel import LibraryPanel
+from vsearch.ui.player import PlayerPanel
+from vsearch.ui.qtcompat import emit
+from vsearch.ui.results_model import MomentDelegate, ResultsModel
+
+#: (label, min_duration, max_duration) of the whole video, in seconds.
+LENGTH_FILTERS: tuple[tuple[str, float | None, float | None], ...] = (
+    ("Any length", None, None),
+    ("Videos < 1 min", None, 60.0),
+    ("Videos 1–10 min", 60.0, 600.0),
+    ("Videos > 10 min", 600.0, None),
+)
+#: (label, Service.search's ``only``): which experts a search asks.
+SOURCE_FILTERS: tuple[tuple[str, str | None], ...] = (
+    ("Visual + speech", None),
+    ("Visual only", "visual"),
+    ("Speech only", "speech"),
+)
+
+WELCOME_TEXT = (
+    "Add a folder of videos to get started. vsearch looks at every video, on this computer only,\n"
+    "so you can type a sentence and jump to the moment it shows.\n\nYou can also drop a folder on this window."
+)
+SHORTCUTS_TEXT = (
+    "Ctrl+F  search box\nEnter  search now\n\nIn the player or the results:\n"
+    "Space / K  play / pause\nJ / L  back / forward 5 s\n← / →  step (frame when paused)\n"
+    "N / P  next / previous match\n\nCtrl+C  copy timestamps of the selected moments\n"
+    "Ctrl+E  export moments\nF5  rescan all folders"
+)
+
+
+class MainWindowView(QMainWindow):
+    """The window's widgets and actions, laid out; behaviour comes from the controllers.
+
+    Attributes:
+        library_panel, query, folder_filter, length_filter, source_filter, floor, floor_label,
+        one_per_video, grid_btn, count_label, results (the model), view (the results list),
+        empty (with empty_title, empty_text, empty_button), stack, player, splitter,
+        status_label: the widgets.
+        add_action, shared_action, rescan_action, export_action, copy_action, open_action, folder_action,
+        settings_action, find_action, quit_action, select_all_action, shortcuts_action,
+        about_action: the menu and context-menu actions (connected by the window).
+
+    Signals:
+        foldersDropped(list): local folders were dropped on the window.
+    """
+
+    foldersDropped = Signal(list)
+
+    def __init__(self, parent: QWidget | None = None, *, autoplay: bool = True, audio: bool = True) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("vsearch")
+        self.setWindowIcon(icon("vsearch"))
+        self.setAcceptDrops(True)
+        self.resize(1440, 880)
+        self._build_widgets(autoplay=autoplay, audio=audio)
+        self._build_actions()
+
+    # --- construction --------------------------------------------------------------------
+    def _build_widgets(self, *, autoplay: bool, audio: bool) -> None:
+        self.library_panel = LibraryPanel(self)
+        self.library_panel.setMinimumWidth(230)
+
+        # query bar
+        self.query = QLineEdit(self)
+        self.query.setObjectName("QueryBox")
+        self.query.setPlaceholderText(
+            "Describe the moment you are looking for…  e.g. “a dog running on the grass”"
+        )
+        self.query.setClearButtonEnabled(True)
+        self.query.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+
+        # filters
+        self.folder_filter = QComboBox(self)
+        self.folder_filter.addItem("All folders", None)
+        self.folder_filter.setMinimumContentsLength(14)
+        self.folder_filter.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.length_filter = QComboBox(self)
+        self.length_filter.setToolTip("Only videos of this length")
+        for label, lo, hi in LENGTH_FILTERS:
+            self.length_filter.addItem(label, (lo, hi))
+        self.source_filter = QComboBox(self)
+        self.source_filter.setToolTip("Match what is seen, what is said, or both")
+        for label, only in SOURCE_FILTERS:
+            self.source_filter.addItem(label, only)
+        self.floor = QSlider(Qt.Orientation.Horizontal, self)
+        self.floor.setRange(0, 50)
+        self.floor.setValue(0)
+        self.floor.setFixedWidth(110)
+        self.floor.setToolTip("Relevance floor: hide weaker matches (left: automatic)")
+        self.floor_label = QLabel("auto", self)
+        self.floor_label.setObjectName("Dim")
+        self.floor_label.setMinimumWidth(34)
+        self.one_per_video = QCheckBox("Best per video", self)
+        self.one_per_video.setToolTip("Show only the best moment of each video")
+        self.grid_btn = QToolButton(self)
+        self.grid_btn.setIcon(icon("grid"))
+        self.grid_btn.setCheckable(True)
+        self.grid_btn.setChecked(True)
+        self.grid_btn.setToolTip("Grid or list")
+        self.count_label = ElidedLabel("", self, Qt.TextElideMode.ElideRight)
+        self.count_label.setObjectName("Dim")
+
+        # two rows, so the window still fits a 1366-pixel-wide laptop screen
+        filters = QVBoxLayout()
+        filters.setSpacing(6)
+        row1 = QHBoxLayout()
+        row1.setSpacing(8)
+        row1.addWidget(self.folder_filter, 1)
+        row1.addWidget(self.length_filter)
+        row1.addWidget(self.source_filter)
+        row1.addWidget(self.grid_btn)
+        row2 = QHBoxLayout()
+        row2.setSpacing(8)
+        relevance = QLabel("Relevance", self)
+        relevance.setObjectName("Dim")
+        row2.addWidget(relevance)
+        row2.addWidget(self.floor)
+        row2.addWidget(self.floor_label)
+        row2.addWidget(self.one_per_video)
+        row2.addStretch(1)
+        filters.addLayout(row1)
+        filters.addLayout(row2)
+
+        # results
+        self.results = ResultsModel(self)
+        self.view = QListView(self)
+        self.view.setModel(self.results)
+        self.view.setItemDelegate(MomentDelegate(self.view))
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setMouseTracking(True)
+        self.view.viewport().installEventFilter(self)
+        self.view.setSpacing(2)
+        self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.set_grid(True)
+
+        # empty state
+        self.empty = QWidget(self)
+        self.empty_title = QLabel("", self.empty)
+        self.empty_title.setObjectName("EmptyTitle")
+        self.empty_title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_text = QLabel("", self.empty)
+        self.empty_text.setObjectName("EmptyState")
+        self.empty_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_text.setWordWrap(True)
+        self.empty_button = QPushButton(icon("add"), "Add a folder…", self.empty)
+        self.empty_button.setObjectName("Primary")
+        el = QVBoxLayout(self.empty)
+        el.addStretch(2)
+        logo = QLabel(self.empty)
+        logo.setPixmap(icon("vsearch").pixmap(72, 72))
+        logo.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        el.addWidget(logo)
+        el.addSpacing(8)
+        el.addWidget(self.empty_title)
+        el.addWidget(self.empty_text)
+        el.addSpacing(10)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.empty_button)
+        row.addStretch(1)
+        el.addLayout(row)
+        el.addStretch(3)
+
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.view)
+
+        center = QWidget(self)
+        center.setObjectName("ResultsPane")
+        center.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        cl = QVBoxLayout(center)
+        cl.setContentsMargins(12, 12, 12, 6)
+        cl.setSpacing(8)
+        cl.addWidget(self.query)
+        cl.addLayout(filters)
+        cl.addWidget(self.count_label)
+        cl.addWidget(self.stack, 1)
+
+        self.player = PlayerPanel(self, autoplay=autoplay, audio=audio)
+        self.player.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(self.library_panel)
+        self.splitter.addWidget(center)
+        self.splitter.addWidget(self.player)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 5)
+        self.splitter.setStretchFactor(2, 4)
+        self.splitter.setSizes([250, 760, 560])
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
+        self.status_label = QLabel("", self)
+        self.status_label.setObjectName("Dim")
+        self.statusBar().addPermanentWidget(self.status_label)
+
+    def _build_actions(self) -> None:
+        def action(text: str, shortcut=None, icon_name: str | None = None) -> QAction:  # noqa: ANN001
+            a = QAction(text, self)
+            if icon_name:
+                a.setIcon(icon(icon_name))
+            if shortcut is not None:
+                a.setShortcut(QKeySequence(shortcut))
+            return a
+
+        self.add_action = action("&Add folder…", QKeySequence.StandardKey.Open, "add")
+        self.rescan_action = action("&Rescan all folders", "F5", "refresh")
+        self.shared_action = action("Add &shared library…", None, "add")
+        self.export_action = action("&Export moments…", "Ctrl+E", "export")
+        self.copy_action = action("&Copy timestamps", QKeySequence.StandardKey.Copy, "copy")
+        self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.view.addAction(self.copy_action)
+        self.view.addAction(self.export_action)
+        self.open_action = action("Open in system player", None, "external")
+        self.folder_action = action("Show in folder", None, "folder")
+        self.view.addAction(self.open_action)
+        self.view.addAction(self.folder_action)
+        self.settings_action = action("&Settings…", QKeySequence.StandardKey.Preferences, "settings")
+        self.find_action = action("Find", QKeySequence.StandardKey.Find)
+        self.addAction(self.find_action)
+        self.quit_action = action("&Quit", QKeySequence.StandardKey.Quit)
+        self.select_all_action = action("Select &all results")
+        self.shortcuts_action = action("&Keyboard shortcuts", "F1")
+        self.about_action = action("&About vsearch")
+
+        menu = self.menuBar()
+        m = menu.addMenu("&File")
+        for a in (self.add_action, self.shared_action, self.rescan_action, self.export_action):
+            m.addAction(a)
+        m.addSeparator()
+        m.addAction(self.settings_action)
+        m.addSeparator()
+        m.addAction(self.quit_action)
+        e = menu.addMenu("&Edit")
+        e.addAction(self.copy_action)
+        e.addAction(self.select_all_action)
+        h = menu.addMenu("&Help")
+        h.addAction(self.shortcuts_action)
+        h.addAction(self.about_action)
+
+    # --- what the view shows -------------------------------------------------------------
+    def set_grid(self, grid: bool) -> None:
+        """Results as a grid of cards (True) or a list of rows."""
+        if grid:
+            self.view.setViewMode(QListView.ViewMode.IconMode)
+            self.view.setFlow(QListView.Flow.LeftToRight)
+            self.view.setWrapping(True)
+            self.view.setResizeMode(QListView.ResizeMode.Adjust)
+            self.view.setMovement(QListView.Movement.Static)
+            self.view.setGridSize(QSize())
+            self.grid_btn.setIcon(icon("list"))
+        else:
+            self.view.setViewMode(QListView.ViewMode.ListMode)
+            self.view.setFlow(QListView.Flow.TopToBottom)
+            self.view.setWrapping(False)
+            self.grid_btn.setIcon(icon("grid"))
+        self.view.doItemsLayout()
+
+    def show_results(self) -> None:
+        self.stack.setCurrentWidget(self.view)
+
+    def show_empty(self, title: str, text: str, *, add_button: bool = False) -> None:
+        """The empty state in place of the results: a title, a text, optionally "Add a folder…"."""
+        self.stack.setCurrentWidget(self.empty)
+        self.empty_title.setText(title)
+        self.empty_text.setText(text)
+        self.empty_button.setVisible(add_button)
+
+    def focus_query(self) -> None:
+        self.query.setFocus()
+        self.query.selectAll()
+
+    def show_shortcuts(self) -> None:
+        QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS_TEXT)
+
+    def show_about(self) -> None:
+        from vsearch import __version__
+
+        QMessageBox.about(
+            self, "About vsearch", f"vsearch {__version__}\nSearch your own videos by sentence."
+        )
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if obj is self.view.viewport() and event.type() == QEvent.Type.Resize:
+            QTimer.singleShot(0, self.view.doItemsLayout)  # cards follow the new width
+        return super().eventFilter(obj, event)
+
+    # --- drag and drop on the whole window -------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if event.mimeData().hasUrls() and local_folders(event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        folders = local_folders(event.mimeData().urls())
+        if folders:
+            event.acceptProposedAction()
+            emit(self.foldersDropped, folders)
