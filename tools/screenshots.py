@@ -64,7 +64,7 @@ def save(widget, path: Path, height: int | None = None) -> None:
 
 
 def shoot_results(args: argparse.Namespace) -> None:
-    app, win = build(["--library", args.library], autoplay=False)
+    app, win = build(["--library", args.library], autoplay=False, state_file=None)
     win.resize(args.width, args.height)
     win.show()
     wait_until(lambda: bool(win.folders()), 20, "the library")
@@ -98,7 +98,7 @@ def shoot_results(args: argparse.Namespace) -> None:
 
 def shoot_first_run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        app, win = build(["--library", tmp], autoplay=False)
+        app, win = build(["--library", tmp], autoplay=False, state_file=None)
         win.resize(args.width, args.height)
         win.show()
         pump(1000)
@@ -111,7 +111,7 @@ def shoot_first_run(args: argparse.Namespace) -> None:
 def shoot_indexing(args: argparse.Namespace) -> None:
     """The library panel while a folder indexes (progress, rate, ETA, pause / cancel), then close mid-run."""
     with tempfile.TemporaryDirectory() as tmp:
-        app, win = build(["--library", tmp, "--model", args.model], autoplay=False)
+        app, win = build(["--library", tmp, "--model", args.model], autoplay=False, state_file=None)
         win.resize(args.width, args.height)
         win.show()
         pump(300)

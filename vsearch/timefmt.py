@@ -55,3 +55,19 @@ def duration_words(seconds: float | None) -> str:
 def span(start: float, end: float) -> str:
     """``0:04.0 – 0:10.0``: a moment's span in the app (en dash between two :func:`clock` times)."""
     return f"{clock(start)} – {clock(end)}"
+
+
+def timecode(seconds: float, fps: float) -> str:
+    """SMPTE ``HH:MM:SS:FF`` at *fps* (``;FF`` for drop-frame 29.97 / 59.94), as editors show it.
+
+    The nearest frame to *seconds*; a rate of 0 (unknown) counts at 25 fps.
+    """
+    from vsearch.export.timecode import frames_to_timecode, seconds_to_frames  # the editors' rules, one copy
+
+    rate = fps if fps and fps > 0 else 25.0
+    return frames_to_timecode(seconds_to_frames(max(0.0, float(seconds)), rate), rate)
+
+
+def seconds_exact(seconds: float) -> str:
+    """Seconds to the millisecond, ``12.345``: what a script or a spreadsheet wants."""
+    return f"{max(0.0, float(seconds)):.3f}"

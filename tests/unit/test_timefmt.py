@@ -44,3 +44,15 @@ def test_duration_words() -> None:
         "10 h 00 min",
     ]  # fmt: skip
     assert (timefmt.duration_words(12.4), timefmt.duration_words(3725)) == ("12 s", "1 h 02 min")
+
+
+def test_timecode_at_the_video_rate() -> None:
+    assert timefmt.timecode(10.7, 25) == "00:00:10:18"  # frame 267.5 -> 268
+    assert timefmt.timecode(10.7, 10) == "00:00:10:07"
+    assert timefmt.timecode(3600, 29.97) == "01:00:00;00"  # drop-frame, as editors label it
+    assert timefmt.timecode(1.0, 0) == "00:00:01:00"  # unknown rate: 25 fps
+    assert timefmt.timecode(-1, 25) == "00:00:00:00"
+
+
+def test_seconds_exact() -> None:
+    assert timefmt.seconds_exact(10.7123) == "10.712" and timefmt.seconds_exact(0) == "0.000"

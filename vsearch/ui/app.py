@@ -18,6 +18,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from vsearch import __version__, log
 from vsearch.errors import VSearchError
 
+#: Geometry, splitter, last query and filters of the window, in the config folder (beside settings.toml).
+WINDOW_STATE_FILE = "window.ini"
+
 
 def dark_palette() -> QPalette:
     """A dark palette for the Fusion style; the stylesheet refines it."""
@@ -132,7 +135,8 @@ def build(argv: Sequence[str] | None = None, **window_options: object):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     app = create_app([])
     service = Service(ns.library, model=ns.model, device=ns.device)
-    window = MainWindow(service, **window_options)
+    window_options.setdefault("state_file", service.dirs.config / WINDOW_STATE_FILE)
+    window = MainWindow(service, **window_options)  # type: ignore[arg-type]
     app.aboutToQuit.connect(service.close)
     return app, window
 

@@ -20,6 +20,7 @@ from vsearch.ui.controllers.messages import Messages
 from vsearch.ui.controllers.results import ResultsController
 from vsearch.ui.controllers.search import SearchController
 from vsearch.ui.controllers.settings import SettingsController
+from vsearch.ui.controllers.window_state import WindowState
 from vsearch.ui.main_view import WELCOME_TEXT, MainWindowView
 from vsearch.ui.protocols import AppService
 from vsearch.ui.workers import TaskRunner
@@ -30,7 +31,8 @@ class MainWindow(MainWindowView):
 
     Attributes:
         service: the app's service.
-        messages, library_ctrl, search_ctrl, results_ctrl, export_ctrl, settings_ctrl: the controllers.
+        messages, library_ctrl, search_ctrl, results_ctrl, export_ctrl, settings_ctrl, window_state:
+            the controllers.
         indexer: the index controller (the library controller's).
         search_tasks, thumb_tasks, lib_tasks: the task pools (searches and curves; thumbnails;
             library reads, transcripts, exports and settings).
@@ -46,8 +48,24 @@ class MainWindow(MainWindowView):
     errorShown = Signal(str)
 
     def __init__(
-        self, service: AppService, parent: QWidget | None = None, *, autoplay: bool = True, audio: bool = True
+        self,
+        service: AppService,
+        parent: QWidget | None = None,
+        *,
+        autoplay: bool = True,
+        audio: bool = True,
+        state_file: Path | None = None,
     ) -> None:
+        """Build the window over *service*.
+
+        Args:
+            service: the app's service.
+            parent: the parent widget (None for the app's window).
+            autoplay: play a result when it is opened.
+            audio: give the player an audio output (tests run without).
+            state_file: where geometry, splitter, last query and filters are kept between
+                runs (the app passes ``window.ini`` in the config folder); None: not kept.
+        """
         super().__init__(parent, autoplay=autoplay, audio=audio)
         self.service = service
         self._closing = False
@@ -93,7 +111,9 @@ class MainWindow(MainWindowView):
             service, self, self._export_selection, self.lib_tasks, self.messages, self
         )
         self.settings_ctrl = SettingsController(service, self, self.lib_tasks, self.messages, self)
+        self.window_state = WindowState(state_file, self, self.splitter, self.grid_btn, self.search_ctrl, self)
         self._wire()
+        self.window_state.restore()
         self._update_empty_state()
         self.library_ctrl.refresh()
 
@@ -201,6 +221,7 @@ class MainWindow(MainWindowView):
             event.accept()
             return
         self._closing = True
+        self.window_state.save()
         self.messages.closing = True
         self.search_ctrl.stop()
         if self.indexer.is_busy():

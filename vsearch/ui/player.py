@@ -177,6 +177,8 @@ class PlayerPanel(QWidget):
         self._path = ""
         self._moment: Moment | None = None
         self._marks: list[tuple[float, float]] = []
+        self._scores: list[float] | None = None
+        self._absent = ""  # the header's note when the video is not among the results
         self._current = -1
         self._pending_seek_ms: int | None = None
         self._pending_play = False
@@ -324,12 +326,10 @@ class PlayerPanel(QWidget):
             current = int(np.argmin([abs(s - moment.start) for s, _ in spans])) if spans else -1
         self._marks = spans
         self._current = current
+        self._scores = list(scores) if scores is not None and len(scores) == len(spans) else None
         self.message.hide()
         self.title.setText(os.path.basename(moment.path))
-        self.subtitle.setText(
-            f"{os.path.dirname(moment.path)}   ·   moment {span(moment.start, moment.end)}"
-            f"   ·   score {moment.score:.3f}"
-        )
+        self._update_header(moment.path)
         new_file = moment.path != self._path
         if new_file:
             self._path = moment.path
@@ -340,7 +340,7 @@ class PlayerPanel(QWidget):
             if moment.duration > 0:
                 self.timeline.set_duration(moment.duration)
         self.timeline.set_marks(self._marks, self._current)
-        self._fill_matches(list(scores) if scores is not None and len(scores) == len(spans) else None)
+        self._fill_matches(self._scores)
         self._set_enabled(True)
         self._stop_at_end = False
         self._pending_play = self._autoplay
@@ -351,6 +351,41 @@ class PlayerPanel(QWidget):
             self.seek(moment.start)
             if self._autoplay:
                 self.player.play()
+        emit(self.currentMarkChanged, self._current)
+
+    def show_matches(
+        self,
+        moment: Moment | None,
+        marks: Sequence[tuple[float, float]] | None = None,
+        current: int = -1,
+        scores: Sequence[float] | None = None,
+        *,
+        absent: str = "not among this query's results",
+    ) -> None:
+        """Another query's matches in the loaded video; the header, the list and the marks follow it.
+
+        The playhead stays where it is. ``moment=None``: the video is not among the query's
+        results (no marks, and the header says so).
+
+        Args:
+            moment: the match to show as current (in the loaded video), or None.
+            marks, current, scores: as for :meth:`open_moment`.
+            absent: what the header says when *moment* is None ("": only the folder).
+        """
+        if not self._path:
+            return
+        if moment is None:
+            self._moment, self._marks, self._current, self._scores = None, [], -1, None
+        else:
+            self._moment = moment
+            self._marks = [(float(s), float(e)) for s, e in (marks or [(moment.start, moment.end)])]
+            self._current = current if 0 <= current < len(self._marks) else 0
+            self._scores = list(scores) if scores is not None and len(scores) == len(self._marks) else None
+        self._stop_at_end = False
+        self.timeline.set_marks(self._marks, self._current)
+        self._fill_matches(self._scores)
+        self._absent = absent
+        self._update_header(self._path)
         emit(self.currentMarkChanged, self._current)
 
     def set_curve(self, times: Sequence[float] | np.ndarray, scores: Sequence[float] | np.ndarray) -> None:
@@ -436,6 +471,7 @@ class PlayerPanel(QWidget):
         self._current = index
         self.timeline.set_current_mark(index)
         self._select_match_row(index)
+        self._update_header(self._path)
         self.seek(self._marks[index][0])
         emit(self.currentMarkChanged, index)
 
@@ -500,6 +536,18 @@ class PlayerPanel(QWidget):
             return self._marks[self._current]
         assert self._moment is not None
         return (self._moment.start, self._moment.end)
+
+    def _update_header(self, path: str) -> None:
+        """The line under the title: folder, the current match's span and score (or that there is none)."""
+        folder = os.path.dirname(path)
+        if self._moment is None:
+            self.subtitle.setText(f"{folder}   ·   {self._absent}" if self._absent else folder)
+            return
+        start, end = self._current_span()
+        score = self._scores[self._current] if self._scores and 0 <= self._current < len(self._scores) else None
+        if score is None:
+            score = self._moment.score
+        self.subtitle.setText(f"{folder}   ·   moment {span(start, end)}   ·   score {score:.3f}")
 
     def _fill_matches(self, scores: list[float] | None) -> None:
         self.matches.clear()

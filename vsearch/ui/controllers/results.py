@@ -9,7 +9,7 @@ from PySide6.QtGui import QGuiApplication, QImage, QKeyEvent
 from PySide6.QtWidgets import QLineEdit, QListView
 
 from vsearch import log
-from vsearch.timefmt import clock
+from vsearch.timefmt import seconds_exact, timecode
 from vsearch.types import Moment
 from vsearch.ui.controllers.messages import Messages
 from vsearch.ui.player import PlayerPanel
@@ -65,7 +65,8 @@ class ResultsController(QObject):
         self._thumb_tasks = thumb_tasks
         self._lib_tasks = lib_tasks
         self._messages = messages
-        self._player_query = ""
+        self._player_query = ""  # the query whose matches the player shows
+        self._player_video_id = 0
         self._transcript_for = ""  # the path whose transcript the player has (or is loading)
 
         results.thumbnailsWanted.connect(self._on_results_thumbnails_wanted)
@@ -82,10 +83,19 @@ class ResultsController(QObject):
         return [self._results.moment(r) for r in rows]
 
     def copy_timestamps(self) -> str:
-        """Put path, start, end and score of the selected moments (or the player's) on the clipboard."""
+        """Put the selected moments (or the player's) on the clipboard, one tab-separated line each.
+
+        A line is: path, start and end as timecode (``HH:MM:SS:FF`` at the video's frame rate),
+        start and end in seconds to the millisecond, score. An editor types the timecodes in;
+        a script or a spreadsheet takes the seconds.
+        """
         current = self._player.moment()
         moments = self.selected_moments() or ([current] if current else [])
-        lines = [f"{m.path}\t{clock(m.start)}\t{clock(m.end)}\t{m.score:.3f}" for m in moments]
+        lines = [
+            "\t".join((m.path, timecode(m.start, m.fps), timecode(m.end, m.fps), seconds_exact(m.start),
+                       seconds_exact(m.end), f"{m.score:.3f}"))  # fmt: skip
+            for m in moments
+        ]
         text = "\n".join(lines)
         if text:
             QGuiApplication.clipboard().setText(text)
@@ -104,27 +114,35 @@ class ResultsController(QObject):
         self._player.open_moment(m, marks, current, [x.score for x in same])
         if new_file or self._transcript_for != m.path:
             self._load_transcript(m)
+        self._player_video_id = m.video_id
         if new_video:
             self._player_query = self._results.query
             self._set_speech_marks(same)
-            self._load_curve(m, self._results.query)
+            self._load_curve(m.path, m.video_id, self._results.query)
 
     @Slot(int)
-    def on_search_finished(self, n: int) -> None:
-        """New results: the player's marks follow the new query."""
-        if n and self._player.path():
-            self._refresh_player_marks()
+    def on_search_finished(self, _n: int) -> None:
+        """New results: the player's header, list of matches and marks follow the new query.
 
-    def _refresh_player_marks(self) -> None:
-        m = self._player.moment()
-        if m is None:
+        The video stays loaded and the playhead where it is; the current match becomes the new
+        query's match under (or nearest to) the playhead, or none if the video is not among the
+        results.
+        """
+        path, query = self._player.path(), self._results.query
+        if not path or query == self._player_query:
             return
-        same = sorted((x for x in self._results.moments() if x.path == m.path), key=lambda x: x.start)
-        if same and self._results.query != self._player_query:
-            self._player.timeline.set_marks([(x.start, x.end) for x in same], -1)
-            self._player_query = self._results.query
-            self._set_speech_marks(same)
-            self._load_curve(m, self._results.query)
+        self._player_query = query
+        same = sorted((x for x in self._results.moments() if x.path == path), key=lambda x: x.start)
+        if same:
+            t = self._player.position()
+            inside = [i for i, x in enumerate(same) if x.start <= t <= x.end]
+            current = inside[0] if inside else min(range(len(same)), key=lambda i: abs(same[i].start - t))
+            self._player.show_matches(same[current], [(x.start, x.end) for x in same], current,
+                                      [x.score for x in same])  # fmt: skip
+        else:
+            self._player.show_matches(None, absent="not among this query's results" if query else "")
+        self._set_speech_marks(same)
+        self._load_curve(path, self._player_video_id, query)
 
     def _set_speech_marks(self, same_video: list[Moment]) -> None:
         """Mark on the heat strip where the query matched what is said in the player's video."""
@@ -147,18 +165,19 @@ class ResultsController(QObject):
 
         self._lib_tasks.submit(self._service.transcript, m.video_id, on_done=done, on_error=failed)
 
-    def _load_curve(self, m: Moment, query: str) -> None:
-        if not query or not m.video_id:
+    def _load_curve(self, path: str, video_id: int, query: str) -> None:
+        """The query's similarity across the player's video, for the heat strip (off the GUI thread)."""
+        if not query or not video_id:
             self._player.set_curve([], [])
             return
 
         def done(result) -> None:  # noqa: ANN001 - (times, scores)
-            if self._player.path() == m.path and self._player_query == query:
+            if self._player.path() == path and self._player_query == query:
                 times, scores = result
                 self._player.set_curve(times, scores)
 
         self._search_tasks.submit(
-            self._service.similarity_curve, query, m.video_id, on_done=done, on_error=self._messages.report
+            self._service.similarity_curve, query, video_id, on_done=done, on_error=self._messages.report
         )
 
     # --- thumbnails ----------------------------------------------------------------------

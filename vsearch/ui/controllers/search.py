@@ -73,6 +73,7 @@ class SearchController(QObject):
         self._tasks = tasks
         self._messages = messages
         self._generation = 0
+        self._wanted_folder: str | None = None  # a restored folder filter, until the folders are known
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
@@ -103,6 +104,46 @@ class SearchController(QObject):
             "max_duration": hi,
             "only": self._source_filter.currentData(),
         }
+
+    def state(self) -> dict[str, Any]:
+        """The query box and filters, to remember across restarts (see :meth:`restore`)."""
+        return {
+            "query": self._query.text(),
+            "folder": self._folder_filter.currentData() or self._wanted_folder,
+            "length": self._length_filter.currentIndex(),
+            "source": self._source_filter.currentData(),
+            "floor": self._floor.value(),
+            "per_video": self._one_per_video.isChecked(),
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Set the query box and filters as :meth:`state` gave them, then search once.
+
+        A folder filter waits for :meth:`set_folders` (the library is read off the GUI thread);
+        the search runs when it is applied.
+        """
+        widgets = (self._query, self._length_filter, self._source_filter, self._floor, self._one_per_video)
+        for w in widgets:
+            w.blockSignals(True)
+        try:
+            self._query.setText(str(state.get("query") or ""))
+            length = int(state.get("length") or 0)
+            if 0 <= length < self._length_filter.count():
+                self._length_filter.setCurrentIndex(length)
+            self._source_filter.setCurrentIndex(max(0, self._source_filter.findData(state.get("source"))))
+            self._floor.setValue(int(state.get("floor") or 0))
+            self._floor_label.setText("auto" if self._floor.value() == 0 else f"{self._floor.value() / 100:.2f}")
+            self._one_per_video.setChecked(bool(state.get("per_video")))
+        finally:
+            for w in widgets:
+                w.blockSignals(False)
+        folder = state.get("folder")
+        if folder and self._folder_filter.findData(folder) < 0:
+            self._wanted_folder = str(folder)
+        else:
+            self._folder_filter.setCurrentIndex(max(0, self._folder_filter.findData(folder)))
+            if self.text():
+                self.schedule(0)
 
     # --- commands ------------------------------------------------------------------------
     def schedule(self, delay_ms: int) -> None:
@@ -140,7 +181,8 @@ class SearchController(QObject):
     def set_folders(self, folders: list) -> None:
         """Offer the library's folders in the folder filter, keeping the chosen one."""
         combo = self._folder_filter
-        current = combo.currentData()
+        wanted, self._wanted_folder = self._wanted_folder, None
+        current = wanted or combo.currentData()
         combo.blockSignals(True)
         combo.clear()
         combo.addItem("All folders", None)
@@ -148,6 +190,8 @@ class SearchController(QObject):
             combo.addItem(icon("folder"), os.path.basename(f.path.rstrip(os.sep)) or f.path, f.path)
         combo.setCurrentIndex(max(0, combo.findData(current)))
         combo.blockSignals(False)
+        if wanted and self.text():
+            self.schedule(0)  # the restored query, now inside its restored folder
 
     # --- internals -----------------------------------------------------------------------
     @Slot(str)
