@@ -6,7 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtMultimedia import QMediaPlayer
 
 from tests.helpers.videos import make_video
 from vsearch.service import Service
@@ -124,16 +126,17 @@ def test_window_state_is_restored_after_a_restart(qtbot, tmp_path: Path, folder:
     size = (win.width(), win.height())
     assert size != (1440, 880)  # not the default size
     win.splitter.setSizes([300, 700, 500])
-    qtbot.wait(50)
-    sizes = win.splitter.sizes()
     win.folder_filter.setCurrentIndex(win.folder_filter.findData(str(folder)))
     win.length_filter.setCurrentIndex(1)
     win.source_filter.setCurrentIndex(win.source_filter.findData("visual"))
     win.floor.setValue(5)
     win.one_per_video.setChecked(True)
     win.grid_btn.setChecked(False)
+    win.seconds_action.setChecked(True)
     assert search(qtbot, win, "blue") >= 0
     params = win.search_params()
+    sizes = win.splitter.sizes()
+    assert sizes != [250, 760, 560]
     win.close()
     svc.close()
 
@@ -146,6 +149,7 @@ def test_window_state_is_restored_after_a_restart(qtbot, tmp_path: Path, folder:
         assert win2.splitter.sizes() == sizes
         assert win2.query.text() == "blue" and win2.floor_label.text() == "0.05"
         assert not win2.grid_btn.isChecked() and win2.view.viewMode() == win2.view.ViewMode.ListMode
+        assert win2.seconds_action.isChecked() and win2.player.time_label.text().startswith("0:00.0")
         # the folder filter waits for the library to be read; then the restored query runs in it
         qtbot.waitUntil(lambda: win2.results.query == "blue", timeout=10_000)
         assert win2.search_params() == params
@@ -166,3 +170,52 @@ def test_no_state_file_remembers_nothing(qtbot, tmp_path: Path) -> None:
     assert win2.query.text() == "" and not list(tmp_path.rglob("*.ini"))
     win2.close()
     svc.close()
+
+
+def test_keys_act_on_the_player_while_it_shows_a_video(qtbot, window: MainWindow) -> None:
+    assert search(qtbot, window, "red") >= 2
+    window.view.setFocus()
+    m = open_video(qtbot, window, window.results.moment(0).path.rsplit("/", 1)[-1])
+    p = window.player
+    qtbot.waitUntil(lambda: p.player.mediaStatus() != QMediaPlayer.MediaStatus.LoadingMedia, timeout=10_000)
+    row = window.view.currentIndex().row()
+    start = p.position()
+    # Right / Left step a frame (10 fps) instead of moving through the grid to another video
+    qtbot.keyClick(window.view, Qt.Key.Key_Right)
+    assert window.view.currentIndex().row() == row and p.path() == m.path
+    assert abs(p.position() - (start + 0.1)) < 0.011
+    qtbot.keyClick(window.view, Qt.Key.Key_Left)
+    assert window.view.currentIndex().row() == row and abs(p.position() - start) < 0.011
+    # L plays, L again twice as fast; K stops at normal speed
+    qtbot.keyClick(window.view, Qt.Key.Key_L)
+    qtbot.waitUntil(lambda: p.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState, timeout=5000)
+    assert p.shuttle_speed() == 1 and p.player.playbackRate() == 1.0
+    qtbot.keyClick(window.view, Qt.Key.Key_L)
+    assert p.shuttle_speed() == 2 and p.player.playbackRate() == 2.0
+    qtbot.keyClick(window.view, Qt.Key.Key_K)
+    qtbot.waitUntil(lambda: p.player.playbackState() != QMediaPlayer.PlaybackState.PlayingState, timeout=5000)
+    assert p.shuttle_speed() == 0 and p.player.playbackRate() == 1.0
+    # J runs backwards (QMediaPlayer cannot: the player steps back), faster when pressed again
+    p.seek(3.0)
+    qtbot.keyClick(window.view, Qt.Key.Key_J)
+    qtbot.keyClick(window.view, Qt.Key.Key_J)
+    assert p.shuttle_speed() == -2
+    qtbot.waitUntil(lambda: p.position() < 2.5, timeout=5000)
+    qtbot.keyClick(window.view, Qt.Key.Key_K)
+    stopped = p.position()
+    qtbot.wait(200)
+    assert p.position() == stopped and p.shuttle_speed() == 0
+
+
+def test_times_read_as_timecode_at_the_video_rate(qtbot, window: MainWindow) -> None:
+    assert search(qtbot, window, "blue") >= 1
+    m = open_video(qtbot, window, "red_blue.mp4")
+    p = window.player
+    p.seek(2.3)
+    qtbot.waitUntil(lambda: p.time_label.text().startswith("00:00:02:03 / "), timeout=5000)
+    assert re.fullmatch(r"00:00:02:03 / 00:00:03:0[45]", p.time_label.text()), p.time_label.text()
+    assert m.fps == 10
+    window.seconds_action.setChecked(True)  # View > Show times in seconds
+    assert re.fullmatch(r"0:02\.3 / 0:03\.[45]", p.time_label.text()), p.time_label.text()
+    window.seconds_action.setChecked(False)
+    assert p.time_label.text().startswith("00:00:02:03")

@@ -56,7 +56,8 @@ WELCOME_TEXT = (
 )
 SHORTCUTS_TEXT = (
     "Ctrl+F  search box\nEnter  search now\n\nIn the player or the results:\n"
-    "Space / K  play / pause\nJ / L  back / forward 5 s\n← / →  step (frame when paused)\n"
+    "Space  play / pause\nJ / K / L  shuttle back / stop / forward (again: faster)\n"
+    "← / →  step (frame when paused)\n"
     "N / P  next / previous match\n\nCtrl+C  copy timestamps of the selected moments\n"
     "Ctrl+E  export moments\nF5  rescan all folders"
 )
@@ -72,7 +73,7 @@ class MainWindowView(QMainWindow):
         status_label: the widgets.
         add_action, shared_action, rescan_action, export_action, copy_action, open_action, folder_action,
         settings_action, find_action, quit_action, select_all_action, shortcuts_action,
-        about_action: the menu and context-menu actions (connected by the window).
+        about_action, seconds_action: the menu and context-menu actions (connected by the window).
 
     Signals:
         foldersDropped(list): local folders were dropped on the window.
@@ -258,6 +259,9 @@ class MainWindowView(QMainWindow):
         self.select_all_action = action("Select &all results")
         self.shortcuts_action = action("&Keyboard shortcuts", "F1")
         self.about_action = action("&About vsearch")
+        self.seconds_action = action("Show times in &seconds")
+        self.seconds_action.setCheckable(True)
+        self.seconds_action.setToolTip("Times as m:ss.s instead of timecode HH:MM:SS:FF at the video's rate")
 
         menu = self.menuBar()
         m = menu.addMenu("&File")
@@ -270,6 +274,8 @@ class MainWindowView(QMainWindow):
         e = menu.addMenu("&Edit")
         e.addAction(self.copy_action)
         e.addAction(self.select_all_action)
+        v = menu.addMenu("&View")
+        v.addAction(self.seconds_action)
         h = menu.addMenu("&Help")
         h.addAction(self.shortcuts_action)
         h.addAction(self.about_action)

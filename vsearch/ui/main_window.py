@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal, Slot
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
 from vsearch.types import Moment
@@ -111,7 +111,9 @@ class MainWindow(MainWindowView):
             service, self, self._export_selection, self.lib_tasks, self.messages, self
         )
         self.settings_ctrl = SettingsController(service, self, self.lib_tasks, self.messages, self)
-        self.window_state = WindowState(state_file, self, self.splitter, self.grid_btn, self.search_ctrl, self)
+        self.window_state = WindowState(
+            state_file, self, self.splitter, self.grid_btn, self.search_ctrl, self.seconds_action, self
+        )
         self._wire()
         self.window_state.restore()
         self._update_empty_state()
@@ -145,6 +147,7 @@ class MainWindow(MainWindowView):
         self.select_all_action.triggered.connect(self.view.selectAll)
         self.shortcuts_action.triggered.connect(self.show_shortcuts)
         self.about_action.triggered.connect(self.show_about)
+        self.seconds_action.toggled.connect(lambda on: self.player.set_timecode(not on))
 
     # --- what callers (the app, tools, tests) use -------------------------------------------
     def add_folders(self, paths: list[str]) -> None:
@@ -213,6 +216,13 @@ class MainWindow(MainWindowView):
                 f"Nothing matches “{text}”" + (" yet" if indexing else "") + ".\n"
                 "Try other words, pick “All folders” and “Any length”, or move the relevance slider to the left.",
             )
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        """Keys no widget took act on the player while it shows a video (Space, J/K/L, arrows, N/P)."""
+        if event.modifiers() == Qt.KeyboardModifier.NoModifier and self.player.handle_key(event.key()):
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     # --- closing -------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802

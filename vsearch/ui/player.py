@@ -7,7 +7,7 @@ import os
 from collections.abc import Sequence
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from vsearch import log
-from vsearch.timefmt import clock, span
+from vsearch.timefmt import clock, span, timecode
 from vsearch.types import Moment
 from vsearch.ui.helpers import ElidedLabel
 from vsearch.ui.icons import icon
@@ -42,6 +42,10 @@ from vsearch.ui.timeline import Timeline
 
 #: A subtitle shows this many seconds before its sentence starts (a seek lands on a frame boundary).
 CAPTION_LEAD = 0.3
+#: J / L shuttle speeds: each press doubles the speed up to this many times real time.
+SHUTTLE_MAX = 8
+#: How often the reverse shuttle steps back (QMediaPlayer cannot play backwards).
+REVERSE_TICK_MS = 40
 
 _READY = (
     QMediaPlayer.MediaStatus.LoadedMedia,
@@ -156,8 +160,10 @@ class PlayerPanel(QWidget):
     when the video has no transcript). :meth:`set_speech_marks` marks the spans where the
     query matched the speech on the heat strip.
 
-    Keys: Space / K play-pause, J / L back / forward 5 s, Left / Right one step
-    (a frame when paused, 1 s when playing), N / P next / previous match.
+    Keys (as in editors): Space play / pause; J / K / L shuttle: L plays forward, J backward,
+    each repeat doubles the speed (up to 8x), K stops; Left / Right one step (a frame when
+    paused, 1 s when playing); N / P next / previous match. Times read as timecode
+    ``HH:MM:SS:FF`` at the video's rate, or as seconds (:meth:`set_timecode`).
 
     Signals:
         matchesExhausted(int): N pressed after the last mark (+1) or P before the first (-1):
@@ -185,6 +191,11 @@ class PlayerPanel(QWidget):
         self._fps = 25.0
         self._stop_at_end = False
         self._lines: list[tuple[float, float, str]] = []
+        self._shuttle = 0  # J/K/L: >0 forward at that speed, <0 backward, 0 stopped
+        self._timecode = True
+        self._reverse = QTimer(self)
+        self._reverse.setInterval(REVERSE_TICK_MS)
+        self._reverse.timeout.connect(self._on_reverse_timeout)
         self._line_starts: list[float] = []
 
         self.player = QMediaPlayer(self)
@@ -199,7 +210,7 @@ class PlayerPanel(QWidget):
         self.title.setObjectName("PlayerTitle")
         self.subtitle = ElidedLabel("", self, Qt.TextElideMode.ElideLeft)
         self.subtitle.setObjectName("Dim")
-        self.time_label = QLabel("0:00.0 / 0:00.0", self)
+        self.time_label = QLabel("00:00:00:00 / 00:00:00:00", self)
         self.time_label.setObjectName("TimeLabel")
         self.message = QLabel("", self)
         self.message.setObjectName("Error")
@@ -331,6 +342,8 @@ class PlayerPanel(QWidget):
         self.title.setText(os.path.basename(moment.path))
         self._update_header(moment.path)
         new_file = moment.path != self._path
+        if self._shuttle:
+            self.stop_shuttle()
         if new_file:
             self._path = moment.path
             self.set_transcript([])
@@ -437,11 +450,51 @@ class PlayerPanel(QWidget):
         self._update_time_label(ms)
 
     def toggle_play(self) -> None:
+        if self._shuttle:
+            self.stop_shuttle()
+            return
         if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
             self.player.pause()
         elif self._path:
             self._stop_at_end = False
             self.player.play()
+
+    def shuttle(self, direction: int) -> None:
+        """L (``+1``) / J (``-1``): play that way; pressed again the same way, twice as fast."""
+        if not self._path:
+            return
+        same_way = self._shuttle * direction > 0
+        speed = min(SHUTTLE_MAX, abs(self._shuttle) * 2) if same_way else 1
+        self._shuttle = speed * (1 if direction > 0 else -1)
+        self._stop_at_end = False
+        if direction > 0:
+            self._reverse.stop()
+            self.player.setPlaybackRate(float(speed))
+            self.player.play()
+        else:
+            self.player.pause()
+            self.player.setPlaybackRate(1.0)
+            self._reverse.start()
+
+    def stop_shuttle(self) -> None:
+        """K: stop where the playhead is, back to normal speed."""
+        self._shuttle = 0
+        self._reverse.stop()
+        self.player.pause()
+        self.player.setPlaybackRate(1.0)
+
+    def shuttle_speed(self) -> int:
+        """The J/K/L speed: positive forward, negative backward, 0 when not shuttling."""
+        return self._shuttle
+
+    def set_timecode(self, on: bool) -> None:
+        """Show times as timecode ``HH:MM:SS:FF`` at the video's rate (True) or as seconds ``m:ss.s``."""
+        self._timecode = bool(on)
+        self._update_time_label(int(round(self.position() * 1000)))
+
+    def time_text(self, seconds: float) -> str:
+        """*seconds* as the player shows times now (timecode or seconds)."""
+        return timecode(seconds, self._fps) if self._timecode else clock(seconds)
 
     def play_moment(self) -> None:
         """Play from the moment's start and stop at its end (or loop, when Loop is on)."""
@@ -498,6 +551,8 @@ class PlayerPanel(QWidget):
 
     def unload(self) -> None:
         """Stop and release the file (used on close)."""
+        self._shuttle = 0
+        self._reverse.stop()
         self.player.stop()
         self.player.setSource(QUrl())
         self._path = ""
@@ -516,9 +571,9 @@ class PlayerPanel(QWidget):
         k = Qt.Key
         actions = {
             k.Key_Space: self.toggle_play,
-            k.Key_K: self.toggle_play,
-            k.Key_J: lambda: self.jump(-5.0),
-            k.Key_L: lambda: self.jump(5.0),
+            k.Key_K: self.stop_shuttle,
+            k.Key_J: lambda: self.shuttle(-1),
+            k.Key_L: lambda: self.shuttle(1),
             k.Key_Left: lambda: self.step(-1),
             k.Key_Right: lambda: self.step(1),
             k.Key_N: self.next_match,
@@ -599,7 +654,7 @@ class PlayerPanel(QWidget):
 
     def _update_time_label(self, ms: int) -> None:
         dur = self.timeline.duration()
-        self.time_label.setText(f"{clock(ms / 1000.0)} / {clock(dur)}")
+        self.time_label.setText(f"{self.time_text(ms / 1000.0)} / {self.time_text(dur)}")
 
     @Slot(QMediaPlayer.MediaStatus)
     def _on_player_media_status_changed(self, status: QMediaPlayer.MediaStatus) -> None:
@@ -655,6 +710,14 @@ class PlayerPanel(QWidget):
         self.message.show()
         self.video.set_placeholder("Cannot play this file")
         emit(self.errorOccurred, text)
+
+    @Slot()
+    def _on_reverse_timeout(self) -> None:
+        t = self.position()
+        if t <= 0.0 or not self._path:
+            self.stop_shuttle()
+            return
+        self.seek(max(0.0, t - REVERSE_TICK_MS / 1000.0 * abs(self._shuttle)))
 
     @Slot(bool)
     def _on_loop_toggled(self, on: bool) -> None:

@@ -19,7 +19,10 @@ from vsearch.ui.workers import Failure, TaskRunner
 
 THUMB_SIZE = 320
 THUMB_KEEP = QSize(400, 225)  # what the model keeps in memory per thumbnail (cards are smaller)
-PLAYER_KEYS = {Qt.Key.Key_Space, Qt.Key.Key_J, Qt.Key.Key_K, Qt.Key.Key_L, Qt.Key.Key_N, Qt.Key.Key_P}
+#: Keys the results list hands to the player while it shows a video (Left / Right step frames there,
+#: instead of moving through the grid and opening another video).
+PLAYER_KEYS = {Qt.Key.Key_Space, Qt.Key.Key_J, Qt.Key.Key_K, Qt.Key.Key_L, Qt.Key.Key_N, Qt.Key.Key_P,
+               Qt.Key.Key_Left, Qt.Key.Key_Right}  # fmt: skip
 
 
 class ResultsController(QObject):

@@ -1,10 +1,11 @@
-"""What the window looked like when it closed: geometry, splitter, last query and filters, restored at start."""
+"""What the window looked like when it closed: geometry, splitter, time format, last query and filters."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QObject, QSettings
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMainWindow, QSplitter, QToolButton
 
 from vsearch import log
@@ -23,6 +24,7 @@ class WindowState(QObject):
         splitter: the sidebar / results / player sizes.
         grid_btn: grid or list.
         search: the query and filters (``SearchController.state`` / ``restore``).
+        seconds: the View menu's "Show times in seconds" (else timecode).
     """
 
     def __init__(
@@ -32,6 +34,7 @@ class WindowState(QObject):
         splitter: QSplitter,
         grid_btn: QToolButton,
         search: SearchController,
+        seconds: QAction,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -40,6 +43,7 @@ class WindowState(QObject):
         self._splitter = splitter
         self._grid_btn = grid_btn
         self._search = search
+        self._seconds = seconds
 
     def _settings(self) -> QSettings | None:
         if self._path is None:
@@ -58,6 +62,7 @@ class WindowState(QObject):
         if isinstance(splitter, QByteArray) and not splitter.isEmpty():
             self._splitter.restoreState(splitter)
         self._grid_btn.setChecked(_flag(s.value("results/grid", True)))
+        self._seconds.setChecked(_flag(s.value("player/seconds", False)))
         self._search.restore(
             {
                 "query": str(s.value("search/query", "") or ""),
@@ -83,6 +88,7 @@ class WindowState(QObject):
         s.setValue("window/geometry", self._window.saveGeometry())
         s.setValue("window/splitter", self._splitter.saveState())
         s.setValue("results/grid", self._grid_btn.isChecked())
+        s.setValue("player/seconds", self._seconds.isChecked())
         s.setValue("search/query", state["query"])
         s.setValue("search/folder", state["folder"] or "")
         s.setValue("search/length", state["length"])
