@@ -78,7 +78,6 @@ def _runtime_imports(path: Path, package: str) -> list[tuple[int, str]]:
 #: landed beside this check) are a CLI of their own over vsearch.cluster. Delete entries as
 #: they go through the Service.
 PENDING = {
-    ("vsearch/ui/results_model.py", "vsearch.speech.fusion"),
     ("vsearch/cli.py", "vsearch.cluster.cli"),
 }
 
