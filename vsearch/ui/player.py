@@ -382,7 +382,9 @@ class PlayerPanel(QWidget):
 
         Args:
             moment: the match to show as current (in the loaded video), or None.
-            marks, current, scores: as for :meth:`open_moment`.
+            marks: every match of the query in this video (as for :meth:`open_moment`).
+            current: which of *marks* is *moment*.
+            scores: the score of each mark.
             absent: what the header says when *moment* is None ("": only the folder).
         """
         if not self._path:
