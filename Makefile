@@ -14,6 +14,9 @@ $(BIN)/python:
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml $(CONSTRAINTS)
 	$(BIN)/python -m pip install -c $(CONSTRAINTS) -e '.[gui,dev,cluster]'
+	# OCR models and code; --no-deps because it requires opencv-python, whose cv2 would replace the
+	# headless one (its other requirements are in pyproject.toml)
+	$(BIN)/python -m pip install -c $(CONSTRAINTS) --no-deps 'rapidocr-onnxruntime==1.4.4'
 	touch $@
 
 setup: $(VENV)/.installed

@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--interval", type=float, help="seconds between samples (exact) / longest gap (keyframe)")
     s.add_argument("--no-speech", action="store_true", help="skip transcribing audio tracks")
+    s.add_argument("--no-ocr", action="store_true", help="skip reading on-screen text")
     s.add_argument("-q", "--quiet", action="store_true")
 
     s = sub.add_parser("search", help="find moments matching a sentence")
@@ -100,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--folder", help="only videos inside this folder")
     s.add_argument("--min-score", type=float)
     s.add_argument("--per-video", type=int)
-    s.add_argument("--only", choices=["visual", "speech"], help="use one expert only")
+    s.add_argument("--only", choices=["visual", "speech", "text"], help="use one expert only (text: on-screen text)")
     s.add_argument("--shared", action="append", metavar="URI", help="also search this shared library (read-only)")
     s.add_argument("--map", action="append", metavar="CLUSTER=LOCAL", help="path prefix of --shared files here")
 
@@ -314,6 +315,8 @@ def _cmd_index(args: argparse.Namespace) -> int:
             changes["interval"] = args.interval
         if args.no_speech:
             changes["speech"] = False
+        if args.no_ocr:
+            changes["ocr"] = False
         if changes:
             svc.settings = svc.settings.replace(**changes)
         return _run_index(svc, args.paths, args.quiet)
@@ -359,6 +362,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
         return 0
     for i, m in enumerate(res, 1):
         why = m.source if not m.text else f'{m.source}: "{m.text}"'
+        if m.screen_text:
+            why += f", on screen: '{m.screen_text}'"
         print(f"{i:2d}. {m.score:6.3f}  {clock_fine(m.start)}-{clock_fine(m.end)}  {m.path}  [{why}]")
     return 0
 
@@ -368,6 +373,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
         st = svc.status()
         fails = svc.failures()
         problems = svc.check()
+        text_fails = svc.text_failures()
     print(f"library: {st.library}{' (read-only)' if st.readonly else ''}")
     print(f"model:   {st.model or '-'}  ({st.model_id or 'nothing indexed yet'})")
     print(
@@ -378,9 +384,19 @@ def _cmd_status(args: argparse.Namespace) -> int:
     for f in st.folders:
         state = "" if f.online else "  [offline: entries kept, still searchable]"
         print(f"  {f.path}: {f.indexed}/{f.videos} indexed, {f.failed} failed, {f.frames} frames{state}")
+    if st.ocr is not None:
+        o = st.ocr
+        print(
+            f"on-screen text: {o.done + o.no_text + o.failed}/{o.done + o.no_text + o.failed + o.pending} videos read "
+            f"({o.done} with text, {o.no_text} without, {o.failed} failed, {o.pending} to read), {o.spans} text spans"
+        )
     if fails:
         print(f"failed files ({len(fails)}):")
         for fe in fails:
+            print(f"  {printable(fe.path)}: {fe.error}")
+    if text_fails:
+        print(f"on-screen text not read ({len(text_fails)}; frames are indexed):")
+        for fe in text_fails:
             print(f"  {printable(fe.path)}: {fe.error}")
     if problems:
         print(f"check:   DAMAGED ({len(problems)} problem(s)):")

@@ -29,6 +29,7 @@ class Settings:
         interval: seconds between samples in exact mode; the longest gap in keyframe mode.
         batch: frames per embedding batch.
         speech: transcribe audio tracks while indexing.
+        ocr: read on-screen text while indexing (after frames and speech).
         hw_decode: FFmpeg hardware decoder to use ("cuda" for NVIDIA's NVDEC, "vaapi",
             "videotoolbox"; "" = software). Falls back to software where it is unavailable.
         skip_similar: drop a sample that barely differs from the last kept one (mean absolute
@@ -44,6 +45,7 @@ class Settings:
     interval: float = 1.0
     batch: int = 32
     speech: bool = True
+    ocr: bool = True
     hw_decode: str = ""
     skip_similar: float | None = 0.02
     min_score: float | None = None

@@ -19,6 +19,7 @@ from vsearch.errors import EnvironmentProblem, UserError
 from vsearch.indexer import Indexer, IndexOptions
 from vsearch.query.engine import QueryEngine
 from vsearch.query.search import Searcher, SearchOptions
+from vsearch.query.screen_text import ScreenTextSearcher
 from vsearch.query.speech import SpeechSearcher
 from vsearch.speech.fusion import ONLY_CHOICES
 from vsearch.store.ann import AnnIndex
@@ -63,6 +64,7 @@ class LibraryStatus:
     models: list[ModelRow] = field(default_factory=list)
     schema_version: int = 0
     readonly: bool = False
+    ocr: object | None = None  # vsearch.store.screen_text.OcrProgress of the OCR model, None when off
 
 
 class Service:
@@ -341,6 +343,8 @@ class Service:
         stats = indexer.update(roots, progress, cancel)
         if s.speech and not stats.cancelled:
             self._speech_stage(stats, progress, cancel)
+        if s.ocr and not stats.cancelled:
+            self._ocr_stage(stats, progress, cancel)
         with self._lock:
             self._searchers.clear()
         return stats
@@ -384,6 +388,23 @@ class Service:
             speech.transcribe_pending(self.library, tr, self.sentence_encoder, stats, progress, cancel)
         except ModelMissing as e:
             log.speech.warning("speech search is off: %s", e)
+
+    def _ocr_stage(
+        self, stats: IndexStats, progress: Callable[[Progress], None] | None, cancel: CancelToken | None
+    ) -> None:
+        """Read the on-screen text of indexed videos not yet read (its own stage, last)."""
+        from vsearch.errors import ModelMissing
+        from vsearch.ocr.engine import MODEL_ID
+        store = self.library.screen_text
+        if not store.pending(MODEL_ID):
+            return
+        try:
+            from vsearch.ocr.engine import OcrEngine
+            from vsearch.ocr.stage import read_pending
+
+            read_pending(store, OcrEngine(), self.sentence_encoder, stats, progress, cancel)
+        except ModelMissing as e:
+            log.index.warning("on-screen text search is off: %s", e)
 
     def sentence_encoder(self):  # noqa: ANN201 - vsearch.speech.text.SentenceEncoder
         with self._lock:
@@ -494,8 +515,8 @@ class Service:
     ) -> list[Moment]:
         if not text or not text.strip():
             return []
-        if only not in (None, *ONLY_CHOICES):
-            raise UserError(f"--only takes 'visual' or 'speech', not {only!r}")
+        if only not in (None, *ONLY_CHOICES, "text"):
+            raise UserError(f"--only takes 'visual', 'speech' or 'text', not {only!r}")
         opts = SearchOptions(
             k=k,
             folder=_norm(folder) if folder else None,
@@ -511,7 +532,8 @@ class Service:
             from vsearch.cluster.attach import CombinedVisual
 
             visual = CombinedVisual(visual, self._shared)
-        return QueryEngine(self.library, visual, speech).search(text, opts, only=only)
+        text_expert = ScreenTextSearcher(self.library.screen_text, self.sentence_encoder)
+        return QueryEngine(self.library, visual, speech, text_expert).search(text, opts, only=only)
 
     # -- facility mode (vsearch.cluster, needs vsearch[cluster]; docs/CLUSTER.md) ----------
     def attach_shared(self, uri: str, path_map: Sequence[str] = (), *, remember: bool = False) -> bool:
@@ -630,7 +652,22 @@ class Service:
             models=self.library.models(),
             schema_version=version,
             readonly=self.readonly,
+            ocr=self._ocr_progress(),
         )
+
+    def _ocr_progress(self):  # noqa: ANN202 - OcrProgress | None
+        if not self.settings.ocr:
+            return None
+        from vsearch.ocr.engine import MODEL_ID
+        return self.library.screen_text.progress(MODEL_ID)
+
+    def text_failures(self) -> list[FileError]:
+        """Videos whose on-screen text could not be read, and why (their frames are indexed)."""
+        return [FileError(p, e) for p, e in self.library.screen_text.failures()]
+
+    def screen_text(self, video_id: int) -> list[tuple[float, float, str, tuple[float, float, float, float] | None]]:
+        """(start, end, text, box) of a video's on-screen text spans (the player's text boxes)."""
+        return [(r.start, r.end, r.text, r.box) for r in self.library.screen_text.video_spans(video_id)]
 
     # -- export (needs no library: static, so `vsearch export --from` opens none) ----------
     @staticmethod

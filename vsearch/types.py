@@ -71,8 +71,11 @@ class Moment:
         video_id: the library's id of the video.
         duration: the whole video's duration in seconds.
         fps: the video's frame rate (for timecodes in exports).
-        source: which expert found it: "visual", "speech" or "visual+speech".
+        source: which experts found it, joined by "+": "visual", "speech", "text" (on-screen
+            text), e.g. "visual+speech" or "visual+text".
         text: the spoken line that matched, when speech did.
+        screen_text: the on-screen text that matched, when the text expert did.
+        screen_box: where that text is, (x0, y0, x1, y1) as fractions of the frame.
     """
 
     path: str
@@ -85,6 +88,8 @@ class Moment:
     fps: float = 0.0
     source: str = "visual"
     text: str | None = None
+    screen_text: str | None = None
+    screen_box: tuple[float, float, float, float] | None = None
 
     @property
     def length(self) -> float:
@@ -93,10 +98,20 @@ class Moment:
 
     @property
     def reason(self) -> str:
-        """Why it matched, as the app and CLI show it: the spoken line in quotes (+ visual), or 'visual'."""
-        if self.text and "speech" in self.source:
-            return f"\u201c{self.text}\u201d" + (" + visual" if self.source == "visual+speech" else "")
-        return "visual"
+        """Why it matched, as the app and CLI show it.
+
+        The spoken line in quotes, the on-screen text (``on screen: \u2018EXIT\u2019``), joined by
+        " + " with "visual" when that expert agreed; just 'visual' otherwise.
+        """
+        experts = self.source.split("+")
+        parts = []
+        if self.text and "speech" in experts:
+            parts.append(f"\u201c{self.text}\u201d")
+        if self.screen_text and "text" in experts:
+            parts.append(f"on screen: \u2018{' '.join(self.screen_text.split())}\u2019")
+        if not parts:
+            return "visual"
+        return " + ".join(parts + (["visual"] if "visual" in experts else []))
 
     def to_dict(self) -> dict[str, object]:
         """The moment as JSON-ready values (what ``--json`` and the JSON export write)."""
@@ -110,6 +125,8 @@ class Moment:
             "fps": self.fps,
             "source": self.source,
             "text": self.text,
+            "screen_text": self.screen_text,
+            "screen_box": [round(v, 4) for v in self.screen_box] if self.screen_box else None,
         }
 
 

@@ -205,6 +205,8 @@ def load_results_json(path: str | Path) -> tuple[str, list[Moment]]:
                 fps=fps,
                 source=_text(r.get("source", "visual") or "visual", "source", p, i),
                 text=_text(text, "text", p, i) if isinstance(text, str) else None,
+                screen_text=_text(r["screen_text"], "screen_text", p, i) if isinstance(r.get("screen_text"), str) else None,
+                screen_box=_box(r.get("screen_box")),
             )
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise UserError(f"{p}: result {i} is not a moment ({' '.join(repr(exc).split())[:200]})") from None
@@ -214,3 +216,14 @@ def load_results_json(path: str | Path) -> tuple[str, list[Moment]]:
             raise UserError(f"{p}: result {i} has a bad span {m.start}-{m.end}")
         moments.append(m)
     return query, moments
+
+
+def _box(v: object) -> tuple[float, float, float, float] | None:
+    """A results file's ``screen_box`` ([x0, y0, x1, y1] fractions), or None when absent or malformed."""
+    if not isinstance(v, list) or len(v) != 4:
+        return None
+    try:
+        box = tuple(float(x) for x in v)
+    except (TypeError, ValueError):
+        return None
+    return box if all(math.isfinite(x) for x in box) else None  # type: ignore[return-value]

@@ -29,6 +29,7 @@ COLUMNS = (
     "fps",
     "source",
     "text",
+    "screen_text",
     "query",
     "video_duration",
 )
@@ -64,6 +65,7 @@ def moment_row(m: Moment, rank: int, query: str) -> dict[str, object]:
         "fps": round(fps, 3),
         "source": m.source,
         "text": m.text or "",
+        "screen_text": m.screen_text or "",
         "query": query,
         "video_duration": round(facts.duration, 3),
     }

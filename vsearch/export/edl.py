@@ -116,6 +116,8 @@ class EdlExporter(SingleFileExporter):
             comment = f"vsearch #{num} score {m.score:.3f} {m.start:.2f}-{m.end:.2f} s"
             if m.text:
                 comment += f" said: {one_line(m.text)}"
+            if m.screen_text:
+                comment += f" on screen: {one_line(m.screen_text)}"
             lines.append(f"* COMMENT: {comment}")
             lines.append("")
             record += rec_len

@@ -135,6 +135,8 @@ class FcpxmlExporter(SingleFileExporter):
             )
             best = min(max(seconds_to_frames(m.best_time, facts.fps), src_in), src_out - 1)
             label = f"#{rank} {m.score:.3f} {query}".strip()
+            if m.screen_text:
+                label += f" - on screen: {' '.join(m.screen_text.split())}"
             ET.SubElement(
                 clip,
                 "marker",

@@ -90,6 +90,8 @@ class ResolveMarkersExporter:
             label = f"#{rank} {m.score:.3f} {query}".strip()
             if m.text:
                 label += f" - {m.text}"
+            if m.screen_text:
+                label += f" - on screen: {m.screen_text}"
             # "|" separates Resolve's fields, so it cannot appear inside the name
             label = one_line(label).replace("|", "/")
             lines.append(f" |C:{_colour(rank, total)} |M:{label} |D:{length}")

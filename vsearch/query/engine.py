@@ -1,9 +1,11 @@
-"""One query, every expert: visual moments, speech hits, their fusion, the per-video cap and k.
+"""One query, every expert: visual moments, speech and on-screen text hits, their fusion, the per-video cap and k.
 
 This is the only place where a query's experts meet. The visual expert
 (:class:`vsearch.query.search.Searcher`) ranks moments from frame similarity; the speech
 expert (:class:`vsearch.query.speech.SpeechSearcher`) finds transcript sentences;
-:func:`vsearch.speech.fusion.fuse` merges the two. The per-video cap and the cut at k are
+:func:`vsearch.speech.fusion.fuse` merges the two; the on-screen text expert
+(:class:`vsearch.query.screen_text.ScreenTextSearcher`) joins the result with
+:func:`vsearch.ocr.search.fuse_text`. The per-video cap and the cut at k are
 applied here, to the visual list before fusion (a pool of max(k, FUSION_POOL): fusion
 calibrates visual scores on the pool's best FUSION_POOL, the same for every k) and to the
 fused list after. ``Service.search`` calls :meth:`QueryEngine.search`.
@@ -14,6 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from vsearch.ocr.search import fuse_text
+from vsearch.ocr.text import query_patterns
+from vsearch.query.screen_text import ScreenTextSearcher
 from vsearch.query.search import Searcher, SearchOptions, passes_filters
 from vsearch.query.speech import SpeechSearcher
 from vsearch.speech.fusion import ONLY_CHOICES, fuse
@@ -49,12 +54,20 @@ class QueryEngine:
         library: the library (video rows for the speech hits' filters).
         visual: the visual expert, None when the library has no vectors yet.
         speech: the speech expert, None when speech search is off.
+        text: the on-screen text expert, None when it is off.
     """
 
-    def __init__(self, library: Library, visual: Searcher | None, speech: SpeechSearcher | None) -> None:
+    def __init__(
+        self,
+        library: Library,
+        visual: Searcher | None,
+        speech: SpeechSearcher | None,
+        text: ScreenTextSearcher | None = None,
+    ) -> None:
         self.library = library
         self.visual = visual
         self.speech = speech
+        self.text = text
 
     def search(self, text: str, opts: SearchOptions | None = None, only: str | None = None) -> list[Moment]:
         """Moments for *text*, best first: at most ``opts.k``, ``opts.per_video`` per video.
@@ -62,29 +75,40 @@ class QueryEngine:
         Args:
             text: the query (whitespace is normalised).
             opts: filters, k and the per-video cap.
-            only: ``"visual"`` or ``"speech"`` restricts the experts; None fuses both.
+            only: ``"visual"``, ``"speech"`` or ``"text"`` restricts the experts; None fuses all.
 
         Raises:
-            ValueError: *only* is not None, "visual" or "speech".
+            ValueError: *only* is not None, "visual", "speech" or "text".
         """
-        if only not in (None, *ONLY_CHOICES):
-            raise ValueError(f"only must be one of {ONLY_CHOICES} or None, not {only!r}")
+        if only not in (None, *ONLY_CHOICES, "text"):
+            raise ValueError(f"only must be one of {(*ONLY_CHOICES, 'text')} or None, not {only!r}")
         text = " ".join(text.split())
         if not text:
             return []
         opts = opts or SearchOptions()
-        fusing = only != "visual" and self.speech is not None and self.speech.available()
+        with_speech = only not in ("visual", "text") and self.speech is not None and self.speech.available()
+        with_text = only in (None, "text") and self.text is not None and self.text.available()
+        fusing = with_speech or with_text
         # fusion calibrates visual scores on the visual list, so that list must not depend on k:
         # a fixed pool (k when larger), calibrated on and paired from its best FUSION_POOL only
         pool = replace(opts, k=max(opts.k, FUSION_POOL)) if fusing else opts
         visual = (
-            top(self.visual.search(text, pool), pool) if self.visual is not None and only != "speech" else []
+            top(self.visual.search(text, pool), pool)
+            if self.visual is not None and only not in ("speech", "text")
+            else []
         )
         if not fusing:
-            return visual
-        assert self.speech is not None
-        hits = self.speech.hits(text, video_filter=self._video_filter(opts))
-        return top(fuse(visual, hits, only=only, calibrate_on=FUSION_POOL), opts)
+            return visual if only in (None, "visual") else []
+        keep = self._video_filter(opts)
+        if with_speech:
+            hits = self.speech.hits(text, video_filter=keep)  # type: ignore[union-attr]
+            fused = fuse(visual, hits, only="speech" if only == "speech" else None, calibrate_on=FUSION_POOL)
+        else:
+            fused = fuse(visual, [], only=None, calibrate_on=FUSION_POOL)  # visual scores -> confidences
+        if with_text:
+            t_hits = self.text.hits(text, video_filter=keep)  # type: ignore[union-attr]
+            fused = fuse_text(fused, t_hits, only_text=only == "text", quoted_query=bool(query_patterns(text)[0]))
+        return top(fused, opts)
 
     def _video_filter(self, opts: SearchOptions) -> Callable[[int], bool]:
         """The search's folder and duration filters for speech hits (one row read per video)."""

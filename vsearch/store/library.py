@@ -19,6 +19,7 @@ from vsearch import log
 from vsearch.errors import EnvironmentProblem, LibraryLocked
 from vsearch.store import migrations
 from vsearch.store.db import open_database
+from vsearch.store.screen_text import ScreenTextStore
 from vsearch.store.speech import SpeechStore
 from vsearch.store.sql import NORM_TOLERANCE, LibraryDamaged, Sql, pack, unpack, unpack_checked
 from vsearch.types import VideoFile, VideoInfo
@@ -236,7 +237,7 @@ class Library:
     """Data access for one library folder. Thread-safe: one connection, serialised by a lock.
 
     Every SQL statement of vsearch lives in ``vsearch/store/``: this class (roots, videos,
-    frames, vectors, models) and one repository per expert (``speech``). Nothing outside the
+    frames, vectors, models) and one repository per expert (``speech``, ``screen_text``). Nothing outside the
     store sees a connection or a transaction.
 
     Attributes:
@@ -244,6 +245,7 @@ class Library:
         readonly: opened without write access (searching still works).
         notices: one-line warnings about the open (a 0-byte database started afresh, ...).
         speech: the speech expert's tables (transcripts and spoken sentences).
+        screen_text: the on-screen text expert's tables (OCR runs and text spans).
     """
 
     def __init__(self, folder: str | os.PathLike[str], *, readonly: bool = False) -> None:
@@ -257,7 +259,9 @@ class Library:
         self._writer_thread: int | None = None  # the thread inside writer(), if any
         self._writer_guard = threading.Lock()
         self.speech = SpeechStore(self._sql)
-        self._experts = (self.speech,)  # each forgets a changed video's data in reset_video
+        self.screen_text = ScreenTextStore(self._sql)
+        # each forgets a changed video's data in reset_video
+        self._experts = (self.speech, self.screen_text)
 
     # -- plumbing -------------------------------------------------------------------------
     def close(self) -> None:
@@ -573,7 +577,7 @@ class Library:
             self.mark_scanned(root_id)
 
     def reset_video(self, video_id: int, f: VideoFile) -> None:
-        """A changed file: drop its frames, vectors and every expert's data (transcript); index it again."""
+        """A changed file: drop its frames, vectors and every expert's data (transcript, screen text); index it again."""
         with self._sql.transaction() as c:
             c.execute("DELETE FROM frames WHERE video_id = ?", (video_id,))
             c.execute("DELETE FROM video_models WHERE video_id = ?", (video_id,))

@@ -11,7 +11,7 @@ import sqlite3
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 MIGRATIONS = Migrations("vsearch")
 
@@ -145,5 +145,52 @@ def _vectors_rowid(db: Database) -> None:
         ALTER TABLE vectors_new RENAME TO vectors;
         CREATE UNIQUE INDEX vectors_model_frame ON vectors(model, frame_id);
         CREATE INDEX vectors_frame ON vectors(frame_id);
+        """,
+    )
+
+
+@MIGRATIONS(name="0003_screen_text")
+def _screen_text(db: Database) -> None:
+    """On-screen text (issue 18): OCR spans with a trigram FTS5 mirror of their matching keys
+    (letters and digits only, so OCR's dropped spaces and one-letter slips can still be found) and
+    a float16 sentence vector each; ``ocr_runs`` says a video has been read (done, or failed and why)."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE ocr_runs (
+            video_id INTEGER NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+            model_id TEXT NOT NULL,
+            status TEXT NOT NULL,  -- done | no-text | failed
+            error TEXT,
+            frames INTEGER NOT NULL DEFAULT 0,  -- frames read
+            seconds REAL,                       -- wall time the reading took
+            done REAL NOT NULL,
+            PRIMARY KEY (video_id, model_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE screen_text (
+            id INTEGER PRIMARY KEY,
+            video_id INTEGER NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+            model_id TEXT NOT NULL,
+            start REAL NOT NULL,
+            end REAL NOT NULL,
+            text TEXT NOT NULL,        -- as recognised
+            key TEXT NOT NULL,         -- letters and digits, lower case, look-alikes folded (vsearch.ocr.text.key)
+            box TEXT,                  -- JSON [x0, y0, x1, y1], fractions of the frame
+            confidence REAL,
+            encoder TEXT,              -- sentence encoder of vec
+            vec BLOB                   -- float16 sentence embedding
+        );
+        CREATE INDEX screen_text_video ON screen_text(video_id);
+        CREATE VIRTUAL TABLE screen_text_fts USING fts5(key, content='screen_text', content_rowid='id', tokenize='trigram');
+        CREATE TRIGGER screen_text_ai AFTER INSERT ON screen_text BEGIN
+            INSERT INTO screen_text_fts(rowid, key) VALUES (new.id, new.key);
+        END;
+        CREATE TRIGGER screen_text_ad AFTER DELETE ON screen_text BEGIN
+            INSERT INTO screen_text_fts(screen_text_fts, rowid, key) VALUES ('delete', old.id, old.key);
+        END;
+        CREATE TRIGGER screen_text_au AFTER UPDATE ON screen_text BEGIN
+            INSERT INTO screen_text_fts(screen_text_fts, rowid, key) VALUES ('delete', old.id, old.key);
+            INSERT INTO screen_text_fts(rowid, key) VALUES (new.id, new.key);
+        END;
         """,
     )

@@ -1,0 +1,68 @@
+"""Fusion of on-screen text hits with the other experts' moments."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from vsearch.ocr.search import TextHit, confidence, fuse_text, why_text
+from vsearch.types import Moment
+
+
+def _m(vid: int, start: float, end: float, score: float, source: str = "visual") -> Moment:
+    return Moment(path=f"/v{vid}.mp4", start=start, end=end, score=score, best_time=start, video_id=vid, source=source)
+
+
+def _h(vid: int, start: float, end: float, text: str, sem: float, **kw: object) -> TextHit:
+    return TextHit(video_id=vid, path=f"/v{vid}.mp4", start=start, end=end, text=text, semantic=sem, box=(0, 0, 1, 1), **kw)
+
+
+def test_confidence_is_monotone_and_words_and_quotes_lift_it() -> None:
+    base = confidence(_h(1, 0, 1, "x", 0.4))
+    assert confidence(_h(1, 0, 1, "x", 0.2)) < base < confidence(_h(1, 0, 1, "x", 0.6))
+    assert confidence(_h(1, 0, 1, "x", 0.4, words=0.5)) > base
+    assert confidence(_h(1, 0, 1, "x", 0.4, quoted=True)) > 0.95
+
+
+def test_text_and_an_overlapping_moment_become_one_moment_with_the_texts_span() -> None:
+    vis = [_m(1, 0.0, 10.0, 0.6), _m(2, 0.0, 5.0, 0.7)]
+    out = fuse_text(vis, [_h(1, 4.0, 6.0, "SALE 50% OFF", 0.74)])
+    assert out[0].video_id == 1 and (out[0].start, out[0].end) == (4.0, 6.0)
+    assert out[0].source == "visual+text" and out[0].screen_text == "SALE 50% OFF"
+    assert out[0].score > max(0.6, confidence(_h(1, 4.0, 6.0, "", 0.74)))
+    assert why_text(out[0]) == "on screen: \u2018SALE 50% OFF\u2019"
+    assert len(out) == 2  # the other video's moment stays
+
+
+def test_without_text_hits_the_order_is_unchanged_and_unrelated_text_stays_out() -> None:
+    vis = [_m(1, 0, 1, 0.9), _m(2, 0, 1, 0.5), _m(3, 0, 1, 0.7)]
+    assert fuse_text(vis, []) == sorted(vis, key=lambda m: -m.score)
+    out = fuse_text(vis, [_h(4, 0, 1, "EXIT", 0.05)])
+    assert [m.video_id for m in out] == [1, 3, 2]
+
+
+def test_a_quoted_match_ranks_above_any_moment_without_the_words() -> None:
+    vis = [_m(1, 0, 1, 0.99)]
+    out = fuse_text(vis, [_h(2, 3, 4, "SCENE 12", 0.1, quoted=True)], quoted_query=True)
+    assert [m.video_id for m in out] == [2, 1]
+
+
+def test_only_text_ranks_text_hits_alone() -> None:
+    out = fuse_text([_m(1, 0, 1, 0.99)], [_h(2, 3, 4, "A", 0.5), _h(3, 0, 1, "B", 0.7)], only_text=True)
+    assert [(m.video_id, m.source) for m in out] == [(3, "text"), (2, "text")]
+
+
+def test_why_names_the_on_screen_text_with_the_other_experts() -> None:
+    from vsearch.speech.fusion import why
+
+    m = replace(_m(1, 0, 1, 0.9, "visual+text"), screen_text="EXIT")
+    assert why(m) == "on screen: \u2018EXIT\u2019 + visual"
+    both = Moment("/v.mp4", 0, 1, 0.9, 0, source="speech+text", text="Go now.", screen_text="EXIT")
+    assert why(both) == "\u201cGo now.\u201d + on screen: \u2018EXIT\u2019"
+    assert why(_m(1, 0, 1, 0.9)) == "visual"
+
+
+def test_confident_text_outranks_the_best_visual_moment_and_weak_text_attaches_to_nothing() -> None:
+    vis = [_m(1, 0, 5, 0.92), _m(2, 0, 5, 0.5)]
+    out = fuse_text(vis, [_h(3, 2, 4, "SALE 50% OFF", 0.6), _h(2, 1, 2, "MAM", 0.1)])
+    assert [m.video_id for m in out] == [3, 1, 2]  # visual order kept below the text
+    assert out[0].source == "text" and out[2].screen_text is None and out[2].source == "visual"

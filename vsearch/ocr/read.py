@@ -1,0 +1,373 @@
+"""Read the text shown in a video: detect on sampled frames, recognise changed boxes, merge into spans.
+
+Cost control (docs/OCR.md has the measurements):
+
+* frames are decoded every ``interval`` seconds at most ``short_side`` pixels high (no upscaling);
+  every ``STRIDE``-th one is read, the ones between only where the text changed, so spans keep
+  the fine grid's boundaries at about 1/STRIDE of its cost;
+* a frame none of whose tiles changed since the last *read* frame is not read at all: its text
+  is carried over (static shots, slates, slides). Tiles are 5x5 pixels of a 160x90 grey
+  thumbnail (1/32 of the width), so small corner text appearing on a still picture counts as a change;
+* the detector runs on the other frames; the recogniser runs only on boxes that are new, moved or
+  whose pixels changed since the previous frame (a lower third over moving footage is recognised
+  once, not every sample);
+* boxes of one text block (the lines of a lower third or a two-line subtitle) are joined into one
+  text, top to bottom, and consecutive samples with the same text (fuzzy) become one span.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from vsearch.ocr.respace import respace
+from vsearch.ocr.text import key
+from vsearch.types import CancelToken, VideoInfo
+
+INTERVAL = 0.5  # seconds between read frames
+SHORT_SIDE = 540  # frames are decoded at most this high
+STATIC_DIFF = 0.03  # largest tile mean abs difference (0-1) of 160x90 grey thumbnails for an unchanged frame
+CROP_DIFF = 0.04  # a box whose 48x12 grey crop differs less than this keeps its recognised text
+MIN_CONFIDENCE = 0.6  # recogniser confidence below which a line is dropped (textures read as text)
+MIN_CHARS = 2  # letters/digits a line needs to be kept
+SAME_TEXT = 0.75  # similarity of keys above which two samples show the same text
+MAX_MISSES = 1  # samples a span may miss (detector blink) and still continue
+STRIDE = 3  # read every STRIDE-th frame (1.5 s); the ones between only where the text changed
+
+
+class OcrCancelled(Exception):
+    """Reading was cancelled between frames."""
+
+
+@dataclass(frozen=True, slots=True)
+class TextSpan:
+    """Text shown from *start* to *end*.
+
+    Attributes:
+        start, end: seconds; ``end`` is where the first sample without the text would be
+            (a sample stands for the footage up to the next one), at most the video's length.
+        text: the recognised text (the most confident reading of the span's samples).
+        box: (x0, y0, x1, y1) of the text in the frame, fractions of width and height.
+        confidence: the recogniser's mean confidence over the span's samples.
+    """
+
+    start: float
+    end: float
+    text: str
+    box: tuple[float, float, float, float]
+    confidence: float
+
+    def box_json(self) -> str:
+        return json.dumps([round(v, 4) for v in self.box])
+
+
+@dataclass(slots=True)
+class ReadStats:
+    """What reading one video cost (for measurements and the log)."""
+
+    frames: int = 0
+    skipped: int = 0  # frames not read because nothing changed
+    refined: int = 0  # frames between anchors read because the text changed around them
+    detected: int = 0  # frames the detector ran on
+    boxes: int = 0
+    recognised: int = 0  # boxes the recogniser ran on
+    decode_s: float = 0.0
+    detect_s: float = 0.0
+    recognise_s: float = 0.0
+
+
+@dataclass(slots=True)
+class _Line:
+    box: np.ndarray  # [4, 2] pixels
+    rect: tuple[float, float, float, float]
+    sig: np.ndarray
+    text: str
+    conf: float
+
+
+@dataclass(slots=True)
+class _Track:
+    start: float
+    last: float
+    readings: dict[str, float]  # text -> summed confidence
+    confs: list[float]
+    rect: tuple[float, float, float, float]
+    key: str
+    misses: int = 0
+    ended: bool = field(default=False)
+
+
+def similarity(a: str, b: str) -> float:
+    """1 - normalised edit distance of two keys (1.0: equal)."""
+    if a == b:
+        return 1.0
+    if not a or not b:
+        return 0.0
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+        prev = cur
+    return 1.0 - prev[-1] / max(len(a), len(b))
+
+
+def _thumb(rgb: np.ndarray, w: int, h: int) -> np.ndarray:
+    g = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    return cv2.resize(g, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+
+
+def _changed(a: np.ndarray, b: np.ndarray) -> float:
+    """Largest mean absolute difference over the 5x5-pixel tiles of two 160x90 thumbnails."""
+    d = np.abs(a - b).reshape(18, 5, 32, 5).mean(axis=(1, 3))
+    return float(d.max())
+
+
+def _rect(box: np.ndarray) -> tuple[float, float, float, float]:
+    return (float(box[:, 0].min()), float(box[:, 1].min()), float(box[:, 0].max()), float(box[:, 1].max()))
+
+
+def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    iw = min(a[2], b[2]) - max(a[0], b[0])
+    ih = min(a[3], b[3]) - max(a[1], b[1])
+    if iw <= 0 or ih <= 0:
+        return 0.0
+    inter = iw * ih
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def _crop_sig(rgb: np.ndarray, rect: tuple[float, float, float, float]) -> np.ndarray:
+    x0, y0, x1, y1 = (int(round(v)) for v in rect)
+    crop = rgb[max(0, y0) : max(y0 + 1, y1), max(0, x0) : max(x0 + 1, x1)]
+    return _thumb(crop, 48, 12)
+
+
+def blocks(lines: list[_Line]) -> list[tuple[str, tuple[float, float, float, float], float]]:
+    """Join lines of one block (stacked, overlapping horizontally, similar height) top to bottom.
+
+    Returns (text, rect, mean confidence) per block.
+    """
+    groups: list[list[_Line]] = []
+    for ln in sorted(lines, key=lambda x: (x.rect[1], x.rect[0])):
+        h = ln.rect[3] - ln.rect[1]
+        for g in groups:
+            last = g[-1]
+            lh = last.rect[3] - last.rect[1]
+            gap = ln.rect[1] - last.rect[3]
+            overlap = min(ln.rect[2], last.rect[2]) - max(ln.rect[0], last.rect[0])
+            if -0.5 * lh < gap < 0.8 * max(h, lh) and overlap > 0 and 0.5 < h / max(lh, 1e-6) < 2.0:
+                g.append(ln)
+                break
+        else:
+            groups.append([ln])
+    out = []
+    for g in groups:
+        rect = (min(x.rect[0] for x in g), min(x.rect[1] for x in g), max(x.rect[2] for x in g), max(x.rect[3] for x in g))
+        out.append((" ".join(x.text for x in g), rect, float(np.mean([x.conf for x in g]))))
+    return out
+
+
+class SpanMerger:
+    """Consecutive samples' blocks -> spans (the same text, fuzzily, in about the same place)."""
+
+    def __init__(self, interval: float, duration: float) -> None:
+        self.interval = interval
+        self.duration = duration
+        self.open: list[_Track] = []
+        self.done: list[_Track] = []
+
+    def add(self, t: float, items: list[tuple[str, tuple[float, float, float, float], float]]) -> None:
+        used: set[int] = set()
+        for text, rect, conf in items:
+            k = key(text)
+            best, best_s = None, SAME_TEXT
+            for i, tr in enumerate(self.open):
+                if i in used:
+                    continue
+                s = similarity(k, tr.key)
+                if s >= best_s and (_iou(rect, tr.rect) > 0.2 or s >= 0.95):
+                    best, best_s = i, s
+            if best is None:
+                self.open.append(_Track(t, t, {text: conf}, [conf], rect, k))
+                used.add(len(self.open) - 1)
+                continue
+            tr = self.open[best]
+            used.add(best)
+            tr.last, tr.misses, tr.rect = t, 0, rect
+            tr.readings[text] = tr.readings.get(text, 0.0) + conf
+            tr.confs.append(conf)
+            tr.key = key(max(tr.readings, key=tr.readings.__getitem__))
+        keep = []
+        for i, tr in enumerate(self.open):
+            if i in used:
+                keep.append(tr)
+            elif tr.misses < MAX_MISSES:
+                tr.misses += 1
+                keep.append(tr)
+            else:
+                self.done.append(tr)
+        self.open = keep
+
+    def spans(self, width: int, height: int) -> list[TextSpan]:
+        out = []
+        for tr in sorted(self.done + self.open, key=lambda x: (x.start, x.rect[1])):
+            end = tr.last + self.interval
+            if self.duration > 0:
+                end = min(end, self.duration)
+            x0, y0, x1, y1 = tr.rect
+            out.append(
+                TextSpan(
+                    start=round(tr.start, 3),
+                    end=round(max(end, tr.start + 0.04), 3),
+                    text=respace(max(tr.readings, key=tr.readings.__getitem__)),
+                    box=(x0 / width, y0 / height, x1 / width, y1 / height),
+                    confidence=float(np.mean(tr.confs)),
+                )
+            )
+        return out
+
+
+@dataclass(slots=True)
+class _State:
+    """What reading the last anchor frame left: its thumbnail, lines (for reuse) and blocks."""
+
+    thumb: np.ndarray | None = None
+    lines: list[_Line] = field(default_factory=list)
+    items: list = field(default_factory=list)
+
+
+def _read_one(rgb: np.ndarray, engine, state: _State, stats: ReadStats) -> _State:  # noqa: ANN001
+    """Read one frame against the last anchor's state; returns the frame's own state."""
+    import time
+
+    th = _thumb(rgb, 160, 90)
+    if state.thumb is not None and _changed(th, state.thumb) < STATIC_DIFF:
+        stats.skipped += 1
+        return state
+    t0 = time.perf_counter()
+    boxes = engine.detect(rgb)
+    stats.detect_s += time.perf_counter() - t0
+    stats.detected += 1
+    stats.boxes += len(boxes)
+    lines: list[_Line] = []
+    todo: list[int] = []
+    for b in boxes:
+        r = _rect(b)
+        sig = _crop_sig(rgb, r)
+        reuse = next(
+            (p for p in state.lines if _iou(r, p.rect) > 0.7 and float(np.abs(sig - p.sig).mean()) < CROP_DIFF), None
+        )
+        if reuse is not None:
+            lines.append(_Line(b, r, sig, reuse.text, reuse.conf))
+        else:
+            todo.append(len(lines))
+            lines.append(_Line(b, r, sig, "", 0.0))
+    if todo:
+        t0 = time.perf_counter()
+        res = engine.recognise(rgb, [lines[i].box for i in todo])
+        stats.recognise_s += time.perf_counter() - t0
+        stats.recognised += len(todo)
+        for i, (text, conf) in zip(todo, res, strict=True):
+            lines[i].text, lines[i].conf = " ".join(text.split()), conf
+    kept = [ln for ln in lines if ln.conf >= MIN_CONFIDENCE and len(key(ln.text)) >= MIN_CHARS]
+    return _State(th, lines, blocks(kept))
+
+
+def _keys(items: list) -> list[str]:
+    return sorted(key(text) for text, _rect, _conf in items)
+
+
+def read_frames(
+    frames,  # noqa: ANN001 - iterable of (time, RGB uint8 [H, W, 3])
+    engine,  # noqa: ANN001 - vsearch.ocr.engine.OcrEngine (or a stand-in with detect/recognise)
+    *,
+    interval: float = INTERVAL,
+    duration: float = 0.0,
+    stats: ReadStats | None = None,
+    cancel: CancelToken | None = None,
+    stride: int = STRIDE,
+) -> list[TextSpan]:
+    """Spans of text in timed frames (times increasing, *interval* apart).
+
+    Every *stride*-th frame (an anchor) is read; the frames between two anchors are read only
+    when the text changed from one anchor to the next, so spans still start and end on the
+    *interval* grid while footage whose text does not change costs one read per anchor.
+    """
+    import time
+
+    stats = stats if stats is not None else ReadStats()
+    merger = SpanMerger(interval, duration)
+    state = _State()
+    between: list[tuple[float, np.ndarray]] = []
+    size = (1, 1)
+    t_dec = time.perf_counter()
+    it = iter(frames)
+    i = 0
+    while True:
+        nxt = next(it, None)
+        stats.decode_s += time.perf_counter() - t_dec
+        if cancel is not None and cancel.checkpoint():
+            raise OcrCancelled()
+        if nxt is None and not between:
+            break
+        if nxt is not None:
+            t, rgb = float(nxt[0]), nxt[1]
+            stats.frames += 1
+            size = (rgb.shape[1], rgb.shape[0])
+            if i % stride and state.thumb is not None:
+                between.append((t, rgb))
+                i += 1
+                t_dec = time.perf_counter()
+                continue
+            i += 1
+        else:  # the file ended between anchors: the last frame is an anchor
+            t, rgb = between.pop()
+        anchor = _read_one(rgb, engine, state, stats)
+        if between and _keys(anchor.items) != _keys(state.items):
+            for bt, brgb in between:  # the text changed: find where, on the fine grid
+                stats.refined += 1
+                merger.add(bt, _read_one(brgb, engine, state, stats).items)
+        else:
+            for bt, _ in between:
+                merger.add(bt, state.items)
+        between.clear()
+        merger.add(t, anchor.items)
+        state = anchor
+        t_dec = time.perf_counter()
+    return merger.spans(*size)
+
+
+def read_video(
+    path: str,
+    info: VideoInfo,
+    engine,  # noqa: ANN001 - OcrEngine
+    *,
+    interval: float = INTERVAL,
+    short_side: int = SHORT_SIDE,
+    stats: ReadStats | None = None,
+    cancel: CancelToken | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> list[TextSpan]:
+    """Spans of text in a video file.
+
+    Raises:
+        MediaError: the file cannot be decoded (one line).
+        OcrCancelled: *cancel* was set.
+    """
+    from vsearch.frames import SampleOptions, iter_frames
+
+    side = max(8, min(short_side, min(info.width, info.height) or short_side))
+    opts = SampleOptions(mode="exact", interval=interval, short_side=side, batch=8)
+
+    def frames():  # noqa: ANN202
+        for batch in iter_frames(path, info, opts):
+            for t, img in zip(batch.times, batch.images, strict=True):
+                yield float(t), img
+            if progress is not None and len(batch):
+                progress(float(batch.times[-1]))
+
+    return read_frames(frames(), engine, interval=interval, duration=info.duration, stats=stats, cancel=cancel)

@@ -1,0 +1,163 @@
+"""Scoring and fusion of the on-screen text expert (hits come from ``vsearch/query/screen_text.py``).
+
+Scores (docs/OCR.md explains the choices):
+
+* meaning: MiniLM cosine between the query and the span's text, ``pt = sigmoid((cos - center) / width)``;
+* words: the fraction f of the query's unquoted content words found in the span (slip-tolerant,
+  ``vsearch.ocr.text``) lifts it by noisy-OR, ``pt = 1 - (1 - pt) * (1 - word_confidence * f)``;
+* quotes: only spans holding every quoted phrase are hits (quotes mean "these words must be on
+  screen"); they get ``quote_confidence`` by noisy-OR and rank above every moment without them.
+
+The text confidence joins the other experts' (already calibrated) moment scores by noisy-OR, like
+speech with visual: a span overlapping a moment of the same video is one moment. Spans below
+``min_confidence`` (and not quoted) take no part. The visual confidence is calibrated per query
+(z-score), so its best moment is near 0.9 whatever the query; when some on-screen text answers
+the query with confidence g, moments without text support are scaled by ``1 - gate * g`` (the
+query is about words on screen: Collaborative Experts' per-query expert weighting, reduced to one
+gate). This keeps their order among themselves and changes nothing when no text matches.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from vsearch.types import Moment
+
+
+@dataclass(frozen=True, slots=True)
+class TextParams:
+    """The knobs of the text expert's confidence and fusion."""
+
+    center: float = 0.40
+    width: float = 0.06
+    word_confidence: float = 0.7
+    quote_confidence: float = 0.95
+    min_confidence: float = 0.3
+    overlap_slack: float = 0.25
+    gate: float = 0.5
+
+
+DEFAULT = TextParams()
+
+
+@dataclass(frozen=True, slots=True)
+class TextHit:
+    """One on-screen text span returned for a query.
+
+    Attributes:
+        video_id, path, start, end: where the text is shown.
+        text: the recognised text.
+        box: (x0, y0, x1, y1) fractions of the frame, or None.
+        semantic: MiniLM cosine query <-> text (None: not computed).
+        quoted: the span holds every quoted phrase of the query (False when the query has none).
+        words: fraction of the query's unquoted content words found in the span.
+        duration, fps: the video's.
+    """
+
+    video_id: int
+    path: str
+    start: float
+    end: float
+    text: str
+    box: tuple[float, float, float, float] | None = None
+    semantic: float | None = None
+    quoted: bool = False
+    words: float = 0.0
+    duration: float = 0.0
+    fps: float = 0.0
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def confidence(h: TextHit, p: TextParams = DEFAULT) -> float:
+    """Calibrated confidence in [0, 1] that the span answers the query."""
+    pt = _sigmoid((h.semantic - p.center) / p.width) if h.semantic is not None else 0.0
+    if h.words > 0:
+        pt = 1.0 - (1.0 - pt) * (1.0 - p.word_confidence * h.words)
+    if h.quoted:
+        pt = 1.0 - (1.0 - pt) * (1.0 - p.quote_confidence)
+    return pt
+
+
+def _text_moment(h: TextHit, score: float, source: str = "text") -> Moment:
+    return Moment(
+        path=h.path, start=h.start, end=h.end, score=score,
+        best_time=min(h.end, h.start + min(0.5, (h.end - h.start) / 2)),
+        video_id=h.video_id, duration=h.duration, fps=h.fps, source=source,
+        screen_text=h.text, screen_box=h.box,
+    )
+
+
+def fuse_text(
+    moments: list[Moment],
+    hits: list[TextHit],
+    *,
+    only_text: bool = False,
+    quoted_query: bool = False,
+    params: TextParams = DEFAULT,
+) -> list[Moment]:
+    """Join text hits with the other experts' moments (scores already confidences in [0, 1]).
+
+    Args:
+        moments: the visual/speech moments of the query, scores calibrated (``fuse()``'s output).
+        hits: text hits of the query.
+        only_text: rank the text hits alone, by confidence.
+        quoted_query: the query has quoted phrases: moments whose text holds them come first.
+
+    Returns:
+        Moments, best first. A moment supported by text has ``screen_text`` (and ``screen_box``)
+        set and "text" in ``source`` ("visual+text", "speech+text", "visual+speech+text", "text").
+    """
+    pt = [confidence(h, params) for h in hits]
+    keep = [j for j in range(len(hits)) if pt[j] >= params.min_confidence or hits[j].quoted]
+    hits, pt = [hits[j] for j in keep], [pt[j] for j in keep]
+    if only_text:
+        order = sorted((j for j in range(len(hits)) if pt[j] > 0.0), key=lambda j: (not hits[j].quoted, -pt[j], hits[j].start))
+        return [_text_moment(hits[j], pt[j]) for j in order]
+    pairs = []
+    for i, m in enumerate(moments):
+        for j, h in enumerate(hits):
+            if pt[j] <= 0.0 or not ((m.video_id and m.video_id == h.video_id) or (not m.video_id and m.path == h.path)):
+                continue
+            ov = min(m.end, h.end + params.overlap_slack) - max(m.start, h.start - params.overlap_slack)
+            if ov > 0:
+                pairs.append((1.0 - (1.0 - m.score) * (1.0 - pt[j]), ov, i, j))
+    pairs.sort(key=lambda p: (-p[0], -p[1]))
+    used_m: set[int] = set()
+    used_h: set[int] = set()
+    scored: list[tuple[bool, float, Moment]] = []
+    for fused, _ov, i, j in pairs:
+        if i in used_m or j in used_h:
+            continue
+        used_m.add(i)
+        used_h.add(j)
+        m, h = moments[i], hits[j]
+        src = m.source + "+text"
+        if pt[j] >= m.score:
+            mo = replace(_text_moment(h, fused, src), text=m.text, duration=m.duration or h.duration, fps=m.fps or h.fps)
+        else:
+            mo = replace(m, score=fused, source=src, screen_text=h.text, screen_box=h.box)
+        scored.append((h.quoted, fused, mo))
+    scale = 1.0 - params.gate * max(pt, default=0.0)
+    for i, m in enumerate(moments):
+        if i not in used_m:
+            scored.append((False, m.score * scale, replace(m, score=m.score * scale)))
+    for j, h in enumerate(hits):
+        if j not in used_h:
+            scored.append((h.quoted, pt[j], _text_moment(h, pt[j])))
+    if quoted_query:
+        scored.sort(key=lambda t: (not t[0], -t[1]))
+    else:
+        scored.sort(key=lambda t: -t[1])
+    return [t[2] for t in scored]
+
+
+def why_text(m: Moment) -> str:
+    """The result card's words for a moment the text expert supports: on screen: 'EXIT'."""
+    return f"on screen: \u2018{m.screen_text}\u2019" if m.screen_text else ""

@@ -1,0 +1,91 @@
+"""The on-screen text expert at query time: spans that match a query by meaning or by their words.
+
+Words are matched on the spans' keys (``vsearch.ocr.text``: spacing ignored, look-alikes folded,
+one slip in a long word); candidates come from the trigram FTS5 index and are checked with
+:meth:`vsearch.ocr.text.Pattern.find`. Quoted phrases must all be on screen; unquoted content
+words count as the fraction found. Meaning is the MiniLM cosine, as for speech.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from vsearch.ocr.search import TextHit
+from vsearch.ocr.text import Pattern, query_patterns, trigram_expr
+from vsearch.store.screen_text import ScreenTextStore
+
+SEMANTIC_TOP = 50  # spans kept by MiniLM cosine (word matches are kept on top of these)
+
+
+def _candidates(store: ScreenTextStore, patterns: list[Pattern]) -> set[int]:
+    ids: set[int] = set(store.match_keys(trigram_expr([q for q in patterns if len(q.key) >= 3])))
+    for q in patterns:
+        if len(q.key) < 3:
+            ids.update(store.keys_containing(q.key))
+    return ids
+
+
+def text_hits(
+    store: ScreenTextStore,
+    query: str,
+    encoder,  # noqa: ANN001 - vsearch.speech.text.SentenceEncoder (MiniLM)
+    *,
+    video_filter: Callable[[int], bool] | None = None,
+) -> list[TextHit]:
+    """Spans that match *query* by meaning (the best SEMANTIC_TOP) or by words (quoted or not)."""
+    phrases, words = query_patterns(query)
+    ids, vecs = store.vectors(encoder.dim)
+    sims: dict[int, float] = {}
+    if len(ids):
+        q = encoder.encode([" ".join(query.replace('"', " ").split())])[0]
+        s = vecs @ q
+        for i in np.argsort(-s)[:SEMANTIC_TOP]:
+            sims[int(ids[i])] = float(s[i])
+        all_sims = dict(zip(ids.tolist(), s.tolist(), strict=True))
+    else:
+        all_sims = {}
+    pick = set(sims)
+    if phrases:
+        pick |= _candidates(store, phrases)
+    if words:
+        pick |= _candidates(store, words)
+    rows = store.spans(sorted(pick))
+    hits = []
+    for sid, r in rows.items():
+        if video_filter is not None and not video_filter(r.video_id):
+            continue
+        quoted = bool(phrases) and all(p.find(r.key) is not None for p in phrases)
+        frac = sum(1 for w in words if w.find(r.key) is not None) / len(words) if words else 0.0
+        if phrases and not quoted:  # quotes mean these words must be on screen
+            continue
+        hits.append(
+            TextHit(
+                video_id=r.video_id, path=r.path, start=r.start, end=r.end, text=r.text, box=r.box,
+                semantic=all_sims.get(sid), quoted=quoted, words=frac, duration=r.duration, fps=r.fps,
+            )
+        )
+    return hits
+
+
+
+
+class ScreenTextSearcher:
+    """Text hits for a query from one library's on-screen text.
+
+    Attributes:
+        store: the library's screen-text tables.
+        encoder_factory: returns the sentence encoder (MiniLM); called only when there are spans.
+    """
+
+    def __init__(self, store: ScreenTextStore, encoder_factory: Callable[[], object]) -> None:
+        self.store = store
+        self.encoder_factory = encoder_factory
+
+    def available(self) -> bool:
+        """Whether the library holds any on-screen text span."""
+        return self.store.has_spans()
+
+    def hits(self, text: str, *, video_filter: Callable[[int], bool] | None = None) -> list[TextHit]:
+        return text_hits(self.store, text, self.encoder_factory(), video_filter=video_filter)
