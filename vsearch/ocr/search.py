@@ -12,9 +12,10 @@ The text confidence joins the other experts' (already calibrated) moment scores 
 speech with visual: a span overlapping a moment of the same video is one moment. Spans below
 ``min_confidence`` (and not quoted) take no part. The visual confidence is calibrated per query
 (z-score), so its best moment is near 0.9 whatever the query; when some on-screen text answers
-the query with confidence g, moments without text support are scaled by ``1 - gate * g`` (the
-query is about words on screen: Collaborative Experts' per-query expert weighting, reduced to one
-gate). This keeps their order among themselves and changes nothing when no text matches.
+the query with confidence g, the other experts' moment scores are scaled by ``1 - gate * g``
+before the text joins them (the query is about words on screen: Collaborative Experts' per-query
+expert weighting, reduced to one gate). This keeps their order among themselves and changes
+nothing when no text matches.
 """
 
 from __future__ import annotations
@@ -120,6 +121,9 @@ def fuse_text(
     if only_text:
         order = sorted((j for j in range(len(hits)) if pt[j] > 0.0), key=lambda j: (not hits[j].quoted, -pt[j], hits[j].start))
         return [_text_moment(hits[j], pt[j]) for j in order]
+    # the gate scales the other experts' support everywhere, also where a weak text joins it
+    scale = 1.0 - params.gate * max(pt, default=0.0)
+    moments = [replace(m, score=m.score * scale) for m in moments]
     pairs = []
     for i, m in enumerate(moments):
         for j, h in enumerate(hits):
@@ -144,10 +148,9 @@ def fuse_text(
         else:
             mo = replace(m, score=fused, source=src, screen_text=h.text, screen_box=h.box)
         scored.append((h.quoted, fused, mo))
-    scale = 1.0 - params.gate * max(pt, default=0.0)
     for i, m in enumerate(moments):
         if i not in used_m:
-            scored.append((False, m.score * scale, replace(m, score=m.score * scale)))
+            scored.append((False, m.score, m))
     for j, h in enumerate(hits):
         if j not in used_h:
             scored.append((h.quoted, pt[j], _text_moment(h, pt[j])))

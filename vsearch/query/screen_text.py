@@ -18,6 +18,19 @@ from vsearch.store.screen_text import ScreenTextStore
 
 SEMANTIC_TOP = 50  # spans kept by MiniLM cosine (word matches are kept on top of these)
 
+# Words that name the kind of on-screen text rather than say what it reads ("the subtitle about
+# leaving early", "the sale banner"): left out of the word fraction, and the query is also compared
+# by meaning without them (the better cosine counts).
+META_WORDS = frozenset(
+    """subtitle subtitles caption captions banner badge label title card lower third slate text
+    screen written writing says saying reads shows showing overlay chyron tag""".split()
+)
+
+
+def _without_meta(query: str) -> str:
+    kept = [w for w in query.replace('"', " ").split() if w.lower().strip(".,!?:;'") not in META_WORDS]
+    return " ".join(kept)
+
 
 def _candidates(store: ScreenTextStore, patterns: list[Pattern]) -> set[int]:
     ids: set[int] = set(store.match_keys(trigram_expr([q for q in patterns if len(q.key) >= 3])))
@@ -36,11 +49,14 @@ def text_hits(
 ) -> list[TextHit]:
     """Spans that match *query* by meaning (the best SEMANTIC_TOP) or by words (quoted or not)."""
     phrases, words = query_patterns(query)
+    words = [w for w in words if w.text not in META_WORDS] or words
     ids, vecs = store.vectors(encoder.dim)
     sims: dict[int, float] = {}
     if len(ids):
-        q = encoder.encode([" ".join(query.replace('"', " ").split())])[0]
-        s = vecs @ q
+        plain = " ".join(query.replace('"', " ").split())
+        bare = _without_meta(plain)
+        qs = encoder.encode([plain, bare] if bare and bare != plain else [plain])
+        s = (vecs @ qs.T).max(axis=1)
         for i in np.argsort(-s)[:SEMANTIC_TOP]:
             sims[int(ids[i])] = float(s[i])
         all_sims = dict(zip(ids.tolist(), s.tolist(), strict=True))
