@@ -49,12 +49,8 @@ class OcrProgress:
     spans: int
 
 
-_SPAN_COLS = (
-    "s.id, s.video_id, s.start, s.end, s.text, s.key, s.box, s.confidence, v.path, v.duration, v.fps"
-)
-
-
 def _span(r: Sequence) -> SpanRow:
+    """A row of (s.id, s.video_id, s.start, s.end, s.text, s.key, s.box, s.confidence, v.path, v.duration, v.fps)."""
     box = tuple(json.loads(r[6])) if r[6] else None
     return SpanRow(
         int(r[0]), int(r[1]), float(r[2]), float(r[3]), r[4], r[5], box,  # type: ignore[arg-type]
@@ -188,9 +184,10 @@ class ScreenTextStore:
         ids = list(ids)
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
-            q = ",".join("?" * len(chunk))
+            marks = ",".join("?" * len(chunk))
             for r in self._sql.query(
-                f"SELECT {_SPAN_COLS} FROM screen_text s JOIN videos v ON v.id = s.video_id WHERE s.id IN ({q})",
+                "SELECT s.id, s.video_id, s.start, s.end, s.text, s.key, s.box, s.confidence, v.path, v.duration, "
+                f"v.fps FROM screen_text s JOIN videos v ON v.id = s.video_id WHERE s.id IN ({marks})",
                 chunk,
             ):
                 out[int(r[0])] = _span(r)
@@ -201,7 +198,8 @@ class ScreenTextStore:
         return [
             _span(r)
             for r in self._sql.query(
-                f"SELECT {_SPAN_COLS} FROM screen_text s JOIN videos v ON v.id = s.video_id "
+                "SELECT s.id, s.video_id, s.start, s.end, s.text, s.key, s.box, s.confidence, v.path, v.duration, "
+                "v.fps FROM screen_text s JOIN videos v ON v.id = s.video_id "
                 "WHERE s.video_id = ? ORDER BY s.start",
                 (video_id,),
             )
