@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from make_ocr_clips import CLIPS, DEVSET, SECONDS  # noqa: E402
+
 from tests.helpers.screen_text import burn  # noqa: E402
 from vsearch.ocr.engine import OcrEngine  # noqa: E402
 from vsearch.ocr.read import ReadStats, read_video  # noqa: E402

@@ -18,8 +18,8 @@ from vsearch.embed.health import probe_model
 from vsearch.errors import EnvironmentProblem, UserError
 from vsearch.indexer import Indexer, IndexOptions
 from vsearch.query.engine import QueryEngine
-from vsearch.query.search import Searcher, SearchOptions
 from vsearch.query.screen_text import ScreenTextSearcher
+from vsearch.query.search import Searcher, SearchOptions
 from vsearch.query.speech import SpeechSearcher
 from vsearch.speech.fusion import ONLY_CHOICES
 from vsearch.store.ann import AnnIndex

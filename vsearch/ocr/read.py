@@ -62,6 +62,7 @@ class TextSpan:
     confidence: float
 
     def box_json(self) -> str:
+        """The box as JSON for the store."""
         return json.dumps([round(v, 4) for v in self.box])
 
 
@@ -181,6 +182,7 @@ class SpanMerger:
         self.done: list[_Track] = []
 
     def add(self, t: float, items: list[tuple[str, tuple[float, float, float, float], float]]) -> None:
+        """Add one sample's blocks (text, rect, confidence) at time *t*."""
         used: set[int] = set()
         for text, rect, conf in items:
             k = key(text)
@@ -213,6 +215,7 @@ class SpanMerger:
         self.open = keep
 
     def spans(self, width: int, height: int) -> list[TextSpan]:
+        """Every span so far, boxes as fractions of *width* x *height*."""
         out = []
         for tr in sorted(self.done + self.open, key=lambda x: (x.start, x.rect[1])):
             end = tr.last + self.interval

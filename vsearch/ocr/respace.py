@@ -22,7 +22,7 @@ _SHORT = frozenset("a i of to in it is on at we be he me my no so up us an as by
 
 @functools.lru_cache(maxsize=1)
 def _vocab() -> dict[str, float]:
-    """word -> cost in [1, 1.5] (1 for the most frequent); empty when the vocabulary is not installed."""
+    """Word -> cost in [1, 1.5] (1 for the most frequent); empty when the vocabulary is not installed."""
     try:
         from pathlib import Path
 

@@ -110,6 +110,7 @@ def fuse_text(
         hits: text hits of the query.
         only_text: rank the text hits alone, by confidence.
         quoted_query: the query has quoted phrases: moments whose text holds them come first.
+        params: the knobs.
 
     Returns:
         Moments, best first. A moment supported by text has ``screen_text`` (and ``screen_box``)

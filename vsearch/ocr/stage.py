@@ -48,10 +48,10 @@ def read_pending(
         spans, error = [], None
         t_video = time.perf_counter()
 
-        def report(t: float, _i: int = i, _path: str = path) -> None:
+        def report(t: float, _i: int = i, _path: str = path, _done: float = done_s) -> None:
             if progress is not None:
                 el = time.perf_counter() - t0
-                d = done_s + t
+                d = _done + t
                 rate = d / el if el > 0 else 0.0
                 progress(Progress("ocr", _i, len(todo), d, total, _path, rate, (total - d) / rate if rate else None))
 
@@ -83,6 +83,6 @@ def read_pending(
                 path, len(spans), rs.frames, rs.skipped, rs.boxes, rs.recognised, seconds,
             )
         done_s += p.duration
-        report(0.0, i + 1)
+        report(0.0, i + 1, path, done_s)
     stats.stage_seconds["ocr"] = time.perf_counter() - t0
     return n

@@ -104,4 +104,5 @@ class ScreenTextSearcher:
         return self.store.has_spans()
 
     def hits(self, text: str, *, video_filter: Callable[[int], bool] | None = None) -> list[TextHit]:
+        """Spans matching *text* (see :func:`text_hits`)."""
         return text_hits(self.store, text, self.encoder_factory(), video_filter=video_filter)

@@ -151,9 +151,11 @@ def _vectors_rowid(db: Database) -> None:
 
 @MIGRATIONS(name="0003_screen_text")
 def _screen_text(db: Database) -> None:
-    """On-screen text (issue 18): OCR spans with a trigram FTS5 mirror of their matching keys
-    (letters and digits only, so OCR's dropped spaces and one-letter slips can still be found) and
-    a float16 sentence vector each; ``ocr_runs`` says a video has been read (done, or failed and why)."""
+    """On-screen text (issue 18): OCR spans, a trigram FTS5 mirror of their keys, ``ocr_runs``.
+
+    Keys are letters and digits only, so OCR's dropped spaces and one-letter slips can still be
+    found; each span has a float16 sentence vector; ``ocr_runs`` says a video has been read.
+    """
     _run_script(
         db,
         """

@@ -125,6 +125,7 @@ class ScreenTextStore:
             )
 
     def progress(self, model_id: str) -> OcrProgress:
+        """Counts of read, text-free, failed and pending videos, and spans, for *model_id*."""
         rows = dict(
             self._sql.query("SELECT status, COUNT(*) FROM ocr_runs WHERE model_id = ? GROUP BY status", (model_id,))
         )
@@ -146,6 +147,7 @@ class ScreenTextStore:
 
     # -- search ------------------------------------------------------------------------------
     def has_spans(self) -> bool:
+        """Whether any on-screen text span is stored."""
         return bool(self._sql.query("SELECT 1 FROM screen_text LIMIT 1"))
 
     def vectors(self, dim: int) -> tuple[np.ndarray, np.ndarray]:
@@ -180,6 +182,7 @@ class ScreenTextStore:
         ]
 
     def spans(self, ids: Sequence[int]) -> dict[int, SpanRow]:
+        """The spans with these ids (with their videos' facts), by id."""
         out: dict[int, SpanRow] = {}
         ids = list(ids)
         for i in range(0, len(ids), 500):
