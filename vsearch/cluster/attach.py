@@ -12,10 +12,11 @@ machine's (``--map /mnt/archive=/Volumes/Archive``).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ from vsearch.store.shared import SharedDataset, SharedModel, SharedVideo
 from vsearch.types import Moment
 
 NPROBES = 32  # IVF partitions an indexed query visits (LanceDB's default is 20)
+PREFETCH = 32  # candidate videos whose vectors one request fetches, read ahead of the moment builder
 PREFETCH_FRAMES = 200_000  # candidate videos' vectors kept between queries (float32: ~400 MB at 512-d)
 
 
@@ -195,10 +197,19 @@ class SharedSearcher(Searcher):
         super().__init__(view, row, ann, embedder)  # type: ignore[arg-type]
         self.view = view
 
-    def _candidates(self, q: np.ndarray, opts: SearchOptions) -> list[tuple[VideoRow, float, float]]:
-        out = super()._candidates(q, opts)
-        self.view.prefetch([row.id for row, _, _ in out])
-        return out
+    def _candidates(self, q: np.ndarray, opts: SearchOptions) -> Iterator[tuple[VideoRow, float, float]]:
+        """The base class's lazy stream, with the next candidates' vectors fetched in one request.
+
+        The base yields videos as it reads them; the shared dataset answers many videos in one
+        request far faster than one each, so the stream is read ahead PREFETCH videos at a time.
+        """
+        stream = super()._candidates(q, opts)
+        while True:
+            chunk = list(itertools.islice(stream, PREFETCH))
+            if not chunk:
+                return
+            self.view.prefetch([row.id for row, _, _ in chunk])
+            yield from chunk
 
 
 def open_shared(
@@ -240,7 +251,6 @@ def merge(local: Sequence[Moment], shared: Sequence[Sequence[Moment]], k: int) -
     allm = sorted([*local, *(m for ms in shared for m in ms)], key=lambda m: -m.score)
     allm = drop_near_duplicates(allm, lambda m: (m.start, m.end), lambda m: m.path)
     return allm[:k]
-
 
 
 # -- remembered shared libraries (the desktop's settings; plain JSON, no lancedb needed) -------

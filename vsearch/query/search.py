@@ -164,7 +164,7 @@ class Searcher:
         videos found so far are used up. A video's best frame is among the fetched frames as soon
         as any of its frames is, so each video's similarity is exact and the stream is in order
         whatever was fetched (and so whatever k is). The order of equal similarities is the
-        video id's.
+        path's (then the video id's).
         """
         total = self.ann.count
         fetch = min(total, FETCH_MIN)
@@ -182,8 +182,11 @@ class Searcher:
                 if s > best.get(vid, -np.inf):
                     best[vid] = float(s)
                     best_t[vid] = fr[1]
-            fresh = sorted(((v, s) for v, s in best.items() if v not in seen), key=lambda x: (-x[1], x[0]))
-            rows = self.library.videos(v for v, _ in fresh)
+            rows = self.library.videos(v for v in best if v not in seen)
+            fresh = sorted(
+                ((v, s) for v, s in best.items() if v not in seen),
+                key=lambda x: (-x[1], rows[x[0]].path if x[0] in rows else "", x[0]),
+            )
             for vid, s in fresh:
                 seen.add(vid)
                 row = rows.get(vid)
@@ -266,9 +269,13 @@ class Searcher:
         return result
 
 
-def _rank(m: Moment) -> tuple[float, int, float]:
-    """Best score first; ties in a fixed order (video id, then start), so every k agrees."""
-    return (-m.score, m.video_id, m.start)
+def _rank(m: Moment) -> tuple[float, str, float]:
+    """Best score first; ties in a fixed order (path, then start), so every k agrees.
+
+    The path, not the video id: the same files in another library (a shared one, or this one
+    re-created) get other ids, and must rank the same.
+    """
+    return (-m.score, m.path, m.start)
 
 
 def _typical(frame_scores: list[np.ndarray]) -> float | None:
