@@ -20,9 +20,9 @@ nothing when no text matches.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
+from vsearch.speech.fusion import overlap, sigmoid
 from vsearch.types import Moment
 
 
@@ -69,16 +69,9 @@ class TextHit:
     fps: float = 0.0
 
 
-def _sigmoid(x: float) -> float:
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
 def confidence(h: TextHit, p: TextParams = DEFAULT) -> float:
     """Calibrated confidence in [0, 1] that the span answers the query."""
-    pt = _sigmoid((h.semantic - p.center) / p.width) if h.semantic is not None else 0.0
+    pt = sigmoid((h.semantic - p.center) / p.width) if h.semantic is not None else 0.0
     if h.words > 0:
         pt = 1.0 - (1.0 - pt) * (1.0 - p.word_confidence * h.words)
     if h.quoted:
@@ -130,7 +123,7 @@ def fuse_text(
         for j, h in enumerate(hits):
             if pt[j] <= 0.0 or not ((m.video_id and m.video_id == h.video_id) or (not m.video_id and m.path == h.path)):
                 continue
-            ov = min(m.end, h.end + params.overlap_slack) - max(m.start, h.start - params.overlap_slack)
+            ov = overlap(m, h, params.overlap_slack)
             if ov > 0:
                 pairs.append((1.0 - (1.0 - m.score) * (1.0 - pt[j]), ov, i, j))
     pairs.sort(key=lambda p: (-p[0], -p[1]))

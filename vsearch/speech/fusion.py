@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from vsearch.types import Moment
 
@@ -81,7 +82,18 @@ class FusionParams:
 DEFAULT_PARAMS = FusionParams()
 
 
-def _sigmoid(x: float) -> float:
+class Span(Protocol):
+    """Anything with a start and an end in seconds (a speech or an on-screen text hit)."""
+
+    @property
+    def start(self) -> float: ...  # noqa: D102
+
+    @property
+    def end(self) -> float: ...  # noqa: D102
+
+
+def sigmoid(x: float) -> float:
+    """The logistic function, without overflow for large negative *x* (every expert's calibration)."""
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)
@@ -103,14 +115,14 @@ def visual_confidences(
     mean = sum(ref) / len(ref)
     sd = math.sqrt(sum((s - mean) ** 2 for s in ref) / len(ref))
     sd = max(sd, params.visual_sd_floor)
-    return [_sigmoid(params.visual_slope * ((s - mean) / sd - params.visual_z0)) for s in scores]
+    return [sigmoid(params.visual_slope * ((s - mean) / sd - params.visual_z0)) for s in scores]
 
 
 def speech_confidence(hit: SpeechHit, params: FusionParams = DEFAULT_PARAMS) -> float:
     """Calibrated confidence that a spoken segment answers the query."""
     ps = 0.0
     if hit.semantic is not None:
-        ps = _sigmoid((float(hit.semantic) - params.speech_center) / params.speech_width)
+        ps = sigmoid((float(hit.semantic) - params.speech_center) / params.speech_width)
     if hit.fts:
         ps = 1.0 - (1.0 - ps) * (1.0 - params.fts_confidence)
     return ps
@@ -122,7 +134,8 @@ def _same_video(m: Moment, h: SpeechHit) -> bool:
     return m.path == h.path
 
 
-def _overlap(m: Moment, h: SpeechHit, slack: float) -> float:
+def overlap(m: Moment, h: Span, slack: float) -> float:
+    """Seconds a moment and a hit's span share, the span widened by *slack* each side (< 0: apart)."""
     return min(m.end, h.end + slack) - max(m.start, h.start - slack)
 
 
@@ -198,7 +211,7 @@ def fuse(
         for j, h in enumerate(speech):
             if ps[j] <= 0.0 or not _same_video(m, h):
                 continue
-            ov = _overlap(m, h, params.overlap_slack)
+            ov = overlap(m, h, params.overlap_slack)
             if ov > 0:
                 fused = 1.0 - (1.0 - pv[i]) * (1.0 - ps[j])
                 pairs.append((fused, ov, i, j))
