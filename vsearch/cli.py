@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, TextIO
@@ -144,9 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--reencode", action="store_true", help="clips: re-encode (frame-accurate) instead of stream copy"
     )
-    from vsearch.cluster.cli import add_parser as add_cluster_parser
-
-    add_cluster_parser(sub)
+    _add_cluster_parser(sub)
     return p
 
 
@@ -255,29 +254,36 @@ def _dispatch(args: argparse.Namespace) -> int:
     if cmd == "export":
         return _cmd_export(args)
     if cmd == "cluster":
-        from vsearch.cluster.cli import run
-
-        return run(args, _service)
+        return _cmd_cluster(args)
     raise UserError(f"unknown command {cmd}")
 
 
-def _run_index(svc: Service, paths: Sequence[str], quiet: bool) -> int:
+@contextlib.contextmanager
+def _ctrl_c_cancels(stopping: str) -> Iterator[CancelToken]:
+    """A cancel token that the first Ctrl-C sets (printing *stopping*); a second one aborts."""
     cancel = CancelToken()
-    bar = ProgressBar(quiet=quiet)
 
     def on_sigint(signum: int, frame: FrameType | None) -> None:
         if cancel.cancelled:
             raise KeyboardInterrupt
-        print("\nstopping after the current batch (Ctrl-C again to abort)...", file=sys.stderr)
+        print(f"\n{stopping} (Ctrl-C again to abort)...", file=sys.stderr)
         cancel.cancel()
 
     old = signal.signal(signal.SIGINT, on_sigint) if _main_thread() else None
     try:
-        stats = svc.index(paths or None, progress=bar, cancel=cancel)
+        yield cancel
     finally:
-        bar.close()
         if old is not None:
             signal.signal(signal.SIGINT, old)
+
+
+def _run_index(svc: Service, paths: Sequence[str], quiet: bool) -> int:
+    bar = ProgressBar(quiet=quiet)
+    with _ctrl_c_cancels("stopping after the current batch") as cancel:
+        try:
+            stats = svc.index(paths or None, progress=bar, cancel=cancel)
+        finally:
+            bar.close()
     secs = stats.stage_seconds.get("total", 0.0)
     rate = f", {stats.video_seconds / secs:.1f}x real time" if secs > 0 and stats.video_seconds else ""
     # errors also holds files the scan could not take (unreadable folders, names that are not
@@ -511,4 +517,85 @@ def _cmd_export(args: argparse.Namespace) -> int:
     written = Service.export(moments, fmt, out, query=query, **opts)
     for w in written:
         print(w)
+    return 0
+
+
+# -- facility mode: `vsearch cluster ...` (vsearch.cluster, docs/CLUSTER.md) through the Service --
+def _add_cluster_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    c = sub.add_parser("cluster", help="facility mode: index an archive on a Ray cluster (vsearch[cluster])")
+    csub = c.add_subparsers(dest="cluster_command", metavar="ACTION")
+    s = csub.add_parser("index", help="index folders on a Ray cluster into a shared library")
+    s.add_argument("roots", nargs="+", help="folders, as every node of the cluster sees them")
+    s.add_argument("--ray", default="auto", metavar="ADDRESS",
+                   help="Ray cluster: auto (default, the one this node belongs to), HOST:PORT, "
+                        "ray://HOST:10001, or local (start one on this machine)")
+    s.add_argument("--shared", required=True, metavar="URI", help="the shared library (folder or object-store URI)")
+    s.add_argument("--model", dest="cluster_model", metavar="NAME",
+                   help="embedding model (as `vsearch --model`; default: this library's)")
+    s.add_argument("--workers", type=int, help="embedding actors (default: one per GPU, else one)")
+    s.add_argument("--gpus-per-worker", type=float, help="GPUs per embedding actor (default: 1 if the cluster has GPUs)")
+    s.add_argument("--sampling", choices=["keyframe", "exact"])
+    s.add_argument("--interval", type=float)
+    s.add_argument("-q", "--quiet", action="store_true")
+    a = csub.add_parser("attach", help="search a shared library from this desktop from now on (read-only)")
+    a.add_argument("shared", metavar="URI")
+    a.add_argument("--map", action="append", metavar="CLUSTER=LOCAL", help="path prefix of its files here")
+    d = csub.add_parser("detach", help="stop searching a shared library")
+    d.add_argument("shared", metavar="URI")
+    csub.add_parser("list", help="the shared libraries this desktop searches")
+
+
+def _cmd_cluster(args: argparse.Namespace) -> int:
+    cmd = getattr(args, "cluster_command", None)
+    if cmd in ("attach", "detach", "list"):
+        return _cluster_attachments(args)
+    if cmd != "index":
+        raise UserError("usage: vsearch cluster {index,attach,detach,list} ... (vsearch cluster -h)")
+    for p in args.roots:
+        if not os.path.isdir(p):
+            raise UserError(f"no such folder: {p}")
+    if args.cluster_model:
+        args.model = args.cluster_model
+    bar = ProgressBar(quiet=args.quiet)
+    with _ctrl_c_cancels("stopping: finished videos are committed") as cancel:
+        try:
+            with _service(args) as svc:
+                if args.sampling:
+                    svc.settings = svc.settings.replace(sampling=args.sampling)
+                if args.interval:
+                    svc.settings = svc.settings.replace(interval=args.interval)
+                extra: dict[str, float] = {}
+                if args.workers:
+                    extra["embed_workers"] = args.workers
+                if args.gpus_per_worker is not None:
+                    extra["gpus_per_worker"] = args.gpus_per_worker
+                stats = svc.cluster_index(
+                    args.roots, args.shared, address=args.ray, progress=bar, cancel=cancel, **extra
+                )
+        finally:
+            bar.close()
+    secs = stats.stage_seconds.get("total", 0.0)
+    rate = f", {stats.video_seconds / secs:.1f}x real time" if secs > 0 and stats.video_seconds else ""
+    print(
+        f"{stats.scanned} videos found: {stats.new} new, {stats.changed} changed, {stats.gone} gone, "
+        f"{stats.unchanged} unchanged; indexed {stats.indexed} ({stats.frames} frames{rate}), "
+        f"failed {stats.failed}" + (" -- cancelled, run again to resume" if stats.cancelled else "")
+    )
+    for path, err in stats.errors[:20]:
+        print(f"  failed: {path}: {err}", file=sys.stderr)
+    return 130 if stats.cancelled else 0
+
+
+def _cluster_attachments(args: argparse.Namespace) -> int:
+    with _service(args) as svc:
+        if args.cluster_command == "attach":
+            has = svc.attach_shared(args.shared, args.map or (), remember=True)
+            print(f"attached {args.shared}" + ("" if has else " (it holds no vectors yet)"))
+        elif args.cluster_command == "detach":
+            if not svc.detach_shared(args.shared):
+                raise UserError(f"{args.shared} is not attached")
+            print(f"detached {args.shared}")
+        else:
+            for uri, path_map in svc.shared_libraries():
+                print(uri + "".join(f"  --map {m}" for m in path_map))
     return 0
