@@ -53,7 +53,7 @@ class Settings:
 
     def replace(self, **changes: object) -> Settings:
         """A copy with *changes* applied (field name -> new value)."""
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]  # field names checked by dataclasses.replace
 
 
 def load(path: Path) -> Settings:

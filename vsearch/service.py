@@ -17,7 +17,7 @@ from vsearch.embed.base import Embedder
 from vsearch.embed.health import probe_model
 from vsearch.errors import EnvironmentProblem, UserError
 from vsearch.indexer import Indexer, IndexOptions
-from vsearch.query.engine import QueryEngine
+from vsearch.query.engine import QueryEngine, VisualExpert
 from vsearch.query.screen_text import ScreenTextSearcher
 from vsearch.query.search import Searcher, SearchOptions
 from vsearch.query.speech import SpeechSearcher
@@ -25,16 +25,21 @@ from vsearch.speech.fusion import ONLY_CHOICES
 from vsearch.store.ann import AnnIndex
 from vsearch.store.db import DB_NAME
 from vsearch.store.library import Counts, Library, ModelRow, ModelState
+from vsearch.store.screen_text import OcrProgress
 from vsearch.types import CancelToken, IndexStats, Moment, Progress
 
 if TYPE_CHECKING:
+    from vsearch.cluster.attach import SharedSearcher
     from vsearch.embed.registry import ModelStatus
+    from vsearch.evaluate import GroundTruth, Prediction, Report
+    from vsearch.speech.text import SentenceEncoder
 
 SETTINGS_FILE = "settings.toml"
 
 
 @dataclass(frozen=True, slots=True)
 class FolderStatus:
+    """A library folder with its videos' counts; *online* is False while its drive or share is away."""
     path: str
     videos: int
     indexed: int
@@ -46,12 +51,14 @@ class FolderStatus:
 
 @dataclass(frozen=True, slots=True)
 class FileError:
+    """A file that could not be indexed (or read), and why, in one line."""
     path: str
     error: str
 
 
 @dataclass(frozen=True, slots=True)
 class LibraryStatus:
+    """What ``vsearch status`` and the app's status line show: counts, folders, models, the schema."""
     library: str
     videos: int
     indexed: int
@@ -64,7 +71,7 @@ class LibraryStatus:
     models: list[ModelRow] = field(default_factory=list)
     schema_version: int = 0
     readonly: bool = False
-    ocr: object | None = None  # vsearch.store.screen_text.OcrProgress of the OCR model, None when off
+    ocr: OcrProgress | None = None  # of the OCR model; None when on-screen text is off
 
 
 class Service:
@@ -115,11 +122,12 @@ class Service:
         self._embedders: dict[str, Embedder] = {}
         self._searchers: dict[str, Searcher] = {}
         self._anns: dict[str, AnnIndex] = {}  # one per model, shared by searches and indexing
-        self._sentence_encoder = None
-        self._shared: list = []  # vsearch.cluster.attach.SharedSearcher, one per attached shared library
+        self._sentence_encoder: SentenceEncoder | None = None
+        self._shared: list[SharedSearcher] = []  # one per attached shared library
         self._shared_loaded = False  # remembered shared libraries attached (on the first search)
 
     def close(self) -> None:
+        """Close the library (the database connection); the Service is not usable afterwards."""
         self.library.close()
 
     def __enter__(self) -> Service:
@@ -130,6 +138,7 @@ class Service:
 
     # -- settings -------------------------------------------------------------------------
     def update_settings(self, **changes: object) -> config.Settings:
+        """Change and save settings (Settings field names); a device or precision change reloads the models."""
         self.settings = self.settings.replace(**changes)
         config.save(self.dirs.config / SETTINGS_FILE, self.settings)
         if "device" in changes or "precision" in changes:
@@ -160,6 +169,7 @@ class Service:
         return default_model(self.dirs.models)
 
     def embedder(self, name: str) -> Embedder:
+        """The embedder of model *name*, loaded once and shared by indexing and searching."""
         with self._lock:
             emb = self._embedders.get(name)
             if emb is None:
@@ -273,6 +283,7 @@ class Service:
         return n
 
     def folders(self) -> list[FolderStatus]:
+        """The library folders with their counts, in the order they were added."""
         counts = self.library.root_counts()
         out = []
         for r in self.library.roots():
@@ -291,6 +302,7 @@ class Service:
         return out
 
     def failures(self, folder: str | None = None) -> list[FileError]:
+        """Files that failed to index (under *folder*, when given), and why."""
         return [FileError(p, e) for p, e in self.library.failures(_norm(folder) if folder else None)]
 
     # -- indexing -------------------------------------------------------------------------
@@ -406,7 +418,8 @@ class Service:
         except ModelMissing as e:
             log.index.warning("on-screen text search is off: %s", e)
 
-    def sentence_encoder(self):  # noqa: ANN201 - vsearch.speech.text.SentenceEncoder
+    def sentence_encoder(self) -> SentenceEncoder:
+        """The MiniLM sentence encoder of speech and on-screen text (the starter's text tower when loaded), made once."""
         with self._lock:
             if self._sentence_encoder is None:
                 from vsearch.speech.text import SentenceEncoder
@@ -475,6 +488,7 @@ class Service:
 
     # -- search ---------------------------------------------------------------------------
     def searcher(self) -> Searcher | None:
+        """The visual expert of the search model, its ANN index synced; None while nothing is indexed."""
         row = self.search_model()
         if row is None:
             return None
@@ -513,6 +527,7 @@ class Service:
         max_duration: float | None = None,
         only: str | None = None,
     ) -> list[Moment]:
+        """Moments for *text*, best first; *only* restricts the experts (visual, speech or text)."""
         if not text or not text.strip():
             return []
         if only not in (None, *ONLY_CHOICES, "text"):
@@ -526,12 +541,13 @@ class Service:
             max_duration=max_duration,
         )
         speech = SpeechSearcher(self.library.speech, self.sentence_encoder)
-        visual = self.searcher()
+        local = self.searcher()
+        visual: VisualExpert | None = local
         self._attach_remembered()
         if self._shared:  # facility mode: shared libraries' moments ranked with this one's
             from vsearch.cluster.attach import CombinedVisual
 
-            visual = CombinedVisual(visual, self._shared)
+            visual = CombinedVisual(local, self._shared)
         text_expert = ScreenTextSearcher(self.library.screen_text, self.sentence_encoder)
         return QueryEngine(self.library, visual, speech, text_expert).search(text, opts, only=only)
 
@@ -608,7 +624,7 @@ class Service:
             skip_similar=s.skip_similar,
             batch=s.batch,
             precision=self.precision,
-            **options,  # type: ignore[arg-type]
+            **options,  # type: ignore[arg-type]  # ClusterOptions fields by name; the dataclass rejects unknown ones
         )
         return index(uri, roots, opts, address=address, progress=progress, cancel=cancel)
 
@@ -629,6 +645,7 @@ class Service:
         return times, np.clip((sims - lo) / (hi - lo), 0.0, 1.0)
 
     def thumbnail(self, path: str, time: float, size: int = 320) -> Path:
+        """A JPEG of the frame of *path* near *time*, cached (slow the first time: call it off the GUI thread)."""
         from vsearch.thumbs import thumbnail
 
         paths.ensure_cache_tag(self.dirs.cache)
@@ -636,6 +653,7 @@ class Service:
 
     # -- status ---------------------------------------------------------------------------
     def status(self) -> LibraryStatus:
+        """The library's counts, folders, models and schema version (what ``vsearch status`` prints)."""
         c = self.library.counts()
         row = self.search_model()
         version = self.library.schema_version()
@@ -655,7 +673,7 @@ class Service:
             ocr=self._ocr_progress(),
         )
 
-    def _ocr_progress(self):  # noqa: ANN202 - OcrProgress | None
+    def _ocr_progress(self) -> OcrProgress | None:
         if not self.settings.ocr:
             return None
         from vsearch.ocr.engine import MODEL_ID
@@ -702,11 +720,11 @@ class Service:
         """Write *moments* in format *fmt* to *out*; returns the files written."""
         from vsearch.export import export
 
-        return export(list(moments), fmt, Path(out), query=query, **options)
+        return export(list(moments), fmt, Path(out), query=query, options=None, **options)
 
     # -- evaluation -----------------------------------------------------------------------
     @staticmethod
-    def load_ground_truth(path: str | os.PathLike[str]) -> dict:
+    def load_ground_truth(path: str | os.PathLike[str]) -> GroundTruth:
         """A ground-truth JSON file (vsearch.evaluate); UserError when it cannot be read."""
         from vsearch import evaluate
 
@@ -715,7 +733,9 @@ class Service:
         except (OSError, ValueError) as e:
             raise UserError(f"cannot read ground truth {os.fspath(path)}: {e}") from None
 
-    def evaluate(self, gt: dict, folder: str | os.PathLike[str]) -> tuple[dict, dict[str, list[dict]]]:
+    def evaluate(
+        self, gt: GroundTruth, folder: str | os.PathLike[str]
+    ) -> tuple[Report, dict[str, list[Prediction]]]:
         """(report, predictions) of the ground truth's queries, searched inside *folder* (top 10)."""
         from vsearch import evaluate
 
@@ -724,7 +744,7 @@ class Service:
         return evaluate.evaluate(gt, preds), preds
 
     @staticmethod
-    def format_report(report: dict) -> str:
+    def format_report(report: Report) -> str:
         """The evaluation report as the CLI prints it."""
         from vsearch import evaluate
 

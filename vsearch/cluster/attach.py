@@ -26,7 +26,7 @@ from vsearch.embed.base import Embedder
 from vsearch.errors import UserError
 from vsearch.query.moments import drop_near_duplicates
 from vsearch.query.search import Searcher, SearchOptions
-from vsearch.store.library import ModelRow, VideoRow
+from vsearch.store.library import ModelRow, ModelState, VideoRow, VideoStatus
 from vsearch.store.shared import SharedDataset, SharedModel, SharedVideo
 from vsearch.types import Moment
 
@@ -57,6 +57,7 @@ def map_path(path: str, mapping: Sequence[tuple[str, str]]) -> str:
 
 
 def frame_key(video_id: int, t: float) -> int:
+    """A frame's key in the shared dataset: a 63-bit hash of its video and time (the same on every run)."""
     h = hashlib.blake2b(f"{video_id}:{t!r}".encode(), digest_size=8).digest()
     return int.from_bytes(h, "big") & 0x7FFF_FFFF_FFFF_FFFF
 
@@ -75,6 +76,7 @@ class SharedView:
         self._lock = threading.Lock()
 
     def remember(self, ids: np.ndarray, vids: np.ndarray, times: np.ndarray) -> None:
+        """Note which (video, time) each returned frame id is, for :meth:`frames`."""
         with self._lock:
             if len(self._frames) > 1_000_000:
                 self._frames.clear()
@@ -82,22 +84,26 @@ class SharedView:
                 self._frames[int(i)] = (int(v), float(t))
 
     def forget(self) -> None:
+        """Drop the cached video rows and vectors (a new snapshot of the dataset)."""
         with self._lock:
             self._rows.clear()
             self._vectors.clear()
             self._cached = 0
 
     def frames(self, ids: Sequence[int]) -> dict[int, tuple[int, float]]:
+        """(video id, time) of each frame id a search returned and :meth:`remember` noted."""
         with self._lock:
             return {int(i): self._frames[int(i)] for i in ids if int(i) in self._frames}
 
     def _row(self, v: SharedVideo) -> VideoRow:
         return VideoRow(
             v.video_id, None, map_path(v.path, self.mapping), v.size, v.mtime, v.duration, v.fps,
-            v.width, v.height, "indexed" if v.status == "ok" else v.status, v.error, v.has_audio,
+            v.width, v.height, VideoStatus.INDEXED if v.status == "ok" else VideoStatus.FAILED, v.error,
+            v.has_audio,
         )
 
     def videos(self, ids: Iterable[int] | None = None, *, folder: str | None = None) -> dict[int, VideoRow]:
+        """Rows of the given (or all) indexed videos, paths mapped to this desktop, cached."""
         ids = [int(i) for i in ids] if ids is not None else None
         with self._lock:
             missing = [i for i in ids if i not in self._rows] if ids is not None else None
@@ -111,6 +117,7 @@ class SharedView:
             return {i: self._rows[i] for i in ids if i in self._rows}
 
     def video(self, video_id: int) -> VideoRow | None:
+        """One video's row, or None when the dataset does not hold it indexed."""
         return self.videos([video_id]).get(int(video_id))
 
     def prefetch(self, ids: Sequence[int]) -> None:
@@ -135,11 +142,13 @@ class SharedView:
             return self._vectors[int(video_id)]
 
     def frame_count(self, video_id: int) -> int:
+        """How many frames of the video the dataset holds."""
         return len(self._entry(video_id)[0])
 
     def video_vectors(
         self, video_id: int, model_pk: int, dim: int, between: tuple[float, float] | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(frame ids (zeros: the shared table has none), times, vectors) of a video, optionally within *between*."""
         times, vecs = self._entry(video_id)
         if between is not None:
             keep = (times >= between[0]) & (times <= between[1])
@@ -169,6 +178,7 @@ class SharedAnn:
         return 0, 0
 
     def search(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The *k* nearest frames by dot product: (frame keys, similarities), best first."""
         if k <= 0 or self.count == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         res = (
@@ -193,8 +203,8 @@ class SharedSearcher(Searcher):
 
     def __init__(self, view: SharedView, ann: SharedAnn, embedder: Embedder) -> None:
         m = view.model
-        row = ModelRow(0, m.model_id, m.name, m.dim, m.state, ann.generation)
-        super().__init__(view, row, ann, embedder)  # type: ignore[arg-type]
+        row = ModelRow(0, m.model_id, m.name, m.dim, ModelState(m.state), ann.generation)
+        super().__init__(view, row, ann, embedder)  # type: ignore[arg-type]  # SharedView/SharedAnn provide the Library/AnnIndex members Searcher reads
         self.view = view
 
     def _candidates(self, q: np.ndarray, opts: SearchOptions) -> Iterator[tuple[VideoRow, float, float]]:
@@ -242,6 +252,7 @@ class CombinedVisual:
         self.shared = list(shared)
 
     def search(self, text: str, opts: SearchOptions) -> list[Moment]:
+        """Local and shared moments for *text*, ranked together (a file in both counts once)."""
         mine = self.local.search(text, opts) if self.local is not None else []
         return merge(mine, [sh.search(text, opts) for sh in self.shared], opts.k)
 

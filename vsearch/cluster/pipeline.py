@@ -149,7 +149,8 @@ _COLUMNS = ("video_id", "t", "kind", "n", "info", "error")
 
 
 def _rows(vid: int, kind: str, *, t: np.ndarray | None = None, n: int = 0, info: str = "", error: str = "",
-          **extra: Any) -> dict[str, np.ndarray]:
+          images: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """One decode-stage batch: *kind* rows of video *vid*, with *images* (image, h, w), or none."""
     m = 1 if t is None else len(t)
     out = {
         "video_id": np.full(m, vid, dtype=np.int64),
@@ -159,7 +160,7 @@ def _rows(vid: int, kind: str, *, t: np.ndarray | None = None, n: int = 0, info:
         "info": np.array([info] * m, dtype=object),
         "error": np.array([error] * m, dtype=object),
     }
-    out.update(extra)
+    out.update(_no_image(m) if images is None else images)
     return out
 
 
@@ -190,8 +191,7 @@ def decode_videos(batch: dict[str, np.ndarray], sample: dict[str, Any]) -> Itera
             info = probe(path)
         except Exception as e:  # noqa: BLE001 - one bad file never aborts a run
             msg = warn_unreadable(path, e)
-            yield _rows(vid, "error", error=msg if isinstance(e, MediaError) else f"cannot read: {msg}",
-                        **_no_image(1))
+            yield _rows(vid, "error", error=msg if isinstance(e, MediaError) else f"cannot read: {msg}")
             continue
         n = 0
         try:
@@ -202,21 +202,23 @@ def decode_videos(batch: dict[str, np.ndarray], sample: dict[str, Any]) -> Itera
                     vid,
                     "frame",
                     t=fb.times,
-                    image=np.array([imgs[i].tobytes() for i in range(m)], dtype=object),
-                    h=np.full(m, h, dtype=np.int32),
-                    w=np.full(m, w, dtype=np.int32),
+                    images={
+                        "image": np.array([imgs[i].tobytes() for i in range(m)], dtype=object),
+                        "h": np.full(m, h, dtype=np.int32),
+                        "w": np.full(m, w, dtype=np.int32),
+                    },
                 )
                 n += m
         except MediaError as e:
-            yield _rows(vid, "error", error=" ".join(str(e).split()), **_no_image(1))
+            yield _rows(vid, "error", error=" ".join(str(e).split()))
             continue
         except Exception as e:  # noqa: BLE001
-            yield _rows(vid, "error", error=f"cannot decode: {type(e).__name__}: {e}", **_no_image(1))
+            yield _rows(vid, "error", error=f"cannot decode: {type(e).__name__}: {e}")
             continue
         if n == 0:
-            yield _rows(vid, "error", error="no frames could be decoded", **_no_image(1))
+            yield _rows(vid, "error", error="no frames could be decoded")
         else:
-            yield _rows(vid, "done", n=n, info=json.dumps(asdict(info)), **_no_image(1))
+            yield _rows(vid, "done", n=n, info=json.dumps(asdict(info)))
 
 
 class EmbedFrames:
@@ -229,6 +231,7 @@ class EmbedFrames:
         self.checked = False
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Embed the batch's frame rows as float16 vector bytes (other rows get none); bad vectors raise."""
         from vsearch.embed.health import check_vectors
 
         kinds = batch["kind"]
@@ -253,8 +256,10 @@ class EmbedFrames:
 
 # -- the driver --------------------------------------------------------------------------------
 def connect(address: str | None, *, temp_dir: str | None = None) -> bool:
-    """Attach to the Ray cluster at *address* ("auto", "HOST:PORT", "ray://HOST:10001"), or start
-    a one-machine cluster here for "local" / None. True when this call started Ray (and should stop it).
+    """Attach to the Ray cluster at *address*, or start a one-machine cluster here.
+
+    *address* is "auto", "HOST:PORT" or "ray://HOST:10001"; "local" or None starts one. Returns
+    True when this call started Ray (and should stop it).
     """
     require("ray", "ray.data")
     import ray
@@ -280,13 +285,13 @@ def connect(address: str | None, *, temp_dir: str | None = None) -> bool:
 def _cluster_gpus() -> int:
     import ray
 
-    return int(ray.cluster_resources().get("GPU", 0))
+    return int(ray.cluster_resources().get("GPU", 0))  # type: ignore[no-untyped-call]  # ray leaves it unannotated
 
 
 def _cluster_cpus() -> float:
     import ray
 
-    return float(ray.cluster_resources().get("CPU", 1))
+    return float(ray.cluster_resources().get("CPU", 1))  # type: ignore[no-untyped-call]  # ray leaves it unannotated
 
 
 class _Waiting:
@@ -403,7 +408,8 @@ def _run(
         # keeps Ray from fusing decoding into the embedding actors: decoding then runs in as many
         # tasks as there are free CPUs, ahead of the actors
         .map_batches(
-            decode_videos,
+            # Ray types the function as one-argument; fn_kwargs below supplies *sample*
+            decode_videos,  # type: ignore[arg-type]
             batch_size=1,
             fn_kwargs={"sample": sample},
             num_cpus=min(options.decode_cpus, _cluster_cpus() / 2),

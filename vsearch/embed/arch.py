@@ -28,7 +28,7 @@ def model_config(arch: str) -> dict[str, Any]:
     import open_clip
 
     ensure_bundled_configs()
-    cfg = open_clip.get_model_config(arch)
+    cfg: dict[str, Any] | None = open_clip.get_model_config(arch)
     if cfg is None:
         raise UserError(
             f"unknown open_clip architecture {arch!r} (see `python -m open_clip.list_models` or vsearch docs/MODELS.md)"

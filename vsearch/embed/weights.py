@@ -248,7 +248,9 @@ def _fetch(
     cancel: CancelToken | None,
 ) -> Path:
     from huggingface_hub.file_download import http_get
-    from huggingface_hub.utils import build_hf_headers
+
+    # public (its lazy __all__ lists it), but the stub-time re-export lacks "as", so strict mypy balks
+    from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
 
     root = cache / _repo_folder(repo)
     blobs = root / "blobs"
@@ -369,7 +371,7 @@ def _progress_tqdm(progress: ProgressFn | None, cancel: CancelToken | None = Non
     """A tqdm subclass that forwards (done, total) to *progress* and stops on *cancel*."""
     from tqdm.auto import tqdm
 
-    class _Forward(tqdm):  # type: ignore[misc]
+    class _Forward(tqdm):  # type: ignore[misc]  # tqdm is untyped (Any)
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs["disable"] = True  # no console bar; a disabled tqdm does not count, so we do
             super().__init__(*args, **kwargs)
@@ -382,7 +384,8 @@ def _progress_tqdm(progress: ProgressFn | None, cancel: CancelToken | None = Non
             if progress is not None:
                 with contextlib.suppress(Exception):
                     progress(self._done, int(self.total or 0))
-            return super().update(n)
+            shown: bool | None = super().update(n)
+            return shown
 
     return _Forward
 

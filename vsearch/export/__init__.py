@@ -112,7 +112,7 @@ def export(
         bad = sorted(set(opts) - known)
         if bad:
             raise UserError(f"unknown export option(s) {', '.join(bad)}; known: {', '.join(sorted(known))}")
-        options = ExportOptions(**opts)  # type: ignore[arg-type]
+        options = ExportOptions(**opts)  # type: ignore[arg-type]  # names checked just above
     elif opts:
         raise UserError("give either options= or keyword options, not both")
     out = Path(out)
@@ -147,7 +147,7 @@ def _text(value: object, what: str, p: Path, i: int) -> str:
 
 def _number(value: object, what: str, p: Path, i: int, lo: float, hi: float) -> float:
     try:
-        x = float(value)  # type: ignore[arg-type]
+        x = float(value)  # type: ignore[arg-type]  # untrusted JSON: the except below catches what float() refuses
     except (TypeError, ValueError, OverflowError):
         raise UserError(f"{p}: result {i}: {what} is not a number") from None
     if not math.isfinite(x) or not lo <= x <= hi:
@@ -226,4 +226,4 @@ def _box(v: object) -> tuple[float, float, float, float] | None:
         box = tuple(float(x) for x in v)
     except (TypeError, ValueError):
         return None
-    return box if all(math.isfinite(x) for x in box) else None  # type: ignore[return-value]
+    return box if all(math.isfinite(x) for x in box) else None  # type: ignore[return-value]  # four items: len(v) == 4 above

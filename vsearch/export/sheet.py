@@ -8,7 +8,7 @@ import io
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +28,10 @@ from vsearch.export.base import (
 )
 from vsearch.timefmt import clock_fine
 from vsearch.types import Moment
+
+if TYPE_CHECKING:  # Pillow is imported when a sheet is drawn, not when vsearch.export loads
+    from PIL import Image as PILImage
+    from PIL import ImageFont as PILImageFont
 
 THUMB_W = 320
 THUMB_H = 180
@@ -53,10 +57,12 @@ def grab_frame(path: str, seconds: float) -> np.ndarray:
                 break
         if last is None:
             raise ValueError(f"no frame at {seconds:.2f} s")
-        return last.to_ndarray(format="rgb24")
+        rgb: np.ndarray = last.to_ndarray(format="rgb24")
+        return rgb
 
 
-def _thumbnail_image(thumbnail: Thumbnailer, m: Moment):  # -> PIL.Image.Image
+def _thumbnail_image(thumbnail: Thumbnailer, m: Moment) -> PILImage.Image:
+    """The moment's thumbnail as a THUMB_W x THUMB_H tile (letterboxed; grey when unreadable)."""
     from PIL import Image, ImageOps
 
     try:
@@ -75,7 +81,8 @@ def _thumbnail_image(thumbnail: Thumbnailer, m: Moment):  # -> PIL.Image.Image
     return tile
 
 
-def _font(size: int):
+def _font(size: int) -> PILImageFont.FreeTypeFont | PILImageFont.ImageFont:
+    """Pillow's default font at *size* pixels (the fixed bitmap font without FreeType)."""
     from PIL import ImageFont
 
     try:
@@ -93,8 +100,10 @@ _HEAD = 36
 
 
 class ContactSheetExporter:
-    """``<out>.html`` (self-contained: thumbnails inlined, each linked to its file at the moment)
-    and ``<out>.png`` (a grid of thumbnails captioned with rank, file, times and score).
+    """A contact sheet: ``<out>.html`` and ``<out>.png`` of the moments' thumbnails.
+
+    The HTML page is self-contained (thumbnails inlined, each linked to its file at the moment);
+    the PNG is a grid of thumbnails captioned with rank, file, times and score.
 
     Work is streamed: one thumbnail at a time goes into the current PNG page and the HTML file,
     so memory stays at one page however many moments there are; beyond PAGE_MOMENTS the PNG
@@ -108,6 +117,7 @@ class ContactSheetExporter:
     def export(
         self, moments: Sequence[Moment], out: Path, *, query: str = "", options: ExportOptions
     ) -> list[Path]:
+        """Write the HTML page and its PNG pages; returns them, the HTML page first."""
         ms = check_moments(moments)
         if len(ms) > MAX_MOMENTS:
             raise UserError(
@@ -144,7 +154,9 @@ class ContactSheetExporter:
         finish_file(html_path)
         return [html_path, *written]
 
-    def _page(self, chunk: Sequence[Moment], first: int, thumbnail: Thumbnailer, title: str, page: IO[str]):  # noqa: ANN202
+    def _page(
+        self, chunk: Sequence[Moment], first: int, thumbnail: Thumbnailer, title: str, page: IO[str]
+    ) -> PILImage.Image:
         """Draw one PNG page of moments (ranks from first + 1), writing each card to *page*."""
         from PIL import Image, ImageDraw
 

@@ -18,8 +18,9 @@ Cost control (docs/OCR.md has the measurements):
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -37,6 +38,24 @@ MIN_CHARS = 2  # letters/digits a line needs to be kept
 SAME_TEXT = 0.75  # similarity of keys above which two samples show the same text
 MAX_MISSES = 1  # samples a span may miss (detector blink) and still continue
 STRIDE = 3  # read every STRIDE-th frame (1.5 s); the ones between only where the text changed
+
+
+class TextReader(Protocol):
+    """What reading needs of an OCR engine (:class:`vsearch.ocr.engine.OcrEngine`, or a test's stand-in)."""
+
+    model_id: str
+
+    def detect(self, rgb: np.ndarray) -> list[np.ndarray]:
+        """Text boxes ([4, 2] pixel corners each) in an RGB frame."""
+        ...
+
+    def recognise(self, rgb: np.ndarray, boxes: list[np.ndarray]) -> list[tuple[str, float]]:
+        """(text, confidence) of each box."""
+        ...
+
+
+#: One block of text in a frame: (text, rect (x0, y0, x1, y1), mean confidence).
+Block = tuple[str, tuple[float, float, float, float], float]
 
 
 class OcrCancelled(Exception):
@@ -147,7 +166,7 @@ def _crop_sig(rgb: np.ndarray, rect: tuple[float, float, float, float]) -> np.nd
     return _thumb(crop, 48, 12)
 
 
-def blocks(lines: list[_Line]) -> list[tuple[str, tuple[float, float, float, float], float]]:
+def blocks(lines: list[_Line]) -> list[Block]:
     """Join lines of one block (stacked, overlapping horizontally, similar height) top to bottom.
 
     Returns (text, rect, mean confidence) per block.
@@ -181,7 +200,7 @@ class SpanMerger:
         self.open: list[_Track] = []
         self.done: list[_Track] = []
 
-    def add(self, t: float, items: list[tuple[str, tuple[float, float, float, float], float]]) -> None:
+    def add(self, t: float, items: list[Block]) -> None:
         """Add one sample's blocks (text, rect, confidence) at time *t*."""
         used: set[int] = set()
         for text, rect, conf in items:
@@ -240,10 +259,10 @@ class _State:
 
     thumb: np.ndarray | None = None
     lines: list[_Line] = field(default_factory=list)
-    items: list = field(default_factory=list)
+    items: list[Block] = field(default_factory=list)
 
 
-def _read_one(rgb: np.ndarray, engine, state: _State, stats: ReadStats) -> _State:  # noqa: ANN001
+def _read_one(rgb: np.ndarray, engine: TextReader, state: _State, stats: ReadStats) -> _State:
     """Read one frame against the last anchor's state; returns the frame's own state."""
     import time
 
@@ -280,13 +299,13 @@ def _read_one(rgb: np.ndarray, engine, state: _State, stats: ReadStats) -> _Stat
     return _State(th, lines, blocks(kept))
 
 
-def _keys(items: list) -> list[str]:
+def _keys(items: list[Block]) -> list[str]:
     return sorted(key(text) for text, _rect, _conf in items)
 
 
 def read_frames(
-    frames,  # noqa: ANN001 - iterable of (time, RGB uint8 [H, W, 3])
-    engine,  # noqa: ANN001 - vsearch.ocr.engine.OcrEngine (or a stand-in with detect/recognise)
+    frames: Iterable[tuple[float, np.ndarray]],  # (time, RGB uint8 [H, W, 3])
+    engine: TextReader,
     *,
     interval: float = INTERVAL,
     duration: float = 0.0,
@@ -347,7 +366,7 @@ def read_frames(
 def read_video(
     path: str,
     info: VideoInfo,
-    engine,  # noqa: ANN001 - OcrEngine
+    engine: TextReader,
     *,
     interval: float = INTERVAL,
     short_side: int = SHORT_SIDE,
@@ -366,7 +385,7 @@ def read_video(
     side = max(8, min(short_side, min(info.width, info.height) or short_side))
     opts = SampleOptions(mode="exact", interval=interval, short_side=side, batch=8)
 
-    def frames():  # noqa: ANN202
+    def frames() -> Iterator[tuple[float, np.ndarray]]:
         for batch in iter_frames(path, info, opts):
             for t, img in zip(batch.times, batch.images, strict=True):
                 yield float(t), img

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from vsearch import log
 from vsearch.errors import MediaError
-from vsearch.ocr.read import OcrCancelled, ReadStats, read_video
+from vsearch.ocr.read import OcrCancelled, ReadStats, TextReader, read_video
 from vsearch.ocr.text import key
 from vsearch.store.screen_text import ScreenTextStore
 from vsearch.types import CancelToken, IndexStats, Progress
 
+if TYPE_CHECKING:
+    from vsearch.speech.text import SentenceEncoder
+
 
 def read_pending(
     store: ScreenTextStore,
-    engine,  # noqa: ANN001 - vsearch.ocr.engine.OcrEngine, loaded by the caller
-    encoder_factory: Callable[[], object],
+    engine: TextReader,
+    encoder_factory: Callable[[], SentenceEncoder],
     stats: IndexStats,
     progress: Callable[[Progress], None] | None = None,
     cancel: CancelToken | None = None,
@@ -37,7 +41,7 @@ def read_pending(
     done_s = 0.0
     t0 = time.perf_counter()
     n = 0
-    encoder = None
+    encoder: SentenceEncoder | None = None
     log.index.info("ocr: %d videos to read", len(todo))
     for i, p in enumerate(todo):
         vid, path = p.video_id, p.path
@@ -68,8 +72,8 @@ def read_pending(
         if spans:
             if encoder is None:
                 encoder = encoder_factory()
-            vecs = encoder.encode([s.text for s in spans])  # type: ignore[attr-defined]
-            enc_id = encoder.model_id  # type: ignore[attr-defined]
+            vecs = encoder.encode([s.text for s in spans])
+            enc_id = encoder.model_id
         seconds = time.perf_counter() - t_video
         store.save(vid, engine.model_id, spans, [key(s.text) for s in spans], vecs, enc_id,
                    frames=rs.frames, seconds=seconds, error=error)

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Protocol
 
 from vsearch.ocr.search import fuse_text
 from vsearch.ocr.text import query_patterns
 from vsearch.query.screen_text import ScreenTextSearcher
-from vsearch.query.search import Searcher, SearchOptions, passes_filters
+from vsearch.query.search import SearchOptions, passes_filters
 from vsearch.query.speech import SpeechSearcher
 from vsearch.speech.fusion import ONLY_CHOICES, fuse
 from vsearch.store.library import Library
@@ -27,6 +28,14 @@ from vsearch.types import Moment
 
 #: Visual moments handed to fusion whatever k is, so the top result does not depend on k.
 FUSION_POOL = 50
+
+
+class VisualExpert(Protocol):
+    """What the engine asks of the visual expert: a local ``Searcher``, or one combined with shared libraries."""
+
+    def search(self, text: str, opts: SearchOptions) -> list[Moment]:
+        """Ranked moments for *text* under *opts*."""
+        ...
 
 
 def cap_per_video(moments: list[Moment], per_video: int | None) -> list[Moment]:
@@ -60,7 +69,7 @@ class QueryEngine:
     def __init__(
         self,
         library: Library,
-        visual: Searcher | None,
+        visual: VisualExpert | None,
         speech: SpeechSearcher | None,
         text: ScreenTextSearcher | None = None,
     ) -> None:
@@ -101,12 +110,12 @@ class QueryEngine:
             return visual if only in (None, "visual") else []
         keep = self._video_filter(opts)
         if with_speech:
-            hits = self.speech.hits(text, video_filter=keep)  # type: ignore[union-attr]
+            hits = self.speech.hits(text, video_filter=keep)  # type: ignore[union-attr]  # with_speech: not None
             fused = fuse(visual, hits, only="speech" if only == "speech" else None, calibrate_on=FUSION_POOL)
         else:
             fused = fuse(visual, [], only=None, calibrate_on=FUSION_POOL)  # visual scores -> confidences
         if with_text:
-            t_hits = self.text.hits(text, video_filter=keep)  # type: ignore[union-attr]
+            t_hits = self.text.hits(text, video_filter=keep)  # type: ignore[union-attr]  # with_text: not None
             fused = fuse_text(fused, t_hits, only_text=only == "text", quoted_query=bool(query_patterns(text)[0]))
         return top(fused, opts)
 

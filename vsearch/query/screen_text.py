@@ -9,12 +9,16 @@ words count as the fraction found. Meaning is the MiniLM cosine, as for speech.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vsearch.ocr.search import TextHit
 from vsearch.ocr.text import Pattern, query_patterns, trigram_expr
 from vsearch.store.screen_text import ScreenTextStore
+
+if TYPE_CHECKING:
+    from vsearch.speech.text import SentenceEncoder
 
 SEMANTIC_TOP = 50  # spans kept by MiniLM cosine (word matches are kept on top of these)
 
@@ -43,7 +47,7 @@ def _candidates(store: ScreenTextStore, patterns: list[Pattern]) -> set[int]:
 def text_hits(
     store: ScreenTextStore,
     query: str,
-    encoder,  # noqa: ANN001 - vsearch.speech.text.SentenceEncoder (MiniLM)
+    encoder: SentenceEncoder,
     *,
     video_filter: Callable[[int], bool] | None = None,
 ) -> list[TextHit]:
@@ -95,7 +99,7 @@ class ScreenTextSearcher:
         encoder_factory: returns the sentence encoder (MiniLM); called only when there are spans.
     """
 
-    def __init__(self, store: ScreenTextStore, encoder_factory: Callable[[], object]) -> None:
+    def __init__(self, store: ScreenTextStore, encoder_factory: Callable[[], SentenceEncoder]) -> None:
         self.store = store
         self.encoder_factory = encoder_factory
 

@@ -199,8 +199,9 @@ class Searcher:
     def _video_moments(
         self, row: VideoRow, q: np.ndarray, hit_t: float, opts: SearchOptions
     ) -> tuple[list[Moment], np.ndarray]:
-        """One video's moments (best first, near-duplicates, min_score and per_video applied)
-        and its frame similarities.
+        """One video's moments and its frame similarities.
+
+        The moments are best first, with near-duplicates dropped and min_score and per_video applied.
         """
         times, sims, adj, origin, end = self.window_curve(row, q, hit_t)
         if len(times) == 0:
@@ -229,9 +230,11 @@ class Searcher:
         return ms, sims
 
     def search_vector(self, q: np.ndarray, opts: SearchOptions = SearchOptions()) -> list[Moment]:
-        """The moments of the candidate videos for a query vector, best first, after the relevance
-        floor, each video's capped at ``opts.per_video``; not cut at k (:mod:`vsearch.query.engine`
-        cuts, ``engine.top``), but its first k are the first k for any larger k.
+        """The moments of the candidate videos for a query vector, best first.
+
+        They come after the relevance floor, each video's capped at ``opts.per_video``; they are
+        not cut at k (:mod:`vsearch.query.engine` cuts, ``engine.top``), but the first k are the
+        first k for any larger k.
 
         Candidate videos are read best frame first. A video's moments score at most its best
         frame (a span scores its best sample, or less), so once k moments score above the next
@@ -285,8 +288,9 @@ def _typical(frame_scores: list[np.ndarray]) -> float | None:
 
 
 def _above_floor(moments: list[Moment], typical: float | None) -> list[Moment]:
-    """Moments best first, without those no better than a typical frame (the first always stays,
-    and all stay when even the best is no better).
+    """Moments best first, without those no better than a typical frame.
+
+    The first always stays, and all stay when even the best is no better.
     """
     ranked = sorted(moments, key=_rank)
     if typical is None or len(ranked) <= 1 or ranked[0].score <= typical:

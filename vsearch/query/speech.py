@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from vsearch.speech.fusion import SpeechHit
-from vsearch.speech.text import fts_query
+from vsearch.speech.text import SentenceEncoder, fts_query
 from vsearch.store.speech import SpeechStore
 
 SEMANTIC_TOP = 50  # sentences kept by MiniLM cosine (FTS matches are kept on top of these)
@@ -22,7 +22,7 @@ class SpeechSearcher:
             transcripts to compare with, so a library without speech never loads it.
     """
 
-    def __init__(self, store: SpeechStore, encoder_factory: Callable[[], object]) -> None:
+    def __init__(self, store: SpeechStore, encoder_factory: Callable[[], SentenceEncoder]) -> None:
         self.store = store
         self.encoder_factory = encoder_factory
 
@@ -35,7 +35,7 @@ class SpeechSearcher:
         spans, vecs = self.store.spans_with_vectors()
         if not spans:
             return []
-        q = self.encoder_factory().encode([text])[0]  # type: ignore[attr-defined]
+        q = self.encoder_factory().encode([text])[0]
         sims = vecs @ q
         expr = fts_query(text)
         fts = self.store.match_text(expr) if expr else {}

@@ -29,6 +29,7 @@ The formula (docs/SPEECH.md explains the choices):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -202,7 +203,7 @@ def fuse(
     pv = visual_confidences(visual, params, calibrate_on)
 
     # Candidate pairs (visual i, speech j) that overlap in the same video, best first.
-    pairable = range(len(visual))
+    pairable: Sequence[int] = range(len(visual))
     if calibrate_on:
         pairable = sorted(pairable, key=lambda i: -visual[i].score)[:calibrate_on]
     pairs: list[tuple[float, float, int, int]] = []

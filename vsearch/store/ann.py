@@ -43,12 +43,16 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 import hnswlib
 import numpy as np
 
 from vsearch import log
 from vsearch.atomic import atomic_path, atomic_write
+
+if TYPE_CHECKING:
+    from vsearch.store.library import Library
 
 # Graph parameters (docs/PERFORMANCE.md, benchmarks/bench_recall.py for the curves).
 M = 16
@@ -68,6 +72,7 @@ _HEADER = struct.Struct("<QQQQQQiIQQQdQ")  # hnswlib HierarchicalNSW::saveIndex 
 
 @dataclass(slots=True)
 class Manifest:
+    """What the index files hold, written beside them (hnswlib's files carry no metadata): model, size, generation, checksums."""
     model_id: str
     dim: int
     count: int  # live vectors (elements minus deleted)
@@ -99,7 +104,8 @@ def _in_sorted(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
         return np.zeros(len(ids), dtype=bool)
     pos = np.searchsorted(sorted_ids, ids)
     pos[pos >= len(sorted_ids)] = 0
-    return sorted_ids[pos] == ids
+    mask: np.ndarray = sorted_ids[pos] == ids
+    return mask
 
 
 def _crc(path: Path) -> int:
@@ -208,6 +214,7 @@ class AnnIndex:
 
     @property
     def count(self) -> int:
+        """Live vectors in the index."""
         return len(self._s.ids)
 
     @property
@@ -216,6 +223,7 @@ class AnnIndex:
         return int(self._s.index.get_current_count()) - len(self._s.ids)
 
     def needs_compaction(self) -> bool:
+        """Whether deleted entries are many enough (in number and share) to rebuild the graph without them."""
         dead = self.deleted
         total = dead + self.count
         return dead >= COMPACT_MIN and dead > COMPACT_FRACTION * total
@@ -354,7 +362,8 @@ class AnnIndex:
         while True:
             idx.set_ef(ef)
             try:
-                return idx.knn_query(q, k=k, num_threads=1)
+                labels, dists = idx.knn_query(q, k=k, num_threads=1)
+                return labels, dists
             except RuntimeError:  # "Cannot return the results in a contiguous 2D array"
                 total = int(idx.get_current_count())
                 if ef < total:
@@ -605,20 +614,20 @@ class AnnIndex:
         return labels[~dead]
 
     # -- agreement with SQLite -------------------------------------------------------------
-    def bind(self, library: object, model_pk: int) -> None:
+    def bind(self, library: Library, model_pk: int) -> None:
         """Read candidates' vectors from this library (exact re-ranking without hnswlib's get_items)."""
         dim = self.dim
 
         def source(ids: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-            return library.iter_vectors(model_pk, dim, ids=ids)  # type: ignore[attr-defined]
+            return library.iter_vectors(model_pk, dim, ids=ids)
 
         self._source = source
 
-    def _verify(self, library: object, model_pk: int) -> None:
+    def _verify(self, library: Library, model_pk: int) -> None:
         """A loaded index against SQLite: the count and a sample of ids and their vectors."""
         s = self._s
-        if self.generation == library.generation(model_pk):  # type: ignore[attr-defined]
-            n = library.vector_count(model_pk)  # type: ignore[attr-defined]
+        if self.generation == library.generation(model_pk):
+            n = library.vector_count(model_pk)
             if n != len(s.ids):
                 raise CacheMismatch(f"{len(s.ids)} vectors in the cache, {n} in the library")
         if len(s.ids) == 0:
@@ -630,7 +639,7 @@ class AnnIndex:
         if not np.isfinite(mine).all():
             raise CacheMismatch("non-finite vectors")
         theirs: dict[int, np.ndarray] = {}
-        for i, v in library.iter_vectors(model_pk, self.dim, ids=pick):  # type: ignore[attr-defined]
+        for i, v in library.iter_vectors(model_pk, self.dim, ids=pick):
             for a, b in zip(i.tolist(), v, strict=True):
                 theirs[a] = b
         present = [j for j, i in enumerate(pick.tolist()) if i in theirs]
@@ -640,11 +649,8 @@ class AnnIndex:
             if not np.allclose(mine[j], theirs[int(pick[j])], atol=2e-3):
                 raise CacheMismatch("sampled vectors differ from the library's")
 
-    def sync(self, library: object, model_pk: int) -> tuple[int, int]:
+    def sync(self, library: Library, model_pk: int) -> tuple[int, int]:
         """Make the index agree with SQLite; returns (added, removed)."""
-        from vsearch.store.library import Library
-
-        assert isinstance(library, Library)
         self.bind(library, model_pk)
         if not self._verified:
             try:
@@ -677,7 +683,7 @@ class AnnIndex:
             self.dirty = True  # at least the generation it describes changed
         return len(missing), len(stale)
 
-    def _build(self, library: object, model_pk: int, truth: np.ndarray) -> _State:
+    def _build(self, library: Library, model_pk: int, truth: np.ndarray) -> _State:
         """A fresh graph from SQLite, inserted in a shuffled order (more links between videos)."""
         s = _State(
             _new_graph(self.dim, len(truth) + 1024),
@@ -688,7 +694,7 @@ class AnnIndex:
         threads = max(1, os.cpu_count() or 1)
         old, self.threads = self.threads, threads
         try:
-            for ids, vecs in library.iter_vectors(model_pk, self.dim):  # type: ignore[attr-defined]
+            for ids, vecs in library.iter_vectors(model_pk, self.dim):
                 keep = _in_sorted(truth, ids)
                 ids, vecs = ids[keep], vecs[keep]
                 perm = np.random.default_rng(int(ids[0]) if len(ids) else 0).permutation(len(ids))
@@ -697,13 +703,13 @@ class AnnIndex:
             self.threads = old
         return s
 
-    def _rebuild_into(self, library: object, model_pk: int, truth: np.ndarray) -> None:
+    def _rebuild_into(self, library: Library, model_pk: int, truth: np.ndarray) -> None:
         s = self._build(library, model_pk, truth)
         with self._rw.write():
             self._s = s
         self.dirty = True
 
-    def compact(self, library: object, model_pk: int) -> bool:
+    def compact(self, library: Library, model_pk: int) -> bool:
         """Rebuild the graph from SQLite without its deleted entries and swap it in.
 
         Searches keep using the old graph meanwhile; changes made during the rebuild are replayed
@@ -713,13 +719,14 @@ class AnnIndex:
             if self._journal is not None:
                 return False
             self._journal = []
-            truth = np.unique(library.vector_ids(model_pk))  # type: ignore[attr-defined]
+            truth = np.unique(library.vector_ids(model_pk))
         try:
             s = self._build(library, model_pk, truth)
             with self._mutate:
                 for op, ids, vecs in self._journal:
                     if op == "add":
-                        self._add(s, ids, vecs, lock=False)  # type: ignore[arg-type]
+                        assert vecs is not None  # an "add" entry always carries its vectors
+                        self._add(s, ids, vecs, lock=False)
                     else:
                         self._delete(s, ids, lock=False)
                 with self._rw.write():
@@ -732,7 +739,7 @@ class AnnIndex:
         return True
 
 
-def _read_npy(fh, dtype: type, shape: tuple[int, ...] | None, limit: int) -> np.ndarray:  # noqa: ANN001
+def _read_npy(fh: IO[bytes], dtype: type, shape: tuple[int, ...] | None, limit: int) -> np.ndarray:
     """One .npy array, refused before allocating when its header is not what is expected or too big."""
     version = np.lib.format.read_magic(fh)
     if version == (1, 0):

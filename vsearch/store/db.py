@@ -22,6 +22,7 @@ class SchemaTooNew(EnvironmentProblem):
 
 
 def damaged(path: Path, e: BaseException) -> LibraryDamaged:
+    """The one-line error for a database file that cannot be opened because it is damaged."""
     what = " ".join(str(e).split()) if not isinstance(e, UnicodeDecodeError) else "unreadable error text"
     return LibraryDamaged(
         f"cannot open library database {path}: it is damaged ({what}); restore a backup or start a new library"

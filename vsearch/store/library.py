@@ -174,6 +174,7 @@ class Health:
 
     @property
     def ok(self) -> bool:
+        """Whether the check found nothing wrong."""
         return not self.database and not self.damaged
 
 
@@ -358,7 +359,7 @@ class Library:
             damaged[vid] = damaged.get(vid, 0) + 1
         return Health(database=database_lines, damaged=damaged, vectors=n)
 
-    def requeue(self, video_ids: Iterable[int], model_pk: int) -> int:
+    def requeue(self, video_ids: Iterable[int | None], model_pk: int) -> int:
         """Drop one model's vectors of these videos and mark them for indexing again."""
         ids = sorted({int(v) for v in video_ids if v is not None and v >= 0})
         if not ids:
@@ -383,7 +384,7 @@ class Library:
         """The root for *path*, added when new."""
         with self._sql.transaction() as c:
             c.execute("INSERT OR IGNORE INTO roots(path, added) VALUES (?, ?)", (path, time.time()))
-        return self.root(path)  # type: ignore[return-value]
+        return self.root(path)  # type: ignore[return-value]  # the row exists: inserted just above
 
     def root(self, path: str) -> Root | None:
         """The root for *path*, or None."""
@@ -426,7 +427,7 @@ class Library:
                 "INSERT OR IGNORE INTO models(model_id, name, dim, state, created) VALUES (?, ?, ?, 'building', ?)",
                 (model_id, name, dim, time.time()),
             )
-        return self.model(model_id)  # type: ignore[return-value]
+        return self.model(model_id)  # type: ignore[return-value]  # the row exists: inserted just above
 
     def model(self, model_id: str) -> ModelRow | None:
         """The model row for *model_id*, or None."""
@@ -767,7 +768,7 @@ class Library:
             if len(got[0]):
                 yield got
 
-    def _sound(self, rows: Sequence[tuple], dim: int) -> tuple[np.ndarray, np.ndarray]:
+    def _sound(self, rows: Sequence[tuple[Any, ...]], dim: int) -> tuple[np.ndarray, np.ndarray]:
         """(frame ids, vectors) of (frame id, blob) rows, without (and reporting) damaged vectors."""
         ids = np.array([r[0] for r in rows], dtype=np.int64)
         vecs, sound = unpack_checked([r[1] for r in rows], dim)

@@ -15,6 +15,7 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -49,11 +50,39 @@ class OcrProgress:
     spans: int
 
 
-def _span(r: Sequence) -> SpanRow:
+class SpanToStore(Protocol):
+    """What the store keeps of a span read by OCR (:class:`vsearch.ocr.read.TextSpan`)."""
+
+    @property
+    def start(self) -> float:
+        """Seconds."""
+        ...
+
+    @property
+    def end(self) -> float:
+        """Seconds."""
+        ...
+
+    @property
+    def text(self) -> str:
+        """The recognised text."""
+        ...
+
+    @property
+    def confidence(self) -> float:
+        """The recogniser's mean confidence."""
+        ...
+
+    def box_json(self) -> str:
+        """The box (x0, y0, x1, y1; fractions of the frame) as JSON."""
+        ...
+
+
+def _span(r: Sequence[Any]) -> SpanRow:
     """A row of (s.id, s.video_id, s.start, s.end, s.text, s.key, s.box, s.confidence, v.path, v.duration, v.fps)."""
     box = tuple(json.loads(r[6])) if r[6] else None
     return SpanRow(
-        int(r[0]), int(r[1]), float(r[2]), float(r[3]), r[4], r[5], box,  # type: ignore[arg-type]
+        int(r[0]), int(r[1]), float(r[2]), float(r[3]), r[4], r[5], box,
         float(r[7] or 0.0), r[8], float(r[9] or 0.0), float(r[10] or 0.0),
     )
 
@@ -95,7 +124,7 @@ class ScreenTextStore:
         self,
         video_id: int,
         model_id: str,
-        spans: Sequence,  # vsearch.ocr.read.TextSpan
+        spans: Sequence[SpanToStore],
         keys: Sequence[str],
         vectors: np.ndarray | None,
         encoder_id: str | None,

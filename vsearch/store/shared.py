@@ -123,6 +123,7 @@ def _schemas(pa: Any) -> dict[str, Any]:
 
 
 def frames_schema(pa: Any, dim: int) -> Any:
+    """The Arrow schema of a model's frames table (video, time, model id, *dim*-long vector)."""
     return pa.schema(
         [
             ("video_id", pa.int64()),
@@ -179,6 +180,7 @@ class SharedDataset:
         return list(res)
 
     def table(self, name: str) -> Any:
+        """The LanceDB table *name*, opened once."""
         t = self._tables.get(name)
         if t is None:
             t = self.db.open_table(name)
@@ -196,6 +198,7 @@ class SharedDataset:
         return ds.to_table(columns=list(columns) if columns else None, filter=where)
 
     def videos(self, ids: Iterable[int] | None = None) -> dict[int, SharedVideo]:
+        """The videos table's rows (of *ids*, or all), by video id."""
         ids = list(ids) if ids is not None else None
         if ids is not None and not ids:
             return {}
@@ -206,11 +209,13 @@ class SharedDataset:
         return out
 
     def models(self) -> list[SharedModel]:
+        """Every model row, oldest first."""
         rows = [SharedModel(**r) for r in self._read("models").to_pylist()]
         rows.sort(key=lambda m: m.created)
         return rows
 
     def model(self, model_id: str) -> SharedModel | None:
+        """The row of *model_id*, or None."""
         for m in self.models():
             if m.model_id == model_id:
                 return m
@@ -235,9 +240,11 @@ class SharedDataset:
         }
 
     def frames_table(self, model: SharedModel) -> Any:
+        """The frames table of *model*."""
         return self.table(model.table)
 
     def frame_count(self, model: SharedModel, video_id: int | None = None) -> int:
+        """Frames of *model* (of one video, when given); 0 before its table exists."""
         if model.table not in self._table_names():
             return 0
         t = self.frames_table(model)
@@ -290,6 +297,7 @@ class SharedDataset:
         self._upsert("models", "model_id", rows)
 
     def put_videos(self, videos: Sequence[SharedVideo]) -> None:
+        """Insert or replace video rows (keyed by video_id)."""
         self._writable()
         self._upsert("videos", "video_id", [_asdict(v) for v in videos])
 
@@ -314,6 +322,7 @@ class SharedDataset:
         )
 
     def delete_frames(self, model: SharedModel, ids: Sequence[int]) -> None:
+        """Delete every frame of the videos *ids* from *model*'s table."""
         self._writable()
         if ids:
             self.frames_table(model).delete(_in(ids))

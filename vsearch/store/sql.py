@@ -11,11 +11,15 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from vsearch.errors import EnvironmentProblem
+
+#: Parameters of one statement: positional (``?``) or named (``:name``).
+Params = Sequence[object] | Mapping[str, object]
 
 
 def pack(vectors: np.ndarray) -> list[bytes]:
@@ -40,24 +44,25 @@ def unpack_checked(blobs: Sequence[object], dim: int) -> tuple[np.ndarray, np.nd
     out = np.zeros((n, dim), dtype=np.float32)
     sound = np.zeros(n, dtype=bool)
     size = 2 * dim
-    good = [i for i, b in enumerate(blobs) if isinstance(b, bytes | bytearray | memoryview) and len(b) == size]
+    good = [(i, b) for i, b in enumerate(blobs) if isinstance(b, bytes | bytearray | memoryview) and len(b) == size]
     if not good:
         return out, sound
-    v = np.frombuffer(b"".join(bytes(blobs[i]) for i in good), dtype="<f2").reshape(len(good), dim)  # type: ignore[arg-type]
+    v = np.frombuffer(b"".join(b for _, b in good), dtype="<f2").reshape(len(good), dim)
     v = v.astype(np.float32)
     finite = np.isfinite(v).all(axis=1)
     v[~finite] = 0.0
     norm = np.sqrt(np.einsum("ij,ij->i", v, v, dtype=np.float64))
     ok = finite & ((np.abs(norm - 1.0) <= NORM_TOLERANCE) | (norm == 0.0))
-    idx = np.asarray(good, dtype=np.int64)[ok]
+    idx = np.fromiter((i for i, _ in good), dtype=np.int64, count=len(good))[ok]
     out[idx] = v[ok]
     sound[idx] = True
     return out, sound
 
 
 def unpack(blobs: Sequence[object], dim: int) -> np.ndarray:
-    """float16 blobs back into a float32 matrix of *dim* columns; damaged ones (see
-    unpack_checked) are zero rows.
+    """float16 blobs back into a float32 matrix of *dim* columns.
+
+    Damaged ones (see unpack_checked) are zero rows.
     """
     if not blobs:
         return np.zeros((0, dim), dtype=np.float32)
@@ -80,6 +85,7 @@ def is_damage(e: BaseException) -> bool:
 
 
 def damaged(e: BaseException) -> LibraryDamaged:
+    """The one-line error for a read or write that found the database damaged."""
     what = "unreadable text" if isinstance(e, UnicodeDecodeError) else " ".join(str(e).split())
     return LibraryDamaged(
         f"the library database is damaged ({what}); `vsearch status` shows what; "
@@ -100,6 +106,7 @@ class Sql:
         self._depth = 0  # open write transactions (only the lock's owner thread changes it)
 
     def close(self) -> None:
+        """Close the connection (errors while closing are ignored)."""
         with self._lock, contextlib.suppress(sqlite3.Error):
             self.conn.close()
 
@@ -146,7 +153,7 @@ class Sql:
             finally:
                 self.conn.execute("COMMIT")
 
-    def query(self, sql: str, params: Sequence | dict = ()) -> list[tuple]:
+    def query(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
         """All rows; an error that means a damaged file is LibraryDamaged (one line)."""
         with self._lock:
             try:
@@ -156,10 +163,12 @@ class Sql:
                     raise damaged(e) from None
                 raise
 
-    def one(self, sql: str, params: Sequence | dict = ()) -> tuple | None:
+    def one(self, sql: str, params: Params = ()) -> tuple[Any, ...] | None:
+        """The first row, or None; damage is LibraryDamaged as in :meth:`query`."""
         with self._lock:
             try:
-                return self.conn.execute(sql, params).fetchone()
+                row: tuple[Any, ...] | None = self.conn.execute(sql, params).fetchone()
+                return row
             except (sqlite3.DatabaseError, UnicodeDecodeError) as e:
                 if is_damage(e):
                     raise damaged(e) from None

@@ -112,9 +112,8 @@ def create_app(argv: Sequence[str] | None = None) -> QApplication:
     """The QApplication with vsearch's name, style, palette and stylesheet (reused if one exists)."""
     from vsearch.ui.icons import icon, stylesheet
 
-    app = QApplication.instance()
-    if app is None:
-        app = QApplication([sys.argv[0], *(argv or [])])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0], *(argv or [])])
     app.setApplicationName("vsearch")
     app.setApplicationDisplayName("vsearch")
     app.setApplicationVersion(__version__)
@@ -136,7 +135,7 @@ def build(argv: Sequence[str] | None = None, **window_options: object):
     app = create_app([])
     service = Service(ns.library, model=ns.model, device=ns.device)
     window_options.setdefault("state_file", service.dirs.config / WINDOW_STATE_FILE)
-    window = MainWindow(service, **window_options)  # type: ignore[arg-type]
+    window = MainWindow(service, **window_options)  # type: ignore[arg-type]  # window_options are MainWindow keywords, checked there
     app.aboutToQuit.connect(service.close)
     return app, window
 

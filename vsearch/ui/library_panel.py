@@ -234,8 +234,8 @@ class LibraryPanel(QWidget):
         if not items:
             return None
         item = items[0]
-        while item.parent() is not None:
-            item = item.parent()
+        while (parent := item.parent()) is not None:
+            item = parent
         return item.data(0, PathRole)
 
     def folder_paths(self) -> list[str]:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QByteArray,
     QModelIndex,
     QPersistentModelIndex,
     QRect,
@@ -112,10 +113,10 @@ class ResultsModel(QAbstractListModel):
             return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
-    def roleNames(self) -> dict[int, bytes]:  # noqa: N802
+    def roleNames(self) -> dict[int, QByteArray]:  # noqa: N802
         names = dict(super().roleNames())
-        names.update({MomentRole: b"moment", ScoreRole: b"score", FolderRole: b"folder", SpanRole: b"span",
-                      WhyRole: b"why"})  # fmt: skip
+        names.update({role: QByteArray(name) for role, name in ((MomentRole, b"moment"), (ScoreRole, b"score"),
+                      (FolderRole, b"folder"), (SpanRole, b"span"), (WhyRole, b"why"))})  # fmt: skip
         return names
 
     # --- values ----------------------------------------------------------------------
@@ -207,6 +208,7 @@ class MomentDelegate(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:  # noqa: N802
         text_h = self._text_height(option)
         if self._grid(option):
+            assert isinstance(option.widget, QListView)  # what _grid checked
             w = self.card_width(option.widget)
             return QSize(w, (w - 16) * 9 // 16 + text_h + 28)
         return QSize(320, max(self.ROW_THUMB.height() + 12, text_h + 20))
