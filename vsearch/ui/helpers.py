@@ -1,4 +1,4 @@
-"""Small pieces the app's widgets share: an eliding label and the folders among dropped URLs.
+"""Small pieces the app's widgets share: an eliding label, folder names, counts in words, dropped folders.
 
 Times are formatted by :mod:`vsearch.timefmt` (shared with the CLI and the exports).
 """
@@ -49,3 +49,26 @@ def local_folders(urls: Sequence[QUrl]) -> list[str]:
         if os.path.isdir(p) and p not in out:
             out.append(p)
     return out
+
+
+def distinct_names(paths: Sequence[str]) -> dict[str, str]:
+    """A short name per folder that tells folders of the same name apart.
+
+    Each folder is named by its last component; where two share it, by as many trailing
+    components as it takes to differ (``work/videos`` and ``home/videos``).
+    """
+    parts = {p: [x for x in p.replace("\\", "/").rstrip("/").split("/") if x] or [p] for p in paths}
+    names: dict[str, str] = {}
+    for p, comps in parts.items():
+        n = 1
+        while n < len(comps) and any(
+            q != p and qc[-n:] == comps[-n:] for q, qc in parts.items()
+        ):
+            n += 1
+        names[p] = "/".join(comps[-n:])
+    return names
+
+
+def count_words(n: int, one: str, many: str | None = None) -> str:
+    """``1 moment``, ``3 moments``: a count with its noun in the right number."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from vsearch.timefmt import duration_words
 from vsearch.types import Progress
-from vsearch.ui.helpers import local_folders
+from vsearch.ui.helpers import distinct_names, local_folders
 from vsearch.ui.icons import icon
 from vsearch.ui.qtcompat import emit
 
@@ -153,9 +153,10 @@ class LibraryPanel(QWidget):
         }
         self.tree.clear()
         known = set()
+        names = distinct_names([f.path for f in folders])
         for f in folders:
             known.add(f.path)
-            item = QTreeWidgetItem([self._folder_text(f)])
+            item = QTreeWidgetItem([self._folder_text(f, names.get(f.path))])
             item.setData(0, PathRole, f.path)
             item.setIcon(0, icon("folder") if f.online else icon("warning"))
             item.setToolTip(0, self._folder_tip(f))
@@ -247,8 +248,9 @@ class LibraryPanel(QWidget):
 
     # --- text --------------------------------------------------------------------------
     @staticmethod
-    def _folder_text(f) -> str:
-        name = os.path.basename(f.path.rstrip(os.sep)) or f.path
+    def _folder_text(f, name: str | None = None) -> str:
+        """The folder's row: its name (with as much of its path as tells it apart), counts, status."""
+        name = name or os.path.basename(f.path.rstrip(os.sep)) or f.path
         if not f.online:
             status = "offline (drive or folder missing)"
         else:

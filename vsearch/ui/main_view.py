@@ -8,8 +8,10 @@ wires the two (TagStudio's views / controllers split).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+import html
+
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -45,21 +47,41 @@ LENGTH_FILTERS: tuple[tuple[str, float | None, float | None], ...] = (
 )
 #: (label, Service.search's ``only``): which experts a search asks.
 SOURCE_FILTERS: tuple[tuple[str, str | None], ...] = (
-    ("Visual + speech", None),
+    ("All experts", None),
     ("Visual only", "visual"),
     ("Speech only", "speech"),
+    ("Text only", "text"),
 )
 
+#: One paragraph per line; the label wraps them to its width (no line breaks inside a sentence).
 WELCOME_TEXT = (
-    "Add a folder of videos to get started. vsearch looks at every video, on this computer only,\n"
+    "Add a folder of videos to get started. vsearch looks at every video, on this computer only, "
     "so you can type a sentence and jump to the moment it shows.\n\nYou can also drop a folder on this window."
 )
+#: The widest the empty state's text gets: lines longer than this are hard to read.
+EMPTY_TEXT_WIDTH = 520
 SHORTCUTS_TEXT = (
-    "Ctrl+F  search box\nEnter  search now\n\nIn the player or the results:\n"
+    "Ctrl+F  search box\nEnter  search now\n\nWhile the player shows a video (from anywhere but the search box):\n"
     "Space  play / pause\nJ / K / L  shuttle back / stop / forward (again: faster)\n"
     "← / →  step (frame when paused)\n"
-    "N / P  next / previous match\n\nCtrl+C  copy timestamps of the selected moments\n"
-    "Ctrl+E  export moments\nF5  rescan all folders"
+    "I / O  set the moment's in / out (exports use them)\n"
+    "N / P  next / previous match in this video\nCtrl+N / Ctrl+P  next / previous result\n\n"
+    "Ctrl+C  copy timestamps of the selected moments\n"
+    "Ctrl+E  export moments (also from the search box)\nF5  rescan all folders"
+)
+#: Default window size; it is shrunk to fit the screen's available area (a 1366x768 laptop).
+DEFAULT_SIZE = QSize(1440, 880)
+#: The window manager's frame (left, top, right, bottom) assumed until the window is shown.
+FRAME_GUESS = (8, 36, 8, 8)
+#: Licences named in the About box: the parts that ship with the app.
+LICENCES = (
+    "vsearch: MIT",
+    "Qt / PySide6: LGPL-3.0",
+    "PyTorch: BSD-3-Clause · open_clip: MIT · hnswlib: Apache-2.0",
+    "FFmpeg (PyAV, Qt Multimedia): LGPL-2.1+ · OpenCV: Apache-2.0",
+    "faster-whisper: MIT · RapidOCR / PP-OCRv4: Apache-2.0",
+    "Starter model: EfficientNet-Lite0 and all-MiniLM-L6-v2 weights, Apache-2.0",
+    "CLIP presets: the licence of each checkpoint (docs/MODELS.md)",
 )
 
 
@@ -86,14 +108,15 @@ class MainWindowView(QMainWindow):
         self.setWindowTitle("vsearch")
         self.setWindowIcon(icon("vsearch"))
         self.setAcceptDrops(True)
-        self.resize(1440, 880)
+        self._fitted = False
         self._build_widgets(autoplay=autoplay, audio=audio)
         self._build_actions()
+        self.fit_to_screen()
 
     # --- construction --------------------------------------------------------------------
     def _build_widgets(self, *, autoplay: bool, audio: bool) -> None:
         self.library_panel = LibraryPanel(self)
-        self.library_panel.setMinimumWidth(230)
+        self.library_panel.setMinimumWidth(190)
 
         # query bar
         self.query = QLineEdit(self)
@@ -107,7 +130,7 @@ class MainWindowView(QMainWindow):
         # filters
         self.folder_filter = QComboBox(self)
         self.folder_filter.addItem("All folders", None)
-        self.folder_filter.setMinimumContentsLength(14)
+        self.folder_filter.setMinimumContentsLength(10)
         self.folder_filter.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
@@ -116,7 +139,9 @@ class MainWindowView(QMainWindow):
         for label, lo, hi in LENGTH_FILTERS:
             self.length_filter.addItem(label, (lo, hi))
         self.source_filter = QComboBox(self)
-        self.source_filter.setToolTip("Match what is seen, what is said, or both")
+        self.source_filter.setToolTip(
+            "Match what is seen, what is said, what is written on screen, or all of them"
+        )
         for label, only in SOURCE_FILTERS:
             self.source_filter.addItem(label, only)
         self.floor = QSlider(Qt.Orientation.Horizontal, self)
@@ -145,7 +170,6 @@ class MainWindowView(QMainWindow):
         row1.addWidget(self.folder_filter, 1)
         row1.addWidget(self.length_filter)
         row1.addWidget(self.source_filter)
-        row1.addWidget(self.grid_btn)
         row2 = QHBoxLayout()
         row2.setSpacing(8)
         relevance = QLabel("Relevance", self)
@@ -155,6 +179,7 @@ class MainWindowView(QMainWindow):
         row2.addWidget(self.floor_label)
         row2.addWidget(self.one_per_video)
         row2.addStretch(1)
+        row2.addWidget(self.grid_btn)
         filters.addLayout(row1)
         filters.addLayout(row2)
 
@@ -180,6 +205,7 @@ class MainWindowView(QMainWindow):
         self.empty_text.setObjectName("EmptyState")
         self.empty_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_text.setWordWrap(True)
+        self.empty_text.setMaximumWidth(EMPTY_TEXT_WIDTH)
         self.empty_button = QPushButton(icon("add"), "Add a folder…", self.empty)
         self.empty_button.setObjectName("Primary")
         el = QVBoxLayout(self.empty)
@@ -190,7 +216,7 @@ class MainWindowView(QMainWindow):
         el.addWidget(logo)
         el.addSpacing(8)
         el.addWidget(self.empty_title)
-        el.addWidget(self.empty_text)
+        el.addWidget(self.empty_text, 0, Qt.AlignmentFlag.AlignHCenter)
         el.addSpacing(10)
         row = QHBoxLayout()
         row.addStretch(1)
@@ -259,6 +285,10 @@ class MainWindowView(QMainWindow):
         self.select_all_action = action("Select &all results")
         self.shortcuts_action = action("&Keyboard shortcuts", "F1")
         self.about_action = action("&About vsearch")
+        self.next_result_action = action("Next result", "Ctrl+N")
+        self.previous_result_action = action("Previous result", "Ctrl+P")
+        for a in (self.next_result_action, self.previous_result_action):
+            self.addAction(a)  # from anywhere in the window, the search box included
         self.seconds_action = action("Show times in &seconds")
         self.seconds_action.setCheckable(True)
         self.seconds_action.setToolTip("Times as m:ss.s instead of timecode HH:MM:SS:FF at the video's rate")
@@ -275,6 +305,9 @@ class MainWindowView(QMainWindow):
         e.addAction(self.copy_action)
         e.addAction(self.select_all_action)
         v = menu.addMenu("&View")
+        v.addAction(self.next_result_action)
+        v.addAction(self.previous_result_action)
+        v.addSeparator()
         v.addAction(self.seconds_action)
         h = menu.addMenu("&Help")
         h.addAction(self.shortcuts_action)
@@ -315,12 +348,58 @@ class MainWindowView(QMainWindow):
     def show_shortcuts(self) -> None:
         QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS_TEXT)
 
-    def show_about(self) -> None:
+    def fit_to_screen(self, area: QRect | None = None) -> None:
+        """Take the default size, or less where the screen's available *area* is smaller, centred on it.
+
+        The window's frame (title bar, borders) counts: what is known of it once shown, else a
+        typical one (:data:`FRAME_GUESS`).
+
+        Args:
+            area: the screen's available geometry (default: the window's screen's).
+        """
+        if area is None:
+            area = (self.screen() or QGuiApplication.primaryScreen()).availableGeometry()
+        left, top, right, bottom = self._frame_margins()
+        room = QSize(area.width() - left - right, area.height() - top - bottom)
+        size = DEFAULT_SIZE.boundedTo(room).expandedTo(self.minimumSizeHint().boundedTo(room))
+        self.resize(size)
+        x = area.left() + max(0, (area.width() - size.width() - left - right) // 2)
+        y = area.top() + max(0, (area.height() - size.height() - top - bottom) // 2)
+        self.move(x, y)  # move() places the frame's top-left corner
+
+    def _frame_margins(self) -> tuple[int, int, int, int]:
+        frame, inner = self.frameGeometry(), self.geometry()
+        if self.isVisible() and frame != inner:
+            return (inner.left() - frame.left(), inner.top() - frame.top(),
+                    frame.right() - inner.right(), frame.bottom() - inner.bottom())  # fmt: skip
+        return FRAME_GUESS
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        """On the first show, once the frame is known: pull the window inside the screen if it is not."""
+        super().showEvent(event)
+        if not self._fitted:
+            self._fitted = True
+            QTimer.singleShot(0, self._keep_on_screen)
+
+    def _keep_on_screen(self) -> None:
+        screen = self.screen()
+        if screen is not None and not screen.availableGeometry().contains(self.frameGeometry()):
+            self.fit_to_screen(screen.availableGeometry())
+
+    def about_text(self, model: str, library: str) -> str:
+        """The About box: version, the model in use, where the library is, and the licences."""
         from vsearch import __version__
 
-        QMessageBox.about(
-            self, "About vsearch", f"vsearch {__version__}\nSearch your own videos by sentence."
+        licences = "".join(f"<li>{html.escape(x)}</li>" for x in LICENCES)
+        return (
+            f"<p><b>vsearch {html.escape(__version__)}</b><br>Search your own videos by sentence; "
+            "everything runs on this computer.</p>"
+            f"<p>Model: <b>{html.escape(model)}</b><br>Library: {html.escape(library)}</p>"
+            f"<p>Licences:</p><ul>{licences}</ul>"
         )
+
+    def show_about(self, model: str = "", library: str = "") -> None:
+        QMessageBox.about(self, "About vsearch", self.about_text(model, library))
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
         if obj is self.view.viewport() and event.type() == QEvent.Type.Resize:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QKeyEvent
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QTreeWidgetItem, QWidget
 
 from vsearch.types import Moment
 from vsearch.ui.controllers.export import ExportController
@@ -21,6 +21,7 @@ from vsearch.ui.controllers.results import ResultsController
 from vsearch.ui.controllers.search import SearchController
 from vsearch.ui.controllers.settings import SettingsController
 from vsearch.ui.controllers.window_state import WindowState
+from vsearch.ui.library_panel import PathRole
 from vsearch.ui.main_view import WELCOME_TEXT, MainWindowView
 from vsearch.ui.protocols import AppService
 from vsearch.ui.workers import TaskRunner
@@ -146,7 +147,14 @@ class MainWindow(MainWindowView):
         self.quit_action.triggered.connect(self.close)
         self.select_all_action.triggered.connect(self.view.selectAll)
         self.shortcuts_action.triggered.connect(self.show_shortcuts)
-        self.about_action.triggered.connect(self.show_about)
+        self.about_action.triggered.connect(self._on_about_triggered)
+        self.next_result_action.triggered.connect(lambda: results.step_result(1))
+        self.previous_result_action.triggered.connect(lambda: results.step_result(-1))
+        self.library_panel.tree.itemClicked.connect(self._on_library_item_clicked)
+        self.player.externalOpened.connect(lambda text: self.messages.status(text, 8000))
+        self.player.externalFailed.connect(self.messages.show_error)
+        results.watch_keys([self.library_panel.tree, self.folder_filter, self.length_filter, self.source_filter,
+                            self.floor, self.one_per_video, self.grid_btn, self.player])  # fmt: skip
         self.seconds_action.toggled.connect(lambda on: self.player.set_timecode(not on))
 
     # --- what callers (the app, tools, tests) use -------------------------------------------
@@ -187,6 +195,22 @@ class MainWindow(MainWindowView):
 
     def _log_dir(self) -> str:
         return str(self.service.dirs.logs)
+
+    @Slot(QTreeWidgetItem, int)
+    def _on_library_item_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
+        """A folder clicked in the library: search only in it (a failed file's row: in its folder)."""
+        while item.parent() is not None:
+            item = item.parent()
+        self.search_ctrl.scope_to(item.data(0, PathRole))
+
+    @Slot()
+    def _on_about_triggered(self) -> None:
+        """The About box, with the model and library read off the GUI thread."""
+        self.lib_tasks.submit(
+            self.service.status,
+            on_done=lambda st: self.show_about(st.model or "none yet (add a folder)", st.library),
+            on_error=self.messages.report,
+        )
 
     @Slot()
     def _on_library_indexed_grew(self) -> None:

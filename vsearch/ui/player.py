@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import os
 from collections.abc import Sequence
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QProcess, QRectF, QSize, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import (
     QColor,
-    QDesktopServices,
     QFont,
     QFontMetricsF,
     QImage,
@@ -18,6 +18,7 @@ from PySide6.QtGui import (
     QPainter,
     QPainterPath,
     QPaintEvent,
+    QPen,
 )
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer, QVideoFrame, QVideoSink
 from PySide6.QtWidgets import (
@@ -35,9 +36,11 @@ from PySide6.QtWidgets import (
 from vsearch import log
 from vsearch.timefmt import clock, span, timecode
 from vsearch.types import Moment
+from vsearch.ui import external
 from vsearch.ui.helpers import ElidedLabel
 from vsearch.ui.icons import icon
 from vsearch.ui.qtcompat import emit
+from vsearch.ui.results_model import SCREEN_TEXT_COLOUR
 from vsearch.ui.timeline import Timeline
 
 #: A subtitle shows this many seconds before its sentence starts (a seek lands on a frame boundary).
@@ -46,6 +49,10 @@ CAPTION_LEAD = 0.3
 SHUTTLE_MAX = 8
 #: How often the reverse shuttle steps back (QMediaPlayer cannot play backwards).
 REVERSE_TICK_MS = 40
+#: The frame drawn around the on-screen text that matched (the cards' on-screen colour).
+BOX_COLOUR = SCREEN_TEXT_COLOUR
+#: The matched text box shows from this long before its moment to this long after it.
+BOX_SLACK = 0.5
 
 _READY = (
     QMediaPlayer.MediaStatus.LoadedMedia,
@@ -68,6 +75,7 @@ class VideoView(QWidget):
         self._sink.videoFrameChanged.connect(self._on_sink_frame)
         self._image = QImage()
         self._caption = ""
+        self._box: tuple[float, float, float, float] | None = None
         self._placeholder = "Pick a result to play it here"
         policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         policy.setHeightForWidth(True)
@@ -88,6 +96,36 @@ class VideoView(QWidget):
         if text != self._caption:
             self._caption = text
             self.update()
+
+    def box(self) -> tuple[float, float, float, float] | None:
+        return self._box
+
+    def set_box(self, box: tuple[float, float, float, float] | None) -> None:
+        """Frame this region of the picture, ``(x0, y0, x1, y1)`` as fractions of the frame (None: none)."""
+        box = None if box is None else tuple(float(v) for v in box)  # type: ignore[assignment]
+        if box != self._box:
+            self._box = box
+            self.update()
+
+    def picture_rect(self) -> QRectF:
+        """Where the frame is drawn (letterboxed in the widget); empty before the first frame."""
+        if self._image.isNull():
+            return QRectF()
+        size = self._image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        target = QRectF(0, 0, size.width(), size.height())
+        target.moveCenter(QRectF(self.rect()).center())
+        return target
+
+    def box_rect(self) -> QRectF:
+        """The framed region in widget pixels (empty when there is no box or no picture)."""
+        pic = self.picture_rect()
+        if self._box is None or pic.isEmpty():
+            return QRectF()
+        x0, y0, x1, y1 = self._box
+        return QRectF(
+            pic.left() + x0 * pic.width(), pic.top() + y0 * pic.height(),
+            (x1 - x0) * pic.width(), (y1 - y0) * pic.height(),
+        )  # fmt: skip
 
     def set_placeholder(self, text: str) -> None:
         self._placeholder = text
@@ -123,10 +161,14 @@ class VideoView(QWidget):
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self._placeholder)
         else:
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-            size = self._image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
-            target = QRectF(0, 0, size.width(), size.height())
-            target.moveCenter(QRectF(self.rect()).center())
+            target = self.picture_rect()
             p.drawImage(target, self._image)
+            box = self.box_rect()
+            if not box.isEmpty():
+                p.setRenderHint(QPainter.RenderHint.Antialiasing)
+                p.setPen(QPen(QColor(BOX_COLOUR), 3))
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.drawRoundedRect(box.adjusted(-3, -3, 3, 3), 3, 3)
             if self._caption:
                 self._paint_caption(p, target)
         p.end()
@@ -162,19 +204,34 @@ class PlayerPanel(QWidget):
 
     Keys (as in editors): Space play / pause; J / K / L shuttle: L plays forward, J backward,
     each repeat doubles the speed (up to 8x), K stops; Left / Right one step (a frame when
-    paused, 1 s when playing); N / P next / previous match. Times read as timecode
-    ``HH:MM:SS:FF`` at the video's rate, or as seconds (:meth:`set_timecode`).
+    paused, 1 s when playing); N / P next / previous match; I / O set the current moment's in
+    and out (:attr:`momentTrimmed`). Times read as timecode ``HH:MM:SS:FF`` at the video's
+    rate, or as seconds (:meth:`set_timecode`).
+
+    On-screen text: when the current match was found by the text expert, its box
+    (``Moment.screen_box``) is framed on the picture while the playhead is in the moment; the
+    Box button turns that off.
 
     Signals:
         matchesExhausted(int): N pressed after the last mark (+1) or P before the first (-1):
             the window may move to the next / previous result.
         currentMarkChanged(int): the player moved to another match of this video.
         errorOccurred(str): the media could not be played (also shown in the panel).
+        momentTrimmed(object, object): I / O moved the current moment's in or out: the old
+            Moment and the trimmed one (the results keep the trimmed one for export).
+        externalOpened(str): the video was opened outside the app (what happened, for the status bar).
+        externalFailed(str): it could not be (no player, no file manager): what to do about it.
+
+    Attributes:
+        launcher: starts a command detached, True when it started (tests replace it).
     """
 
     matchesExhausted = Signal(int)
     currentMarkChanged = Signal(int)
     errorOccurred = Signal(str)
+    momentTrimmed = Signal(object, object)
+    externalOpened = Signal(str)
+    externalFailed = Signal(str)
 
     def __init__(self, parent: QWidget | None = None, *, autoplay: bool = True, audio: bool = True) -> None:
         super().__init__(parent)
@@ -197,6 +254,8 @@ class PlayerPanel(QWidget):
         self._reverse.setInterval(REVERSE_TICK_MS)
         self._reverse.timeout.connect(self._on_reverse_timeout)
         self._line_starts: list[float] = []
+        self._mark_moments: list[Moment] | None = None  # the Moment of each mark, when known
+        self.launcher = _start_detached
 
         self.player = QMediaPlayer(self)
         self._audio = QAudioOutput(self) if audio else None
@@ -254,8 +313,26 @@ class PlayerPanel(QWidget):
         self.cc_btn.setToolTip("Subtitles: what is said (from the transcript)")
         self.cc_btn.toggled.connect(lambda _on: self._update_caption(self.position()))
         self.cc_btn.hide()
-        self.open_btn = button("external", "Open in the system's video player", self.open_external)
+        self.box_btn = QToolButton(self)
+        self.box_btn.setText("Box")
+        self.box_btn.setCheckable(True)
+        self.box_btn.setChecked(True)
+        self.box_btn.setAutoRaise(True)
+        self.box_btn.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.box_btn.setToolTip("Frame the on-screen text that matched the query")
+        self.box_btn.toggled.connect(lambda _on: self._update_box(self.position()))
+        self.box_btn.hide()
+        self.trim_label = QLabel("", self)
+        self.trim_label.setObjectName("Dim")
+        self.trim_label.setToolTip("In and out of the current moment (I / O set them; exports use them)")
+        self.open_btn = button("external", "Open in the system's video player, at the moment", self.open_external)
         self.folder_btn = button("folder", "Show in folder", self.show_in_folder)
+
+        # buttons that come and go keep their room, so the splitter's divider does not jump
+        for b in (self.cc_btn, self.box_btn):
+            keep = b.sizePolicy()
+            keep.setRetainSizeWhenHidden(True)
+            b.setSizePolicy(keep)
 
         controls = QHBoxLayout()
         controls.setContentsMargins(0, 0, 0, 0)
@@ -265,11 +342,16 @@ class PlayerPanel(QWidget):
         controls.addSpacing(6)
         controls.addWidget(self.loop_check)
         controls.addWidget(self.cc_btn)
+        controls.addWidget(self.box_btn)
         controls.addStretch(1)
-        controls.addWidget(self.time_label)
-        controls.addSpacing(8)
         controls.addWidget(self.open_btn)
         controls.addWidget(self.folder_btn)
+        # the time on a row of its own: at 1280x720 it collided with "Loop moment"
+        times = QHBoxLayout()
+        times.setContentsMargins(0, 0, 0, 0)
+        times.addWidget(self.time_label)
+        times.addStretch(1)
+        times.addWidget(self.trim_label)
 
         head = QVBoxLayout()
         head.setSpacing(0)
@@ -283,6 +365,7 @@ class PlayerPanel(QWidget):
         lay.addWidget(self.video)
         lay.addWidget(self.message)
         lay.addWidget(self.timeline)
+        lay.addLayout(times)
         lay.addLayout(controls)
         lay.addSpacing(6)
         lay.addWidget(self.matches_title)
@@ -321,6 +404,8 @@ class PlayerPanel(QWidget):
         marks: Sequence[tuple[float, float]] | None = None,
         current: int = -1,
         scores: Sequence[float] | None = None,
+        *,
+        moments: Sequence[Moment] | None = None,
     ) -> None:
         """Load *moment*'s video (if not loaded yet) and seek to its start.
 
@@ -329,6 +414,7 @@ class PlayerPanel(QWidget):
             marks: every matched span in this video (for the timeline and N/P); default: the moment only.
             current: which of *marks* is *moment* (-1: found by start time).
             scores: the score of each mark (shown in the list of matches).
+            moments: the Moment of each mark (I / O trim them; their on-screen text box is framed).
         """
         self._moment = moment
         self._fps = moment.fps if moment.fps and moment.fps > 0 else 25.0
@@ -338,6 +424,7 @@ class PlayerPanel(QWidget):
         self._marks = spans
         self._current = current
         self._scores = list(scores) if scores is not None and len(scores) == len(spans) else None
+        self._mark_moments = list(moments) if moments is not None and len(moments) == len(spans) else None
         self.message.hide()
         self.title.setText(os.path.basename(moment.path))
         self._update_header(moment.path)
@@ -354,6 +441,7 @@ class PlayerPanel(QWidget):
                 self.timeline.set_duration(moment.duration)
         self.timeline.set_marks(self._marks, self._current)
         self._fill_matches(self._scores)
+        self._update_marked(moment.start)
         self._set_enabled(True)
         self._stop_at_end = False
         self._pending_play = self._autoplay
@@ -373,6 +461,7 @@ class PlayerPanel(QWidget):
         current: int = -1,
         scores: Sequence[float] | None = None,
         *,
+        moments: Sequence[Moment] | None = None,
         absent: str = "not among this query's results",
     ) -> None:
         """Another query's matches in the loaded video; the header, the list and the marks follow it.
@@ -385,22 +474,27 @@ class PlayerPanel(QWidget):
             marks: every match of the query in this video (as for :meth:`open_moment`).
             current: which of *marks* is *moment*.
             scores: the score of each mark.
+            moments: the Moment of each mark.
             absent: what the header says when *moment* is None ("": only the folder).
         """
         if not self._path:
             return
         if moment is None:
             self._moment, self._marks, self._current, self._scores = None, [], -1, None
+            self._mark_moments = None
         else:
             self._moment = moment
             self._marks = [(float(s), float(e)) for s, e in (marks or [(moment.start, moment.end)])]
             self._current = current if 0 <= current < len(self._marks) else 0
             self._scores = list(scores) if scores is not None and len(scores) == len(self._marks) else None
+            ok = moments is not None and len(moments) == len(self._marks)
+            self._mark_moments = list(moments) if ok and moments is not None else None
         self._stop_at_end = False
         self.timeline.set_marks(self._marks, self._current)
         self._fill_matches(self._scores)
         self._absent = absent
         self._update_header(self._path)
+        self._update_marked(self.position())
         emit(self.currentMarkChanged, self._current)
 
     def set_curve(self, times: Sequence[float] | np.ndarray, scores: Sequence[float] | np.ndarray) -> None:
@@ -443,6 +537,7 @@ class PlayerPanel(QWidget):
         """Seek now if the media is ready, otherwise remember it for when it is."""
         ms = max(0, int(round(seconds * 1000)))
         self._update_caption(ms / 1000.0)
+        self._update_box(ms / 1000.0)
         if self.player.mediaStatus() in _READY and self.player.isSeekable():
             self._pending_seek_ms = None
             self.player.setPosition(ms)
@@ -493,6 +588,7 @@ class PlayerPanel(QWidget):
         """Show times as timecode ``HH:MM:SS:FF`` at the video's rate (True) or as seconds ``m:ss.s``."""
         self._timecode = bool(on)
         self._update_time_label(int(round(self.position() * 1000)))
+        self._update_trim_label()
 
     def time_text(self, seconds: float) -> str:
         """*seconds* as the player shows times now (timecode or seconds)."""
@@ -528,6 +624,7 @@ class PlayerPanel(QWidget):
         self._select_match_row(index)
         self._update_header(self._path)
         self.seek(self._marks[index][0])
+        self._update_marked(self._marks[index][0])
         emit(self.currentMarkChanged, index)
 
     def step(self, direction: int) -> None:
@@ -538,15 +635,99 @@ class PlayerPanel(QWidget):
     def jump(self, seconds: float) -> None:
         self.seek(max(0.0, self.position() + seconds))
 
+    def current_moment(self) -> Moment | None:
+        """The Moment of the current mark (the opened one when the marks' moments are not known)."""
+        if self._mark_moments is not None and 0 <= self._current < len(self._mark_moments):
+            return self._mark_moments[self._current]
+        return self._moment
+
+    def set_in(self) -> bool:
+        """I: the current moment starts at the playhead (an in after its out keeps its length)."""
+        return self._trim(start=self.position())
+
+    def set_out(self) -> bool:
+        """O: the current moment ends at the playhead (an out before its in keeps its length)."""
+        return self._trim(end=self.position())
+
+    def _trim(self, start: float | None = None, end: float | None = None) -> bool:
+        if not 0 <= self._current < len(self._marks) or self._moment is None:
+            return False
+        s, e = self._marks[self._current]
+        length = e - s
+        limit = self.timeline.duration() or float("inf")
+        if start is not None:
+            s = max(0.0, start)
+            if s >= e:
+                e = min(limit, s + length)
+        if end is not None:
+            e = min(limit, end)
+            if e <= s:
+                s = max(0.0, e - length)
+        if e - s < 1.0 / self._fps:
+            return False
+        self._marks[self._current] = (s, e)
+        old = self.current_moment()
+        assert old is not None
+        new = dataclasses.replace(old, start=s, end=e, best_time=min(e, max(s, old.best_time)))
+        if self._mark_moments is not None:
+            self._mark_moments[self._current] = new
+        if self._moment == old:
+            self._moment = new
+        self.timeline.set_marks(self._marks, self._current)
+        self._fill_matches(self._scores)
+        self._update_header(self._path)
+        self._update_trim_label()
+        emit(self.momentTrimmed, old, new)
+        return True
+
     def open_external(self) -> bool:
+        """Play the video in a player outside the app, at the current moment where the player can.
+
+        mpv or VLC start at the moment; otherwise the system's opener plays it from 0:00 and the
+        status bar says so; with no player at all :attr:`externalFailed` says what to install.
+        """
         if not self._path:
             return False
-        return bool(QDesktopServices.openUrl(QUrl.fromLocalFile(self._path)))
+        start = self._current_span()[0] if self._moment is not None else self.position()
+        cmd = external.player_command(self._path, start)
+        return self._launch(cmd)
 
     def show_in_folder(self) -> bool:
+        """Show the video in the file manager, selected where the platform allows (else its folder)."""
         if not self._path:
             return False
-        return bool(QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(self._path))))
+        cmd = external.reveal_command(self._path)
+        if cmd.argv and cmd.argv[0] == "dbus-send":
+            return self._reveal_over_dbus(cmd)
+        return self._launch(cmd)
+
+    def _launch(self, cmd: external.Command) -> bool:
+        if not cmd.argv or not self.launcher(cmd.argv):
+            note = cmd.note if not cmd.argv else f"Could not start {cmd.argv[0]}"
+            log.ui.warning("open outside: %s (%s)", note, self._path)
+            emit(self.externalFailed, note)
+            return False
+        log.ui.info("open outside: %s", " ".join(cmd.argv))
+        emit(self.externalOpened, cmd.note)
+        return True
+
+    def _reveal_over_dbus(self, cmd: external.Command) -> bool:
+        """Ask the file manager over D-Bus to select the file; open the folder if nobody answers."""
+        proc = QProcess(self)
+        path = self._path
+
+        def finished(code: int, _status: QProcess.ExitStatus) -> None:
+            proc.deleteLater()
+            if code == 0:
+                emit(self.externalOpened, cmd.note)
+                return
+            log.ui.info("no FileManager1 on the session bus (exit %s): opening the folder", code)
+            self._launch(external.reveal_command(path, dbus=False))
+
+        proc.finished.connect(finished)
+        proc.errorOccurred.connect(lambda _e: finished(1, QProcess.ExitStatus.CrashExit))
+        proc.start(cmd.argv[0], list(cmd.argv[1:]))
+        return True
 
     def stop(self) -> None:
         self.player.stop()
@@ -580,6 +761,8 @@ class PlayerPanel(QWidget):
             k.Key_Right: lambda: self.step(1),
             k.Key_N: self.next_match,
             k.Key_P: self.previous_match,
+            k.Key_I: self.set_in,
+            k.Key_O: self.set_out,
         }
         action = actions.get(k(key)) if key in {int(a) for a in actions} else None
         if action is None or not self._path:
@@ -651,6 +834,30 @@ class PlayerPanel(QWidget):
             # show the frame at the seek target without playing
             self.player.pause()
 
+    def _update_marked(self, seconds: float) -> None:
+        """What follows the current mark: the in/out line, the text-box toggle and the box."""
+        m = self.current_moment()
+        self.box_btn.setVisible(bool(m is not None and m.screen_box and "text" in m.source.split("+")))
+        self._update_trim_label()
+        self._update_box(seconds)
+
+    def _update_trim_label(self) -> None:
+        if not 0 <= self._current < len(self._marks):
+            self.trim_label.setText("")
+            return
+        s, e = self._marks[self._current]
+        self.trim_label.setText(f"in {self.time_text(s)}   out {self.time_text(e)}")
+
+    def _update_box(self, seconds: float) -> None:
+        """Frame the matched on-screen text while the playhead is in its moment (and Box is on)."""
+        m = self.current_moment()
+        box = None
+        if m is not None and m.screen_box and self.box_btn.isChecked() and 0 <= self._current < len(self._marks):
+            s, e = self._marks[self._current]
+            if s - BOX_SLACK <= seconds <= e + BOX_SLACK:
+                box = m.screen_box
+        self.video.set_box(box)
+
     def _update_caption(self, seconds: float) -> None:
         self.video.set_caption(self.line_at(seconds) if self.cc_btn.isChecked() else "")
 
@@ -678,6 +885,7 @@ class PlayerPanel(QWidget):
         self.timeline.set_position(t)
         self._update_time_label(ms)
         self._update_caption(t)
+        self._update_box(t)
         if self._moment is None:
             return
         start, end = self._current_span()
@@ -733,3 +941,8 @@ class PlayerPanel(QWidget):
     def _on_timeline_seek_requested(self, seconds: float) -> None:
         self._stop_at_end = False
         self.seek(seconds)
+
+
+def _start_detached(argv: Sequence[str]) -> bool:
+    result = QProcess.startDetached(argv[0], list(argv[1:]))
+    return bool(result[0] if isinstance(result, tuple) else result)

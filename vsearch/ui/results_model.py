@@ -34,6 +34,8 @@ _Index = QModelIndex | QPersistentModelIndex
 
 #: Colour of speech matches: the spoken line on a card, speech spans on the player's heat strip.
 SPEECH_COLOUR = "#5fd3a0"
+#: Colour of on-screen text matches: "on screen: 'EXIT'" on a card, the matched box in the player.
+SCREEN_TEXT_COLOUR = "#f2b84b"
 
 
 def fmt_span(m: Moment) -> str:
@@ -155,6 +157,16 @@ class ResultsModel(QAbstractListModel):
             emit(self.thumbnailsWanted, missing)
         return True
 
+    def replace_moment(self, old: Moment, new: Moment) -> int:
+        """Put *new* in place of *old* (a moment trimmed in the player); its row, or -1 if not shown."""
+        for row, m in enumerate(self._moments):
+            if m == old:
+                self._moments[row] = new
+                idx = self.index(row, 0)
+                emit(self.dataChanged, idx, idx)
+                return row
+        return -1
+
     def clear(self) -> None:
         self.beginResetModel()
         self._moments = []
@@ -186,17 +198,22 @@ class MomentDelegate(QStyledItemDelegate):
 
     THUMB = QSize(184, 104)
     ROW_THUMB = QSize(128, 72)
+    #: The narrowest a grid card gets: the grid takes as many columns as fit at this width.
+    MIN_CARD = 172
 
     def _grid(self, option: QStyleOptionViewItem) -> bool:
         view = option.widget
         return isinstance(view, QListView) and view.viewMode() == QListView.ViewMode.IconMode
 
     def card_width(self, view: QListView) -> int:
-        """Cards share the viewport's width: as many columns as fit at the minimum width."""
+        """Cards share the viewport's width: as many columns as fit at :data:`MIN_CARD` pixels."""
         spacing = view.spacing()
-        avail = max(1, view.viewport().width() - 2)
-        cols = max(1, avail // (self.THUMB.width() + 16 + 2 * spacing))
-        return max(160, avail // cols - 2 * spacing)
+        # the view's layout keeps room for a vertical scroll bar (QListViewPrivate::prepareItemsLayout),
+        # whether or not one shows: without it, a last column that fits wraps to the next row
+        bar = 0 if view.verticalScrollBar().isVisible() else view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        avail = max(1, view.viewport().width() - bar - 2)
+        cols = max(1, avail // (self.MIN_CARD + 2 * spacing))
+        return max(self.MIN_CARD, avail // cols - 2 * spacing)
 
     def _text_height(self, option: QStyleOptionViewItem) -> int:
         """Height of the card's text block: title, folder, why it matched, score bar."""
@@ -306,16 +323,19 @@ class MomentDelegate(QStyledItemDelegate):
             fm_body.elidedText(line2, Qt.TextElideMode.ElideLeft, int(text_rect.width())),
         )
         y += fm_body.height() + 3
-        # why it matched: the spoken line (quoted, elided inside the quotes) or "visual"
+        # why it matched: the spoken line (quoted, elided inside the quotes), the on-screen text
+        # ("on screen: 'EXIT'") or "visual"
         spoken = bool(m.text and "speech" in m.source)
+        shown = bool(m.screen_text and "text" in m.source.split("+"))
         why_font = QFont(option.font)
         why_font.setItalic(spoken)
         fm_why = QFontMetrics(why_font)
         painter.setFont(why_font)
-        accent = QColor(SPEECH_COLOUR)
-        if bg.lightness() > 150:  # a light palette: the same green, dark enough to read
+        accent = QColor(SPEECH_COLOUR if spoken else SCREEN_TEXT_COLOUR)
+        if bg.lightness() > 150:  # a light palette: the same hue, dark enough to read
             accent = accent.darker(170)
-        painter.setPen(accent if spoken and not selected else (text_colour if spoken else dim))
+        marked = spoken or shown
+        painter.setPen(accent if marked and not selected else (text_colour if marked else dim))
         painter.drawText(
             QRectF(text_rect.left(), y, text_rect.width(), fm_body.height()),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,

@@ -6,7 +6,15 @@ from functools import partial
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QSize, Qt, Slot
 from PySide6.QtGui import QGuiApplication, QImage, QKeyEvent
-from PySide6.QtWidgets import QLineEdit, QListView
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSlider,
+    QAbstractSpinBox,
+    QComboBox,
+    QLineEdit,
+    QListView,
+    QWidget,
+)
 
 from vsearch import log
 from vsearch.timefmt import seconds_exact, timecode
@@ -19,10 +27,12 @@ from vsearch.ui.workers import Failure, TaskRunner
 
 THUMB_SIZE = 320
 THUMB_KEEP = QSize(400, 225)  # what the model keeps in memory per thumbnail (cards are smaller)
-#: Keys the results list hands to the player while it shows a video (Left / Right step frames there,
-#: instead of moving through the grid and opening another video).
+#: Keys the window's widgets hand to the player while it shows a video (Left / Right step frames
+#: there, instead of moving through the grid and opening another video).
 PLAYER_KEYS = {Qt.Key.Key_Space, Qt.Key.Key_J, Qt.Key.Key_K, Qt.Key.Key_L, Qt.Key.Key_N, Qt.Key.Key_P,
-               Qt.Key.Key_Left, Qt.Key.Key_Right}  # fmt: skip
+               Qt.Key.Key_I, Qt.Key.Key_O, Qt.Key.Key_Left, Qt.Key.Key_Right}  # fmt: skip
+#: Keys a combo box or a slider keeps for itself (choosing with the arrows), even while a video shows.
+ARROWS = {Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down}
 
 
 class ResultsController(QObject):
@@ -75,9 +85,13 @@ class ResultsController(QObject):
         results.thumbnailsWanted.connect(self._on_results_thumbnails_wanted)
         view.selectionModel().currentChanged.connect(self._on_view_current_changed)
         view.clicked.connect(self._on_view_clicked)
-        view.installEventFilter(self)
+        self._key_widgets: set[QObject] = set()
+        self._keep_arrows: set[QObject] = set()
+        self._keep_space: set[QObject] = set()
+        self.watch_keys([view])
         query.installEventFilter(self)
         player.matchesExhausted.connect(self._on_player_matches_exhausted)
+        player.momentTrimmed.connect(self._on_player_moment_trimmed)
         player.errorOccurred.connect(lambda text: self._messages.status(text, 8000))
 
     # --- selection and copying -----------------------------------------------------------
@@ -105,6 +119,36 @@ class ResultsController(QObject):
             self._messages.status(f"Copied {len(lines)} timestamp(s)", 4000)
         return text
 
+    def watch_keys(self, widgets: list[QWidget]) -> None:
+        """Player keys pressed in these widgets act on the player while it shows a video.
+
+        Combo boxes and sliders keep their arrow keys (choosing with them), buttons and check
+        boxes their Space; text fields are never watched (typing a J must type a J).
+        """
+        for w in widgets:
+            if isinstance(w, (QLineEdit, QAbstractSpinBox)) or w in self._key_widgets:
+                continue
+            self._key_widgets.add(w)
+            if isinstance(w, (QComboBox, QAbstractSlider)):
+                self._keep_arrows.add(w)
+            if isinstance(w, QAbstractButton):
+                self._keep_space.add(w)
+            w.installEventFilter(self)
+
+    def step_result(self, direction: int) -> bool:
+        """Ctrl+N / Ctrl+P: open the next (+1) or previous (-1) result; False at either end."""
+        n = self._results.rowCount()
+        if not n:
+            return False
+        row = self._view.currentIndex().row()
+        target = 0 if row < 0 else row + direction
+        if not 0 <= target < n:
+            return False
+        index = self._results.index(target, 0)
+        self._view.setCurrentIndex(index)
+        self._view.scrollTo(index)
+        return True
+
     # --- the player ----------------------------------------------------------------------
     def open_row(self, row: int) -> None:
         """Show result *row* in the player, with every match of the same video as marks."""
@@ -114,7 +158,7 @@ class ResultsController(QObject):
         current = next((i for i, x in enumerate(same) if x == m), -1)
         new_file = m.path != self._player.path()
         new_video = new_file or self._player_query != self._results.query
-        self._player.open_moment(m, marks, current, [x.score for x in same])
+        self._player.open_moment(m, marks, current, [x.score for x in same], moments=same)
         if new_file or self._transcript_for != m.path:
             self._load_transcript(m)
         self._player_video_id = m.video_id
@@ -141,7 +185,7 @@ class ResultsController(QObject):
             inside = [i for i, x in enumerate(same) if x.start <= t <= x.end]
             current = inside[0] if inside else min(range(len(same)), key=lambda i: abs(same[i].start - t))
             self._player.show_matches(same[current], [(x.start, x.end) for x in same], current,
-                                      [x.score for x in same])  # fmt: skip
+                                      [x.score for x in same], moments=same)  # fmt: skip
         else:
             self._player.show_matches(None, absent="not among this query's results" if query else "")
         self._set_speech_marks(same)
@@ -218,6 +262,14 @@ class ResultsController(QObject):
         if index.isValid() and self._player.moment() != index.data(MomentRole):
             self.open_row(index.row())
 
+    @Slot(object, object)
+    def _on_player_moment_trimmed(self, old: Moment, new: Moment) -> None:
+        """I / O in the player: the result becomes the trimmed moment, so exports and copies use it."""
+        if self._results.replace_moment(old, new) >= 0:
+            self._messages.status(
+                f"Moment trimmed to {self._player.time_text(new.start)} – {self._player.time_text(new.end)}", 4000
+            )
+
     @Slot(int)
     def _on_player_matches_exhausted(self, direction: int) -> None:
         row = self._view.currentIndex().row()
@@ -234,9 +286,11 @@ class ResultsController(QObject):
                 if not self._view.currentIndex().isValid():
                     self._view.setCurrentIndex(self._results.index(0, 0))
                 return True
-        if obj is self._view:
+        if obj in self._key_widgets:
             key = Qt.Key(event.key())
-            if key in PLAYER_KEYS and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            plain = event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
+            kept = (key in ARROWS and obj in self._keep_arrows) or (key == Qt.Key.Key_Space and obj in self._keep_space)
+            if key in PLAYER_KEYS and plain and not kept:
                 if self._player.handle_key(int(key)):
                     return True
         return super().eventFilter(obj, event)

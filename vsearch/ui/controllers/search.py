@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QSlider
 
 from vsearch.types import Moment
 from vsearch.ui.controllers.messages import Messages
+from vsearch.ui.helpers import count_words, distinct_names
 from vsearch.ui.icons import icon
 from vsearch.ui.protocols import AppService
 from vsearch.ui.qtcompat import emit
@@ -177,6 +177,14 @@ class SearchController(QObject):
         self._tasks.submit(job, on_done=partial(self._on_search_done, gen, text),
                            on_error=partial(self._on_search_failed, gen))  # fmt: skip
 
+    def scope_to(self, folder: str | None) -> bool:
+        """Search only in *folder* (a library folder; None: all folders); False if it is not one."""
+        i = self._folder_filter.findData(folder) if folder else 0
+        if i < 0:
+            return False
+        self._folder_filter.setCurrentIndex(i)  # the filter's change runs the search
+        return True
+
     @Slot(list)
     def set_folders(self, folders: list) -> None:
         """Offer the library's folders in the folder filter, keeping the chosen one."""
@@ -186,8 +194,10 @@ class SearchController(QObject):
         combo.blockSignals(True)
         combo.clear()
         combo.addItem("All folders", None)
+        names = distinct_names([f.path for f in folders])
         for f in folders:
-            combo.addItem(icon("folder"), os.path.basename(f.path.rstrip(os.sep)) or f.path, f.path)
+            combo.addItem(icon("folder"), names.get(f.path) or f.path, f.path)
+            combo.setItemData(combo.count() - 1, f.path, Qt.ItemDataRole.ToolTipRole)
         combo.setCurrentIndex(max(0, combo.findData(current)))
         combo.blockSignals(False)
         if wanted and self.text():
@@ -213,7 +223,9 @@ class SearchController(QObject):
         self._results.set_results(moments, gen, text)
         n = len(moments)
         videos = len({m.path for m in moments})
-        self._count_label.setText(f"{n} moments in {videos} videos" if n else "")
+        self._count_label.setText(
+            f"{count_words(n, 'moment')} in {count_words(videos, 'video')}" if n else ""
+        )
         emit(self.finished, n)
 
     def _on_search_failed(self, gen: int, failure: Failure) -> None:
