@@ -78,8 +78,8 @@ def player_command(
     path: str,
     start: float,
     *,
-    which: Which = shutil.which,
-    platform: str = sys.platform,
+    which: Which | None = None,
+    platform: str | None = None,
     exists: Callable[[str], bool] = os.path.exists,
 ) -> Command:
     """How to play *path* from *start* seconds in a player outside the app.
@@ -88,6 +88,7 @@ def player_command(
     platform's opener plays the file from its beginning, and the note says so; with neither,
     ``argv`` is empty and the note says what to install.
     """
+    which, platform = which or shutil.which, platform or sys.platform
     for name, option in SEEKING_PLAYERS:
         exe = _find(name, which, platform, exists)
         if exe:
@@ -103,7 +104,7 @@ def player_command(
 
 
 def reveal_command(
-    path: str, *, which: Which = shutil.which, platform: str = sys.platform, dbus: bool = True
+    path: str, *, which: Which | None = None, platform: str | None = None, dbus: bool = True
 ) -> Command:
     """How to show *path* in the file manager: selected where the platform allows, else its folder.
 
@@ -114,15 +115,17 @@ def reveal_command(
         dbus: whether a session bus is there to ask (Linux); the caller tries the D-Bus call
             itself (:data:`FILE_MANAGER1`) and falls back to this command's folder when the call fails.
     """
+    which, platform = which or shutil.which, platform or sys.platform
     folder = os.path.dirname(path) or "."
     if platform == "darwin":
         return Command(("open", "-R", path), True, "Shown in Finder")
     if platform == "win32":
         return Command(("explorer", f"/select,{path}"), True, "Shown in Explorer")
-    if dbus and which("dbus-send"):
+    dbus_send = which("dbus-send") if dbus else None
+    if dbus_send:
         uri = Path(path).absolute().as_uri()
         service, obj, iface, method = FILE_MANAGER1
-        argv = ("dbus-send", "--session", "--print-reply", f"--dest={service}", "--type=method_call",
+        argv = (dbus_send, "--session", "--print-reply", f"--dest={service}", "--type=method_call",
                 obj, f"{iface}.{method}", f"array:string:{uri}", "string:")  # fmt: skip
         return Command(argv, True, "Shown in the file manager")
     opener = platform_opener(platform, which)

@@ -697,7 +697,7 @@ class PlayerPanel(QWidget):
         if not self._path:
             return False
         cmd = external.reveal_command(self._path)
-        if cmd.argv and cmd.argv[0] == "dbus-send":
+        if cmd.argv and os.path.basename(cmd.argv[0]) == "dbus-send":
             return self._reveal_over_dbus(cmd)
         return self._launch(cmd)
 
