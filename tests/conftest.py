@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Module- and session-scoped fixtures run before the per-test home below: without a home of their
+# own they read (and write) the real ~/.config/vsearch, whose settings (speech = false, say) then
+# change what those fixtures index.
+os.environ["VSEARCH_HOME"] = tempfile.mkdtemp(prefix="vsearch-test-home-")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
