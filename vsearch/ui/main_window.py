@@ -199,9 +199,10 @@ class MainWindow(MainWindowView):
     @Slot(QTreeWidgetItem, int)
     def _on_library_item_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
         """A folder clicked in the library: search only in it (a failed file's row: in its folder)."""
-        while item.parent() is not None:
-            item = item.parent()
-        self.search_ctrl.scope_to(item.data(0, PathRole))
+        top: QTreeWidgetItem = item
+        while (parent := top.parent()) is not None:
+            top = parent
+        self.search_ctrl.scope_to(top.data(0, PathRole))
 
     @Slot()
     def _on_about_triggered(self) -> None:
