@@ -397,18 +397,9 @@ class ProgressTracker:
 
     def progress(self, current: str) -> Progress:
         """A report for the UI and CLI, *current* being the file the last event was about."""
-        elapsed = self.elapsed()
-        rate = self.done_seconds / elapsed if elapsed > 0 else 0.0
-        eta = (self.total_seconds - self.done_seconds) / rate if rate > 0 else None
-        return Progress(
-            stage="index",
-            done_files=self.done_files,
-            total_files=len(self.durations),
-            done_seconds=self.done_seconds,
-            total_seconds=self.total_seconds,
-            current=current,
-            rate=rate,
-            eta=eta,
+        return Progress.timed(
+            "index", self.done_files, len(self.durations), self.done_seconds, self.total_seconds, current,
+            self.elapsed(),
         )
 
 

@@ -162,6 +162,22 @@ class Progress:
     rate: float = 0.0  # video-seconds per wall-second
     eta: float | None = None  # seconds left
 
+    @classmethod
+    def timed(
+        cls,
+        stage: str,
+        done_files: int,
+        total_files: int,
+        done_seconds: float,
+        total_seconds: float,
+        current: str,
+        elapsed: float,
+    ) -> Progress:
+        """A report whose rate and ETA follow from *elapsed* wall seconds (no ETA before a rate)."""
+        rate = done_seconds / elapsed if elapsed > 0 else 0.0
+        eta = (total_seconds - done_seconds) / rate if rate > 0 else None
+        return cls(stage, done_files, total_files, done_seconds, total_seconds, current, rate, eta)
+
 
 class CancelToken:
     """Cooperative cancel and pause for long runs; checked between batches.

@@ -54,10 +54,7 @@ def read_pending(
 
         def report(t: float, _i: int = i, _path: str = path, _done: float = done_s) -> None:
             if progress is not None:
-                el = time.perf_counter() - t0
-                d = _done + t
-                rate = d / el if el > 0 else 0.0
-                progress(Progress("ocr", _i, len(todo), d, total, _path, rate, (total - d) / rate if rate else None))
+                progress(Progress.timed("ocr", _i, len(todo), _done + t, total, _path, time.perf_counter() - t0))
 
         try:
             spans = read_video(path, probe(path), engine, stats=rs, cancel=cancel, progress=report)

@@ -83,9 +83,7 @@ def transcribe_pending(
             stats.errors.append((path, f"speech: {error}"))
         done_s += dur
         if progress is not None:
-            el = time.perf_counter() - t0
-            rate = done_s / el if el > 0 else 0.0
-            progress(Progress("speech", i + 1, len(todo), done_s, total, path, rate, (total - done_s) / rate if rate else None))
+            progress(Progress.timed("speech", i + 1, len(todo), done_s, total, path, time.perf_counter() - t0))
     stats.stage_seconds["speech"] = time.perf_counter() - t0
     return n
 

@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from vsearch.types import Moment
+from vsearch.ui.controllers.base import ServiceController
 from vsearch.ui.controllers.messages import Messages
 from vsearch.ui.protocols import AppService
 from vsearch.ui.qtcompat import emit
@@ -21,7 +22,7 @@ EXTENSIONS = {"csv": "csv", "json": "json", "edl": "edl", "fcpxml": "fcpxml", "x
               "resolve-markers": "edl", "m3u": "m3u", "sheet": "html"}  # fmt: skip
 
 
-class ExportController(QObject):
+class ExportController(ServiceController):
     """Asks where and in which format, then runs ``Service.export`` off the GUI thread.
 
     The list of formats comes from ``Service.export_formats`` on the pool, once; the dialog
@@ -49,12 +50,9 @@ class ExportController(QObject):
         messages: Messages,
         parent: QObject | None = None,
     ) -> None:
-        super().__init__(parent)
-        self._service = service
+        super().__init__(service, tasks, messages, parent)
         self._window = window
         self._moments = moments
-        self._tasks = tasks
-        self._messages = messages
         self._formats: list[tuple[str, str]] | None = None
 
     def formats(self) -> list[tuple[str, str]] | None:

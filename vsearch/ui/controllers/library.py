@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QInputDialog, QLabel, QMessageBox, QWidget
 from vsearch import log
 from vsearch.timefmt import duration_words
 from vsearch.types import IndexStats, Progress
+from vsearch.ui.controllers.base import ServiceController
 from vsearch.ui.controllers.messages import Messages
 from vsearch.ui.library_panel import LibraryPanel
 from vsearch.ui.protocols import AppService
@@ -22,7 +23,7 @@ from vsearch.ui.workers import Failure, IndexController, TaskRunner
 REFRESH_MS = 1500
 
 
-class LibraryController(QObject):
+class LibraryController(ServiceController):
     """Owns the index controller; re-reads folders, failures and status off the GUI thread.
 
     Args:
@@ -57,12 +58,9 @@ class LibraryController(QObject):
         messages: Messages,
         parent: QObject | None = None,
     ) -> None:
-        super().__init__(parent)
-        self._service = service
+        super().__init__(service, tasks, messages, parent)
         self._panel = panel
         self._status_label = status_label
-        self._tasks = tasks
-        self._messages = messages
         self._folders: list = []
         self._failures: dict[str, Sequence] = {}
         self._status = None

@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QSlider
 
 from vsearch.types import Moment
+from vsearch.ui.controllers.base import ServiceController
 from vsearch.ui.controllers.messages import Messages
 from vsearch.ui.helpers import count_words, distinct_names
 from vsearch.ui.icons import icon
@@ -21,7 +22,7 @@ SEARCH_DEBOUNCE_MS = 250
 RESULTS_K = 60
 
 
-class SearchController(QObject):
+class SearchController(ServiceController):
     """Runs ``Service.search`` for the query box and filters on a pool thread, newest query wins.
 
     Typing waits :data:`SEARCH_DEBOUNCE_MS` before searching, a filter change 60 ms, Enter none.
@@ -59,8 +60,7 @@ class SearchController(QObject):
         messages: Messages,
         parent: QObject | None = None,
     ) -> None:
-        super().__init__(parent)
-        self._service = service
+        super().__init__(service, tasks, messages, parent)
         self._query = query
         self._folder_filter = folder_filter
         self._length_filter = length_filter
@@ -70,8 +70,6 @@ class SearchController(QObject):
         self._one_per_video = one_per_video
         self._count_label = count_label
         self._results = results
-        self._tasks = tasks
-        self._messages = messages
         self._generation = 0
         self._wanted_folder: str | None = None  # a restored folder filter, until the folders are known
         self._debounce = QTimer(self)

@@ -8,6 +8,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from vsearch import log
+from vsearch.ui.controllers.base import ServiceController
 from vsearch.ui.controllers.messages import Messages
 from vsearch.ui.protocols import AppService
 from vsearch.ui.qtcompat import emit
@@ -15,7 +16,7 @@ from vsearch.ui.settings_dialog import SettingsDialog
 from vsearch.ui.workers import Failure, TaskRunner
 
 
-class SettingsController(QObject):
+class SettingsController(ServiceController):
     """Reads ``Service.models`` and saves with ``Service.update_settings``, both on the pool.
 
     Args:
@@ -38,11 +39,8 @@ class SettingsController(QObject):
         messages: Messages,
         parent: QObject | None = None,
     ) -> None:
-        super().__init__(parent)
-        self._service = service
+        super().__init__(service, tasks, messages, parent)
         self._window = window
-        self._tasks = tasks
-        self._messages = messages
 
     def settings_dialog(self) -> None:
         """Open the settings once the model list is in (the dialog still works without it)."""
