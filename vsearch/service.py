@@ -16,7 +16,6 @@ from vsearch import config, log, paths
 from vsearch.embed.base import Embedder
 from vsearch.embed.health import probe_model
 from vsearch.errors import EnvironmentProblem, UserError
-from vsearch.indexer import Indexer, IndexOptions
 from vsearch.query.engine import QueryEngine, VisualExpert
 from vsearch.query.screen_text import ScreenTextSearcher
 from vsearch.query.search import Searcher, SearchOptions
@@ -120,6 +119,7 @@ class Service:
         self.library = Library(self.dirs.library, readonly=self.readonly)
         self._lock = threading.RLock()
         self._embedders: dict[str, Embedder] = {}
+        self.models_built: list[str] = []  # embedders built by this Service, in order (none: no model load)
         self._searchers: dict[str, Searcher] = {}
         self._anns: dict[str, AnnIndex] = {}  # one per model, shared by searches and indexing
         self._sentence_encoder: SentenceEncoder | None = None
@@ -175,10 +175,12 @@ class Service:
             if emb is None:
                 from vsearch.embed.registry import load_embedder
 
+                log.models.info("building embedder %s", name)
                 emb = load_embedder(
                     name, models_dir=self.dirs.models, device=self.device, precision=self.precision
                 )
                 self._embedders[name] = emb
+                self.models_built.append(name)
             return emb
 
     # Models live in the home, not in a library: these need no open library (static), so
@@ -337,6 +339,8 @@ class Service:
         name = model or self.model_name()
         self._requeue_damaged()
         s = self.settings
+        from vsearch.indexer import Indexer, IndexOptions  # decoders (PyAV): not a search's import
+
         indexer = Indexer(
             self.library,
             lambda: self.embedder(name),

@@ -72,6 +72,9 @@ class ModelPreset:
         image_size: input side in pixels.
         speed: a rough speed note for the listing.
         requires: extra Python packages the model needs.
+        hub_repo: the Hugging Face repo open_clip fetches the weights from (tests/unit/test_cold_start.py
+            checks it against open_clip's table): a folder check on it answers "not downloaded"
+            without importing open_clip (and torch), which `vsearch index` on a fresh install did.
     """
 
     name: str
@@ -83,6 +86,7 @@ class ModelPreset:
     image_size: int
     speed: str
     requires: tuple[str, ...] = ()
+    hub_repo: str = ""
 
 
 PRESETS: dict[str, ModelPreset] = {
@@ -97,6 +101,7 @@ PRESETS: dict[str, ModelPreset] = {
             512,
             256,
             "smallest download; on desktop CPUs about as fast as balanced",
+            hub_repo="timm/MobileCLIP2-S0-OpenCLIP",
         ),
         ModelPreset(
             "balanced",
@@ -107,6 +112,7 @@ PRESETS: dict[str, ModelPreset] = {
             512,
             224,
             "fast on CPU, very fast on GPU",
+            hub_repo="laion/CLIP-ViT-B-32-laion2B-s34B-b79K",
         ),
         ModelPreset(
             "best",
@@ -117,6 +123,7 @@ PRESETS: dict[str, ModelPreset] = {
             768,
             224,
             "slow on CPU (about 12x balanced); use a GPU",
+            hub_repo="laion/CLIP-ViT-L-14-laion2B-s32B-b82K",
         ),
         ModelPreset(
             "multilingual",
@@ -128,6 +135,7 @@ PRESETS: dict[str, ModelPreset] = {
             224,
             "like balanced for images; slower text encoding",
             ("transformers",),
+            hub_repo="laion/CLIP-ViT-B-32-xlm-roberta-base-laion5B-s13B-b90k",
         ),
     )
 }
@@ -377,6 +385,8 @@ def default_model(models_dir: Path) -> str:
     models_dir = Path(models_dir)
     for name in DEFAULT_ORDER:
         p = PRESETS[name]
+        if p.hub_repo and not weights.hub_repo_cached(p.hub_repo, models_dir):
+            continue  # nothing of it downloaded: known without importing open_clip
         if all(_importable(r) for r in p.requires) and weights.is_present(p.arch, p.pretrained, models_dir):
             return name
     return "starter"

