@@ -13,8 +13,10 @@ import sys
 def _smoke() -> int:
     from PySide6.QtCore import QTimer
 
-    from vsearch.ui.app import build, install_excepthooks
+    from vsearch.ui.app import build, check_system_libraries, install_excepthooks
 
+    if check_system_libraries():  # the same one line and status as the app (main() checks too)
+        return 3
     install_excepthooks()
     app, window = build(sys.argv[1:])
     window.show()

@@ -140,9 +140,25 @@ def build(argv: Sequence[str] | None = None, **window_options: object):
     return app, window
 
 
+def check_system_libraries() -> str | None:
+    """Before any QApplication: Qt's platform plugin can load here, else its one line on stderr (and None when fine).
+
+    Without it a fresh Linux desktop lacking libxcb-cursor0 (say) got Qt's generic "no Qt
+    platform plugin could be initialized" and an abort (vsearch/ui/syslibs.py).
+    """
+    from vsearch.ui.syslibs import qt_platform_problem
+
+    problem = qt_platform_problem()
+    if problem:  # printed, not logged: logging has no handler yet and would print it twice
+        print(problem, file=sys.stderr, flush=True)
+    return problem
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the desktop app; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if check_system_libraries():
+        return 3
     install_excepthooks()
     try:
         app, window = build(argv)
