@@ -249,6 +249,10 @@ class StarterEmbedder:
             self._device = pick_device(self._requested_device)
         return self._device
 
+    @device.setter
+    def device(self, value: str) -> None:
+        self._device = value
+
     @property
     def precision(self) -> str:
         """The image tower's precision (the text tower is always fp32)."""
