@@ -11,7 +11,15 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence, QShowEvent
+from PySide6.QtGui import (
+    QAction,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -195,6 +203,7 @@ class MainWindowView(QMainWindow):
         self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.set_grid(True)
+        self._drag_out()
 
         # empty state
         self.empty = QWidget(self)
@@ -293,6 +302,11 @@ class MainWindowView(QMainWindow):
         self.seconds_action.setCheckable(True)
         self.seconds_action.setToolTip("Times as m:ss.s instead of timecode HH:MM:SS:FF at the video's rate")
 
+        # the search box must not take these for its own editing keys (on X11, Ctrl+E is "end of line")
+        self._window_keys = {a.shortcut().toString() for a in (self.export_action, self.next_result_action,
+                                                               self.previous_result_action)}  # fmt: skip
+        self.query.installEventFilter(self)
+
         menu = self.menuBar()
         m = menu.addMenu("&File")
         for a in (self.add_action, self.shared_action, self.rescan_action, self.export_action):
@@ -330,6 +344,13 @@ class MainWindowView(QMainWindow):
             self.view.setWrapping(False)
             self.grid_btn.setIcon(icon("grid"))
         self.view.doItemsLayout()
+        self._drag_out()
+
+    def _drag_out(self) -> None:
+        """Results drag out of the window (files, a timeline) and never move inside the grid."""
+        self.view.setDragEnabled(True)
+        self.view.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.view.setDefaultDropAction(Qt.DropAction.CopyAction)
 
     def show_results(self) -> None:
         self.stack.setCurrentWidget(self.view)
@@ -402,6 +423,10 @@ class MainWindowView(QMainWindow):
         QMessageBox.about(self, "About vsearch", self.about_text(model, library))
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if obj is self.query and event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            if QKeySequence(event.keyCombination()).toString() in self._window_keys:
+                event.ignore()
+                return True  # not overridden: the window's shortcut runs
         if obj is self.view.viewport() and event.type() == QEvent.Type.Resize:
             QTimer.singleShot(0, self.view.doItemsLayout)  # cards follow the new width
         return super().eventFilter(obj, event)

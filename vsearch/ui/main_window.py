@@ -109,7 +109,7 @@ class MainWindow(MainWindowView):
             parent=self,
         )
         self.export_ctrl = ExportController(
-            service, self, self._export_selection, self.lib_tasks, self.messages, self
+            service, self, self._export_selection, self.lib_tasks, self.messages, self, state_file=state_file
         )
         self.settings_ctrl = SettingsController(service, self, self.lib_tasks, self.messages, self)
         self.window_state = WindowState(

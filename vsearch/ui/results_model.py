@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 from PySide6.QtCore import (
     QAbstractListModel,
     QByteArray,
+    QMimeData,
     QModelIndex,
     QPersistentModelIndex,
     QRect,
     QRectF,
     QSize,
     Qt,
+    QUrl,
     Signal,
 )
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPainterPath, QPixmap
@@ -81,6 +84,7 @@ class ResultsModel(QAbstractListModel):
         self._thumbs: dict[tuple[str, float], QPixmap] = {}
         self._generation = -1
         self._query = ""
+        self._drag_file: tuple[tuple[Moment, ...], Path] | None = None
 
     # --- Qt API ----------------------------------------------------------------------
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
@@ -113,7 +117,42 @@ class ResultsModel(QAbstractListModel):
     def flags(self, index: _Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+                | Qt.ItemFlag.ItemIsDragEnabled)  # fmt: skip
+
+    def mimeTypes(self) -> list[str]:  # noqa: N802
+        return ["text/uri-list", "text/plain"]
+
+    def supportedDragActions(self) -> Qt.DropAction:  # noqa: N802
+        return Qt.DropAction.CopyAction
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:  # noqa: N802
+        """Dragged results: the video files, the FCPXML of exactly these moments, their timestamps.
+
+        A file manager copies the videos, an editor imports them, or the FCPXML (when
+        :meth:`set_drag_file` has one for these moments) as a timeline of the moments.
+        """
+        moments = [self._moments[i.row()] for i in sorted(indexes, key=lambda i: i.row())
+                   if i.isValid() and 0 <= i.row() < len(self._moments)]  # fmt: skip
+        data = QMimeData()
+        urls: list[QUrl] = []
+        for m in moments:
+            url = QUrl.fromLocalFile(m.path)
+            if url not in urls:
+                urls.append(url)
+        drag = self._drag_file
+        if drag is not None and drag[0] == tuple(moments) and drag[1].exists():
+            urls.append(QUrl.fromLocalFile(str(drag[1])))
+        data.setUrls(urls)
+        data.setText("\n".join(f"{m.path}\t{m.start:.3f}\t{m.end:.3f}" for m in moments))
+        return data
+
+    def set_drag_file(self, moments: Sequence[Moment], path: Path) -> None:
+        """The timeline file (FCPXML) written for exactly *moments*: a drag of them carries it too."""
+        self._drag_file = (tuple(moments), Path(path))
+
+    def drag_file(self) -> tuple[tuple[Moment, ...], Path] | None:
+        return self._drag_file
 
     def roleNames(self) -> dict[int, QByteArray]:  # noqa: N802
         names = dict(super().roleNames())

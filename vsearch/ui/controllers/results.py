@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QSize, Qt, Slot
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QGuiApplication, QImage, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -26,6 +27,8 @@ from vsearch.ui.results_model import MomentRole, ResultsModel
 from vsearch.ui.workers import Failure, TaskRunner
 
 THUMB_SIZE = 320
+#: The selection's FCPXML (carried by a drag) is written this long after the selection settles.
+DRAG_FILE_DELAY_MS = 120
 THUMB_KEEP = QSize(400, 225)  # what the model keeps in memory per thumbnail (cards are smaller)
 #: Keys the window's widgets hand to the player while it shows a video (Left / Right step frames
 #: there, instead of moving through the grid and opening another video).
@@ -84,6 +87,11 @@ class ResultsController(QObject):
 
         results.thumbnailsWanted.connect(self._on_results_thumbnails_wanted)
         view.selectionModel().currentChanged.connect(self._on_view_current_changed)
+        self._drag_timer = QTimer(self)
+        self._drag_timer.setSingleShot(True)
+        self._drag_timer.setInterval(DRAG_FILE_DELAY_MS)
+        self._drag_timer.timeout.connect(self._prepare_drag_file)
+        view.selectionModel().selectionChanged.connect(lambda *_: self._drag_timer.start())
         view.clicked.connect(self._on_view_clicked)
         self._key_widgets: set[QObject] = set()
         self._keep_arrows: set[QObject] = set()
@@ -226,6 +234,31 @@ class ResultsController(QObject):
         self._search_tasks.submit(
             self._service.similarity_curve, query, video_id, on_done=done, on_error=self._messages.report
         )
+
+    # --- dragging out --------------------------------------------------------------------
+    @Slot()
+    def _prepare_drag_file(self) -> None:
+        """Write the selection's FCPXML on the pool, so a drag of it can carry a timeline."""
+        moments = self.selected_moments()
+        if not moments:
+            return
+        svc, results, query = self._service, self._results, self._results.query
+        folder = Path(svc.dirs.cache) / "drag"
+
+        def job() -> Path:
+            folder.mkdir(parents=True, exist_ok=True)
+            out = folder / svc.export_filename(query, "fcpxml")
+            svc.export(moments, "fcpxml", out, query=query, overwrite=True)
+            return out
+
+        def done(path: Path) -> None:
+            if self.selected_moments() == moments:
+                results.set_drag_file(moments, path)
+
+        def failed(failure: Failure) -> None:  # the drag still carries the video files
+            log.ui.warning("no timeline for dragging: %s", failure.message)
+
+        self._lib_tasks.submit(job, on_done=done, on_error=failed)
 
     # --- thumbnails ----------------------------------------------------------------------
     @Slot(list)
