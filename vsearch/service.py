@@ -491,6 +491,22 @@ class Service:
         return n
 
     # -- search ---------------------------------------------------------------------------
+    def warm_up(self) -> bool:
+        """Load what the first search needs ahead of it: the model's text tower and the vector index.
+
+        The app runs it on its search thread at start, so a query typed meanwhile waits for it
+        there rather than paying the load itself (a CLIP model's text tower takes seconds).
+
+        Returns:
+            False when nothing is indexed yet (there is nothing to load).
+        """
+        if self.searcher() is None:
+            return False
+        # one real search: besides the towers it reads the experts' tables and the per-video
+        # vectors its hits need, which a first search otherwise paid (1.3 s against 0.6-0.7 s)
+        self.search("a photo of people", k=20)
+        return True
+
     def searcher(self) -> Searcher | None:
         """The visual expert of the search model, its ANN index synced; None while nothing is indexed."""
         row = self.search_model()

@@ -21,6 +21,7 @@ import hashlib
 import importlib.util
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -241,6 +242,9 @@ class StarterEmbedder:
         self._tokenizer: Any = None
         self._text_model: Any = None
         self._labels: np.ndarray | None = None
+        # one query is encoded by the visual expert and again by the speech and on-screen text
+        # experts (the same MiniLM): the last few single sentences are kept
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
 
     @property
     def device(self) -> str:
@@ -319,6 +323,12 @@ class StarterEmbedder:
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dim), np.float32)
+        if len(texts) == 1:
+            with self._lock:
+                hit = self._recent.get(texts[0])
+                if hit is not None:
+                    self._recent.move_to_end(texts[0])
+                    return hit[None].copy()
         self._load_text()
         # Batch sentences of similar length together so little time goes into padding.
         lengths = [len(e.ids) for e in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
@@ -328,7 +338,13 @@ class StarterEmbedder:
             sel = order[i : i + self.batch_size]
             enc = self._tokenizer.encode_batch([texts[j] for j in sel])
             out[sel] = self._text_model.encode([e.ids for e in enc], [e.attention_mask for e in enc])
-        return l2_normalise(out)
+        out = l2_normalise(out)
+        if len(texts) == 1:
+            with self._lock:
+                self._recent[texts[0]] = out[0].copy()
+                while len(self._recent) > 32:
+                    self._recent.popitem(last=False)
+        return out
 
     def release(self) -> None:
         """Drop both towers (for example after indexing); each is loaded again on next use."""

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import QApplication, QTreeWidgetItem, QWidget
 
+from vsearch import log
 from vsearch.types import Moment
 from vsearch.ui.controllers.export import ExportController
 from vsearch.ui.controllers.library import LibraryController
@@ -24,7 +25,7 @@ from vsearch.ui.controllers.window_state import WindowState
 from vsearch.ui.library_panel import PathRole
 from vsearch.ui.main_view import WELCOME_TEXT, MainWindowView
 from vsearch.ui.protocols import AppService
-from vsearch.ui.workers import TaskRunner
+from vsearch.ui.workers import Failure, TaskRunner
 
 
 class MainWindow(MainWindowView):
@@ -116,6 +117,9 @@ class MainWindow(MainWindowView):
             state_file, self, self.splitter, self.grid_btn, self.search_ctrl, self.seconds_action, self
         )
         self._wire()
+        # load the model's text tower and the vector index now, on the search thread: a query
+        # typed meanwhile queues behind it there instead of paying the load itself
+        self.search_tasks.submit(service.warm_up, on_error=self._on_warm_up_failed)
         self.window_state.restore()
         self._update_empty_state()
         self.library_ctrl.refresh()
@@ -212,6 +216,10 @@ class MainWindow(MainWindowView):
             on_done=lambda st: self.show_about(st.model or "none yet (add a folder)", st.library),
             on_error=self.messages.report,
         )
+
+    def _on_warm_up_failed(self, failure: Failure) -> None:
+        # not the user's business yet: the first search meets the same problem and reports it
+        log.ui.warning("loading the model ahead of the first search failed: %s", failure.message)
 
     @Slot()
     def _on_library_indexed_grew(self) -> None:
