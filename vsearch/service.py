@@ -46,6 +46,7 @@ class FolderStatus:
     pending: int
     frames: int
     online: bool
+    partial: int = 0  # of the pending: videos with frames stored (a run stopped inside them)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,7 @@ class LibraryStatus:
     schema_version: int = 0
     readonly: bool = False
     ocr: OcrProgress | None = None  # of the OCR model; None when on-screen text is off
+    partial: int = 0  # of the pending: videos with frames stored (a run stopped inside them)
 
 
 class Service:
@@ -299,6 +301,7 @@ class Service:
                     pending=c.pending,
                     frames=c.frames,
                     online=_online(r.path, has_videos=r.id in counts),
+                    partial=c.partial,
                 )
             )
         return out
@@ -691,6 +694,7 @@ class Service:
             schema_version=version,
             readonly=self.readonly,
             ocr=self._ocr_progress(),
+            partial=c.partial,
         )
 
     def _ocr_progress(self) -> OcrProgress | None:

@@ -88,13 +88,18 @@ class ModelRow:
 
 @dataclass(frozen=True, slots=True)
 class Counts:
-    """Videos by status and stored frames, of the whole library or of one folder."""
+    """Videos by status and stored frames, of the whole library or of one folder.
+
+    ``partial`` counts the pending videos that already have frames stored (a cancelled or
+    killed run stopped inside them): they are among ``pending`` and already show in results.
+    """
 
     indexed: int = 0
     failed: int = 0
     pending: int = 0
     gone: int = 0
     frames: int = 0
+    partial: int = 0
 
     @property
     def videos(self) -> int:
@@ -142,14 +147,22 @@ def _model(row: Sequence[Any]) -> ModelRow:
     return ModelRow(row[0], row[1], row[2], row[3], _enum(ModelState, row[4]), row[5])
 
 
-def _counts(by_status: dict[str, int], frames: int) -> Counts:
+def _counts(by_status: dict[str, int], frames: int, partial: int = 0) -> Counts:
     return Counts(
         indexed=by_status.get(VideoStatus.INDEXED, 0),
         failed=by_status.get(VideoStatus.FAILED, 0),
         pending=by_status.get(VideoStatus.PENDING, 0),
         gone=by_status.get(VideoStatus.GONE, 0),
         frames=frames,
+        partial=partial,
     )
+
+
+# pending videos with frames stored already (frames' UNIQUE (video_id, t) index answers EXISTS)
+_PARTIAL = (
+    "SELECT {cols} count(*) FROM videos v WHERE v.status = 'pending' "
+    "AND EXISTS (SELECT 1 FROM frames f WHERE f.video_id = v.id) {group}"
+)
 
 
 def _like_prefix(folder: str) -> str:
@@ -796,7 +809,8 @@ class Library:
         with self._sql.snapshot() as c:
             by_status = dict(c.execute("SELECT status, count(*) FROM videos GROUP BY status").fetchall())
             frames = c.execute("SELECT count(*) FROM frames").fetchone()[0]
-        return _counts(by_status, frames)
+            partial = c.execute(_PARTIAL.format(cols="", group="")).fetchone()[0]
+        return _counts(by_status, frames, partial)
 
     def root_counts(self) -> dict[int, Counts]:
         """Per root id: its videos by status and stored frames (roots without videos are absent)."""
@@ -811,8 +825,10 @@ class Library:
                 "SELECT v.root_id, count(*) FROM frames f JOIN videos v ON v.id = f.video_id GROUP BY v.root_id"
             ):
                 frames[root_id] = n
+            partial = dict(c.execute(_PARTIAL.format(cols="v.root_id,", group="GROUP BY v.root_id")).fetchall())
         return {
-            rid: _counts(by_root.get(rid, {}), frames.get(rid, 0)) for rid in by_root.keys() | frames.keys()
+            rid: _counts(by_root.get(rid, {}), frames.get(rid, 0), partial.get(rid, 0))
+            for rid in by_root.keys() | frames.keys()
         }
 
 

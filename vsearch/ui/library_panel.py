@@ -256,8 +256,11 @@ class LibraryPanel(QWidget):
         else:
             status = f"{f.indexed} of {f.videos} videos indexed" if f.videos else "no videos found yet"
             bits = []
-            if f.pending:
-                bits.append(f"{f.pending} waiting")
+            partial = getattr(f, "partial", 0)
+            if partial:  # a cancelled run stopped inside them: they already show in results
+                bits.append(f"{partial} in part")
+            if f.pending - partial:
+                bits.append(f"{f.pending - partial} waiting")
             if f.failed:
                 bits.append(f"{f.failed} failed")
             if bits:
@@ -267,7 +270,8 @@ class LibraryPanel(QWidget):
     @staticmethod
     def _folder_tip(f) -> str:
         return (
-            f"{f.path}\n{f.videos} videos, {f.indexed} indexed, {f.pending} waiting, {f.failed} failed, "
+            f"{f.path}\n{f.videos} videos, {f.indexed} indexed, {getattr(f, 'partial', 0)} in part, "
+            f"{f.pending - getattr(f, 'partial', 0)} waiting, {f.failed} failed, "
             f"{f.frames} frames" + ("" if f.online else "\nThe folder cannot be reached right now.")
         )
 

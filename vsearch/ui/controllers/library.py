@@ -65,6 +65,7 @@ class LibraryController(ServiceController):
         self._failures: dict[str, Sequence] = {}
         self._status = None
         self._indexed_seen = -1
+        self._cancelled_note = False  # a run was cancelled: the next re-read says so
         self._closing = False
         self.indexer = IndexController(service, self)
         self._timer = QTimer(self)
@@ -188,11 +189,23 @@ class LibraryController(ServiceController):
         self._panel.set_folders(folders, failures)
         emit(self.foldersChanged, list(folders))
         model = status.model or "no model yet"
+        partial = getattr(status, "partial", 0)
         self._status_label.setText(
-            f"{status.indexed} videos · {status.frames:,} frames · {model}"
+            f"{status.indexed} videos" + (f" (+{partial} in part)" if partial else "")
+            + f" · {status.frames:,} frames · {model}"
             + (f" · {status.failed} failed" if status.failed else "")
             + (" · read-only" if status.readonly else "")
         )
+        if self._cancelled_note and not self.indexer.is_busy():
+            # worded from the counts the panel and the status bar show now, not from the run's
+            # own tally (which counted this run's videos only), so the three agree
+            self._cancelled_note = False
+            msg = f"Indexing cancelled: {status.indexed} of {status.videos} videos indexed"
+            if partial:
+                msg += f", {partial} in part"
+            msg += "; what was done is kept and searchable, and the next rescan resumes"
+            self._messages.status(msg, 30000)
+            log.ui.info(msg)
         grew = status.indexed != self._indexed_seen
         self._indexed_seen = status.indexed
         if grew and self.indexer.is_busy():
@@ -221,13 +234,14 @@ class LibraryController(ServiceController):
     @Slot(object)
     def _on_indexer_finished(self, stats: IndexStats) -> None:
         if stats.cancelled:
-            msg = f"Indexing cancelled after {stats.indexed} videos; what was done is kept."
-        else:
-            msg = f"Indexed {stats.indexed} videos ({stats.frames:,} frames)"
-            if stats.failed:
-                msg += f"; {stats.failed} could not be read (see the library panel)"
-            elif stats.indexed == 0:
-                msg = "Library is up to date"
+            self._cancelled_note = True  # said by _on_read, with the library's counts
+            self._after_change()
+            return
+        msg = f"Indexed {stats.indexed} videos ({stats.frames:,} frames)"
+        if stats.failed:
+            msg += f"; {stats.failed} could not be read (see the library panel)"
+        elif stats.indexed == 0:
+            msg = "Library is up to date"
         total = stats.stage_seconds.get("total") if stats.stage_seconds else None
         if total:
             msg += f" in {duration_words(total)}"
