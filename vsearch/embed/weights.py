@@ -17,7 +17,7 @@ import hashlib
 import os
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -171,9 +171,31 @@ def partial_download(arch: str, tag: str, models_dir: Path) -> int:
 # -- downloads -----------------------------------------------------------------------------
 
 
+#: Set (to "1") by the desktop app when it is the one that set HF_HUB_OFFLINE=1 (so nothing
+#: it loads can reach the network by itself): an explicit download is then still the user's.
+APP_OFFLINE_MARK = "VSEARCH_APP_SET_OFFLINE"
+
+
 def offline() -> bool:
-    """Whether the user turned downloads off (``HF_HUB_OFFLINE``)."""
+    """Whether the user turned downloads off (``HF_HUB_OFFLINE``; the app's own default does not count)."""
+    if os.environ.get(APP_OFFLINE_MARK) == "1":
+        return False
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@contextlib.contextmanager
+def _hub_online() -> Iterator[None]:
+    """huggingface_hub's offline switch lifted for one explicit download that the app's default blocked."""
+    from huggingface_hub import constants
+
+    lift = os.environ.get(APP_OFFLINE_MARK) == "1" and bool(constants.HF_HUB_OFFLINE)
+    if lift:
+        constants.HF_HUB_OFFLINE = False
+    try:
+        yield
+    finally:
+        if lift:
+            constants.HF_HUB_OFFLINE = True
 
 
 def download(
@@ -214,16 +236,17 @@ def download(
             f"{arch}/{tag} is not on the Hugging Face hub; download it yourself and use `vsearch models import FILE --arch {arch}`"
         )
     repo, names = cand
-    text_repo = hf_text_repo(arch)
-    if text_repo is not None:
-        _download_text_tower(text_repo)
-    last: str = "unknown error"
-    for fname in names:
-        meta = _metadata(repo, fname)
-        if meta is None:
-            last = f"{repo} has no {fname}"
-            continue
-        return _fetch(repo, fname, meta, cache, progress, cancel)
+    with _hub_online():
+        text_repo = hf_text_repo(arch)
+        if text_repo is not None:
+            _download_text_tower(text_repo)
+        last: str = "unknown error"
+        for fname in names:
+            meta = _metadata(repo, fname)
+            if meta is None:
+                last = f"{repo} has no {fname}"
+                continue
+            return _fetch(repo, fname, meta, cache, progress, cancel)
     raise EnvironmentProblem(f"download of {arch}/{tag} failed: {last}")
 
 

@@ -131,7 +131,11 @@ def build(argv: Sequence[str] | None = None, **window_options: object):
     from vsearch.ui.main_window import MainWindow
 
     ns = parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if "HF_HUB_OFFLINE" not in os.environ:
+        # nothing the app loads may reach the network by itself; the Download button still can
+        # (an explicit request: vsearch.embed.weights.offline ignores a default set here)
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["VSEARCH_APP_SET_OFFLINE"] = "1"
     app = create_app([])
     service = Service(ns.library, model=ns.model, device=ns.device)
     window_options.setdefault("state_file", service.dirs.config / WINDOW_STATE_FILE)

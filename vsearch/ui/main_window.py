@@ -271,6 +271,7 @@ class MainWindow(MainWindowView):
             self.messages.status("Stopping indexing…")
             QApplication.processEvents()
         self.library_ctrl.shutdown()
+        self.settings_ctrl.shutdown()
         for runner in (self.search_tasks, self.thumb_tasks, self.lib_tasks):
             runner.shutdown()
         self.player.unload()

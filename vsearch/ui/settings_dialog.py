@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -17,7 +18,9 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QProgressBar,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -37,34 +40,72 @@ PRECISIONS = (
 SAMPLING = (("keyframe", "Keyframes (fast)"), ("exact", "Every interval (thorough)"))
 
 
+def model_label(m: object) -> str:
+    """A model's line in the list: its name, download size and whether it is here."""
+    name = getattr(m, "name", str(m))
+    size = int(getattr(m, "size_mb", 0) or 0)
+    if getattr(m, "present", True):
+        return name if not size or getattr(m, "kind", "") == "starter" else f"{name}  ({size:,} MB)"
+    partial = int(getattr(m, "partial_bytes", 0) or 0)
+    if partial:
+        return f"{name}  ({size:,} MB, {partial / 1e6:,.0f} MB downloaded, not finished)"
+    return f"{name}  ({size:,} MB, not downloaded)"
+
+
 class SettingsDialog(QDialog):
     """Edits a copy of the settings; :meth:`changes` lists what the user changed.
+
+    The model row also downloads a preset (progress, speed, ETA, cancel; the controller runs
+    it) and imports a local checkpoint; both only ask, :class:`SettingsController` does them.
 
     Args:
         settings: the current vsearch.config.Settings.
         models: model statuses from Service.models() (objects with name, description, present).
         library: the library folder in use (shown when settings.library is empty).
+
+    Signals:
+        downloadRequested(str): the user asked to download this model.
+        downloadCancelled(): the user cancelled the running download.
+        importRequested(): the user asked to import a checkpoint.
     """
+
+    downloadRequested = Signal(str)
+    downloadCancelled = Signal()
+    importRequested = Signal()
 
     def __init__(self, settings, models: Sequence, library: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setMinimumWidth(520)
         self._settings = settings
+        self._downloading: str | None = None
 
         self.model = QComboBox(self)
         self.model.addItem("Library's model (default)", "")
+        self._models: dict[str, object] = {}
         for m in models:
-            name = getattr(m, "name", str(m))
-            present = getattr(m, "present", True)
-            label = name if present else f"{name}  (not downloaded)"
-            self.model.addItem(label, name)
-            self.model.setItemData(self.model.count() - 1, getattr(m, "description", ""), 3)  # ToolTipRole
+            self.add_model(m)
         self._select(self.model, settings.model)
         self.model_hint = QLabel("", self)
         self.model_hint.setObjectName("Dim")
+        # wrapped, and allowed to grow in height: the description was clipped until the
+        # dialog was enlarged (a wrapped label in a form row keeps its one-line height otherwise)
         self.model_hint.setWordWrap(True)
-        self._models = {getattr(m, "name", str(m)): m for m in models}
+        self.model_hint.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.MinimumExpanding)
+        self.model_hint.setMinimumWidth(360)
+        self.download_btn = QPushButton("Download", self)
+        self.download_btn.setToolTip("Download this model (resumable); OK then switches to it")
+        self.download_btn.clicked.connect(self._on_download_clicked)
+        self.cancel_download_btn = QPushButton("Cancel download", self)
+        self.cancel_download_btn.clicked.connect(self._on_cancel_download_clicked)
+        self.import_btn = QPushButton("Import checkpoint…", self)
+        self.import_btn.setToolTip("Add a local open_clip checkpoint (.pt, .bin, .safetensors), checked before use")
+        self.import_btn.clicked.connect(self.importRequested)
+        self.download_bar = QProgressBar(self)
+        self.download_bar.setRange(0, 1000)
+        self.download_label = QLabel("", self)
+        self.download_label.setWordWrap(True)
+        self.download_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.MinimumExpanding)
         self.model.currentIndexChanged.connect(self._on_model_changed)
         self._on_model_changed()
 
@@ -109,8 +150,16 @@ class SettingsDialog(QDialog):
 
         form = QFormLayout()
         form.setSpacing(10)
+        model_buttons = QHBoxLayout()
+        model_buttons.addWidget(self.download_btn)
+        model_buttons.addWidget(self.cancel_download_btn)
+        model_buttons.addStretch(1)
+        model_buttons.addWidget(self.import_btn)
         form.addRow("Model", self.model)
         form.addRow("", self.model_hint)
+        form.addRow("", model_buttons)
+        form.addRow("", self.download_bar)
+        form.addRow("", self.download_label)
         form.addRow("Device", self.device)
         form.addRow("Precision", self.precision)
         form.addRow("Sampling", self.sampling)
@@ -134,6 +183,78 @@ class SettingsDialog(QDialog):
         lay.addWidget(note)
         lay.addWidget(buttons)
 
+    # --- models: download and import (the controller does the work) -------------------------
+    def add_model(self, m: object) -> None:
+        """List (or re-list, after a download or an import) one model."""
+        name = getattr(m, "name", str(m))
+        self._models[name] = m
+        i = self.model.findData(name)
+        if i < 0:
+            self.model.addItem(model_label(m), name)
+            i = self.model.count() - 1
+        else:
+            self.model.setItemText(i, model_label(m))
+        self.model.setItemData(i, getattr(m, "description", ""), 3)  # ToolTipRole
+        if i == self.model.currentIndex():
+            self._on_model_changed()
+
+    def select_model(self, name: str) -> None:
+        self._select(self.model, name)
+
+    def download_started(self, name: str) -> None:
+        self._downloading = name
+        self.download_bar.setValue(0)
+        self.download_label.setText(f"Downloading {name}…")
+        self._update_download_row()
+
+    def download_progressed(self, done: int, total: int, speed: float, eta: float | None) -> None:
+        """Bytes done of total, bytes/s since the start (resumed bytes excluded), seconds left."""
+        self.download_bar.setValue(int(1000 * done / total) if total else 0)
+        text = f"{done / 1e6:,.1f} of {total / 1e6:,.1f} MB ({100 * done / total if total else 0:.0f} %)"
+        if speed > 0:
+            text += f" · {speed / 1e6:,.1f} MB/s"
+        if eta is not None:
+            text += f" · about {max(1, round(eta))} s left"
+        self.download_label.setText(text)
+
+    def download_finished(self, m: object | None, message: str) -> None:
+        """The download ended: *m* the model's new status or its name (None: failed or cancelled), and a line."""
+        self._downloading = None
+        if isinstance(m, str):  # downloaded, but not among Service.models() (an ARCH/TAG name)
+            old = self._models.get(m)
+            is_row = dataclasses.is_dataclass(old) and not isinstance(old, type)
+            m = dataclasses.replace(old, present=True, partial_bytes=0) if is_row else None  # type: ignore[type-var]
+        if m is not None:
+            self.add_model(m)
+            self.select_model(getattr(m, "name", ""))
+            self.download_bar.setValue(1000)
+        self.download_label.setText(message)
+        self._update_download_row()
+
+    def is_downloading(self) -> bool:
+        return self._downloading is not None
+
+    def _update_download_row(self) -> None:
+        m = self._models.get(self.model.currentData() or "")
+        absent = m is not None and not getattr(m, "present", True)
+        busy = self._downloading is not None
+        self.download_btn.setVisible(absent and not busy)
+        self.cancel_download_btn.setVisible(busy)
+        self.download_bar.setVisible(busy or self.download_bar.value() == 1000)
+        self.import_btn.setEnabled(not busy)
+
+    @Slot()
+    def _on_download_clicked(self) -> None:
+        name = self.model.currentData() or ""
+        if name and not self.is_downloading():
+            self.downloadRequested.emit(name)
+
+    @Slot()
+    def _on_cancel_download_clicked(self) -> None:
+        if self.is_downloading():
+            self.download_label.setText("Cancelling… (what arrived is kept: Download resumes it)")
+            self.downloadCancelled.emit()
+
     @staticmethod
     def _select(combo: QComboBox, value: str) -> None:
         i = combo.findData(value)
@@ -154,6 +275,9 @@ class SettingsDialog(QDialog):
 
     @Slot()
     def _on_model_changed(self) -> None:
+        if not hasattr(self, "download_btn"):
+            return  # still building the dialog
+        self._update_download_row()
         m = self._models.get(self.model.currentData() or "")
         if m is None:
             self.model_hint.setText("Searches use the model the library was indexed with.")
@@ -163,7 +287,8 @@ class SettingsDialog(QDialog):
         if speed:
             text += f" — {speed}"
         if not getattr(m, "present", True):
-            text += "\nNot on this machine yet: get it with `vsearch models download NAME`."
+            size = int(getattr(m, "size_mb", 0) or 0)
+            text += f"\nNot on this machine yet: Download fetches {size:,} MB (resumable, checked), then OK switches to it."
         self.model_hint.setText(text)
 
     @Slot()
