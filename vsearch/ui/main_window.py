@@ -18,6 +18,7 @@ from vsearch.types import Moment
 from vsearch.ui.controllers.export import ExportController
 from vsearch.ui.controllers.library import LibraryController
 from vsearch.ui.controllers.messages import Messages
+from vsearch.ui.controllers.offer import OfferController
 from vsearch.ui.controllers.results import ResultsController
 from vsearch.ui.controllers.search import SearchController
 from vsearch.ui.controllers.settings import SettingsController
@@ -33,7 +34,7 @@ class MainWindow(MainWindowView):
 
     Attributes:
         service: the app's service.
-        messages, library_ctrl, search_ctrl, results_ctrl, export_ctrl, settings_ctrl, window_state:
+        messages, library_ctrl, search_ctrl, results_ctrl, export_ctrl, settings_ctrl, offer_ctrl, window_state:
             the controllers.
         indexer: the index controller (the library controller's).
         search_tasks, thumb_tasks, lib_tasks: the task pools (searches and curves; thumbnails;
@@ -113,6 +114,9 @@ class MainWindow(MainWindowView):
             service, self, self._export_selection, self.lib_tasks, self.messages, self, state_file=state_file
         )
         self.settings_ctrl = SettingsController(service, self, self.lib_tasks, self.messages, self)
+        self.offer_ctrl = OfferController(
+            service, self, self.library_ctrl, self.settings_ctrl, self.lib_tasks, self.messages, state_file, self
+        )
         self.window_state = WindowState(
             state_file, self, self.splitter, self.grid_btn, self.search_ctrl, self.seconds_action, self
         )

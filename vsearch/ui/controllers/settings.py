@@ -31,10 +31,12 @@ class SettingsController(ServiceController):
     Signals:
         saved(dict): the changes were saved (what changed).
         downloadFinished(str, bool): a model download ended (name, whether it completed).
+        downloadProgressed(int, int, float, object): bytes done, total, bytes/s, seconds left (or None).
     """
 
     saved = Signal(dict)
     downloadFinished = Signal(str, bool)
+    downloadProgressed = Signal(int, int, float, object)
     _downloadProgressed = Signal(int, int)  # from the download thread, queued to the GUI thread
 
     #: open_clip architectures offered by "Import checkpoint…" (the presets' first).
@@ -55,6 +57,7 @@ class SettingsController(ServiceController):
         self._download_token: CancelToken | None = None
         self._dialog: SettingsDialog | None = None
         self._speed = (0.0, -1)  # (start time, bytes at start) of the running download
+        self.last_download_message = ""  # how the last download ended, in one line
         self._downloadProgressed.connect(self._on_download_progressed)
 
     def settings_dialog(self) -> None:
@@ -109,6 +112,9 @@ class SettingsController(ServiceController):
         self._download_tasks.submit(job, on_done=partial(self._on_download_done, name),
                                     on_error=partial(self._on_download_failed, name, token))  # fmt: skip
 
+    def is_downloading(self) -> bool:
+        return self._download_token is not None
+
     def shutdown(self) -> None:
         """Cancel a running download (its part is kept) and stop the download thread."""
         self.cancel_download()
@@ -129,10 +135,12 @@ class SettingsController(ServiceController):
         eta = (total - done) / speed if speed > 0 and total else None
         if self._dialog is not None:
             self._dialog.download_progressed(done, total, speed, eta)
+        emit(self.downloadProgressed, done, total, float(speed), eta)
 
     def _on_download_done(self, name: str, status: object) -> None:
         self._download_token = None
         msg = f"{name} is downloaded and verified; OK switches to it (searches use the current model until it is indexed)"
+        self.last_download_message = msg
         if self._dialog is not None:
             self._dialog.download_finished(status if status is not None else name, msg)
         self._messages.status(f"Downloaded {name}", 10000)
@@ -147,6 +155,7 @@ class SettingsController(ServiceController):
             else f"Download of {name} failed: {failure.message}"
         )
         log.ui.warning("%s", msg)
+        self.last_download_message = msg
         if self._dialog is not None:
             self._dialog.download_finished(None, msg)
         emit(self.downloadFinished, name, False)
