@@ -370,7 +370,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
         why = m.source if not m.text else f'{m.source}: "{m.text}"'
         if m.screen_text:
             why += f", on screen: '{m.screen_text}'"
-        print(f"{i:2d}. {m.score:6.3f}  {clock_fine(m.start)}-{clock_fine(m.end)}  {m.path}  [{why}]")
+        gone = "  (missing: not found at the last scan)" if m.missing else ""
+        print(f"{i:2d}. {m.score:6.3f}  {clock_fine(m.start)}-{clock_fine(m.end)}  {m.path}{gone}  [{why}]")
     return 0
 
 
@@ -384,6 +385,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
     print(f"model:   {st.model or '-'}  ({st.model_id or 'nothing indexed yet'})")
     print(
         f"videos:  {st.videos} ({st.indexed} indexed, {st.pending} pending, {st.failed} failed), {st.frames} frames"
+        + (f"; skipped {st.skipped} (not videos of the library)" if st.skipped else "")
     )
     for m in st.models:
         print(f"  model {m.name}: {m.state}, {m.model_id}")
@@ -397,7 +399,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
             f"({o.done} with text, {o.no_text} without, {o.failed} failed, {o.pending} to read), {o.spans} text spans"
         )
     if fails:
-        print(f"failed files ({len(fails)}):")
+        print(f"failed files ({st.failed} failed, {st.skipped} skipped):" if st.skipped else f"failed files ({len(fails)}):")
         for fe in fails:
             print(f"  {printable(fe.path)}: {fe.error}")
     if text_fails:

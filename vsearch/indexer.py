@@ -31,9 +31,9 @@ from vsearch.embed.health import check_vectors
 from vsearch.errors import MediaError
 from vsearch.frames import SampleOptions, sampling_mode
 from vsearch.probe import probe
-from vsearch.scan import scan
+from vsearch.scan import fingerprint, scan
 from vsearch.store.ann import AnnIndex
-from vsearch.store.library import Library, ModelRow, VideoRow, warn_unreadable
+from vsearch.store.library import Diff, Library, ModelRow, VideoRow, warn_unreadable
 from vsearch.types import CancelToken, FrameBatch, IndexStats, Progress, VideoInfo
 
 ProgressFn = Callable[[Progress], None]
@@ -147,7 +147,8 @@ class Indexer:
             for p, e in errors:
                 stats.errors.append((p, e))
             d = self.library.diff(root.id, files)
-            self.library.apply_diff(root.id, d)  # one transaction for the whole folder
+            fps = self._recognise_moves(d)
+            self.library.apply_diff(root.id, d, errors, fps)  # one transaction for the whole folder
             stats.scanned += len(files)
             stats.unchanged += len(d.unchanged)
             stats.moved += len(d.moved)
@@ -155,6 +156,37 @@ class Indexer:
             stats.new += len(d.new)
             stats.gone += len(d.gone)
         stats.stage_seconds["scan"] = stats.stage_seconds.get("scan", 0.0) + time.perf_counter() - t0
+
+    def _recognise_moves(self, d: Diff) -> dict[str, str | None]:
+        """Fingerprint the diff's new and changed files; a new one whose content a library video has moves it.
+
+        That video must be missing, gone in this diff, or no longer at its path (a move between
+        two library folders, whichever is scanned first); a copy beside its original is new.
+        Returns the fingerprints by path, for the new and changed rows.
+        """
+        fps = {f.path: fingerprint(f.path, f.size) for f in [*d.new, *(f for _, f in d.changed)]}
+        gone_ids = {r.id for r in d.gone}
+        taken = {r.id for r, _ in d.moved}
+        still_new = []
+        for f in d.new:
+            fp = fps[f.path]
+            row = next(
+                (
+                    r
+                    for r in (self.library.moved_candidates(fp) if fp else [])
+                    if r.id not in taken and r.path != f.path
+                    and (r.missing or r.id in gone_ids or not os.path.exists(r.path))
+                ),
+                None,
+            )
+            if row is None:
+                still_new.append(f)
+                continue
+            taken.add(row.id)
+            d.moved.append((row, f))
+        d.new = still_new
+        d.gone = [r for r in d.gone if r.id not in taken]
+        return fps
 
     def pending(self, roots: Sequence[str]) -> list[VideoRow]:
         """Videos under the roots that still need work for this indexer's model."""
@@ -165,7 +197,7 @@ class Indexer:
             if root is None or not os.path.exists(path):
                 continue
             for row in self.library.videos_in_root(root.id).values():
-                if row.status == "failed" or row.id in done:
+                if row.status == "failed" or row.id in done or row.missing:
                     continue
                 rows.append(row)
         rows.sort(key=lambda r: r.path)

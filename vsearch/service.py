@@ -6,7 +6,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -73,6 +73,7 @@ class LibraryStatus:
     readonly: bool = False
     ocr: OcrProgress | None = None  # of the OCR model; None when on-screen text is off
     partial: int = 0  # of the pending: videos with frames stored (a run stopped inside them)
+    skipped: int = 0  # files and folders the last scans could not take (not in ``videos``)
 
 
 class Service:
@@ -307,8 +308,13 @@ class Service:
         return out
 
     def failures(self, folder: str | None = None) -> list[FileError]:
-        """Files that failed to index (under *folder*, when given), and why."""
-        return [FileError(p, e) for p, e in self.library.failures(_norm(folder) if folder else None)]
+        """Files that failed to index, then what the scans skipped (under *folder*, when given), and why.
+
+        Skipped are names that are not valid UTF-8 (shown backslash-escaped) and unreadable folders:
+        they are not videos of the library, so ``status().failed`` does not count them.
+        """
+        where = _norm(folder) if folder else None
+        return [FileError(p, e) for p, e in [*self.library.failures(where), *self.library.scan_problems(where)]]
 
     # -- indexing -------------------------------------------------------------------------
     def index(
@@ -572,7 +578,46 @@ class Service:
 
             visual = CombinedVisual(local, self._shared)
         text_expert = ScreenTextSearcher(self.library.screen_text, self.sentence_encoder)
-        return QueryEngine(self.library, visual, speech, text_expert).search(text, opts, only=only)
+        found = QueryEngine(self.library, visual, speech, text_expert).search(text, opts, only=only)
+        # a file found gone stays in the results (an archivist wants to know the footage exists
+        # and to locate it) but says so, so nobody is sent to play it
+        missing = self.library.missing_ids()
+        return [replace(m, missing=True) if m.video_id in missing else m for m in found] if missing else found
+
+    def locate(self, video_id: int, new_path: str | os.PathLike[str]) -> None:
+        """Point a missing video at its file's new place; its vectors, transcript and text stay.
+
+        Raises:
+            UserError: no such video, *new_path* is not a file inside a library folder, another
+                video of the library is there, or its content is not the video's (fingerprint).
+        """
+        from vsearch.scan import fingerprint
+        from vsearch.types import VideoFile
+
+        row = self.library.video(video_id)
+        if row is None:
+            raise UserError(f"no video {video_id} in the library")
+        p = _norm(new_path)
+        try:
+            st = os.stat(p)
+        except OSError as e:
+            raise UserError(f"cannot read {p}: {e.strerror or e}") from None
+        if not os.path.isfile(p):
+            raise UserError(f"{p} is not a file")
+        root = next((r for r in self.library.roots() if p == r.path or p.startswith(r.path.rstrip(os.sep) + os.sep)), None)
+        if root is None:
+            raise UserError(f"{p} is not inside a library folder; add its folder first")
+        other = self.library.video_by_path(p)
+        if other is not None and other.id != row.id:
+            raise UserError(f"{p} is already in the library (as another video)")
+        fp = fingerprint(p, st.st_size)
+        same = fp == row.fingerprint if row.fingerprint else st.st_size == row.size
+        if not same:
+            raise UserError(f"{p} is not the same file as {row.path} (its content differs)")
+        with self.library.writer():
+            self.library.move_video(row.id, VideoFile(p, st.st_size, st.st_mtime), root.id)
+            if fp:
+                self.library.set_fingerprints({row.id: fp})
 
     # -- facility mode (vsearch.cluster, needs vsearch[cluster]; docs/CLUSTER.md) ----------
     def attach_shared(self, uri: str, path_map: Sequence[str] = (), *, remember: bool = False) -> bool:
@@ -695,6 +740,7 @@ class Service:
             readonly=self.readonly,
             ocr=self._ocr_progress(),
             partial=c.partial,
+            skipped=len(self.library.scan_problems()),
         )
 
     def _ocr_progress(self) -> OcrProgress | None:

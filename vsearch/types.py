@@ -76,6 +76,8 @@ class Moment:
         text: the spoken line that matched, when speech did.
         screen_text: the on-screen text that matched, when the text expert did.
         screen_box: where that text is, (x0, y0, x1, y1) as fractions of the frame.
+        missing: the file was not found at the last scan (deleted, moved outside the library, or
+            on a drive that is away): still listed, so it can be located, but it cannot play.
     """
 
     path: str
@@ -90,6 +92,7 @@ class Moment:
     text: str | None = None
     screen_text: str | None = None
     screen_box: tuple[float, float, float, float] | None = None
+    missing: bool = False
 
     @property
     def length(self) -> float:
@@ -127,6 +130,7 @@ class Moment:
             "text": self.text,
             "screen_text": self.screen_text,
             "screen_box": [round(v, 4) for v in self.screen_box] if self.screen_box else None,
+            **({"missing": True} if self.missing else {}),  # only when it is, so older readers see no change
         }
 
 

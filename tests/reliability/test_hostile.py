@@ -202,7 +202,7 @@ def test_files_deleted_replaced_or_growing_while_indexing(tmp_path: Path) -> Non
         os.utime(d / "f.mp4", (1e9, 2e9))
         svc.index()
         rows = {os.path.basename(v.path): v for v in svc.library.videos().values()}
-        assert "d.mp4" not in rows
+        assert rows["d.mp4"].missing  # kept, marked missing (issue 16.13)
         for n in ("a.mp4", "b.mp4", "c.mp4", "e.mp4", "growing.mp4"):
             assert rows[n].status == "indexed", (n, rows[n].status, rows[n].error)
         assert os.path.basename(svc.search("orange", k=1)[0].path) == "e.mp4"

@@ -64,7 +64,8 @@ def test_unplugged_drive_stays_searchable_and_only_changes_are_redone(drive: Pat
         ids_after = _frame_ids(svc)
         for name in ("red.mp4", "green.mp4", "purple.mp4"):
             assert ids_after[name] == ids_before[name], f"{name} was re-embedded although unchanged"
-        assert "yellow.mp4" not in ids_after
+        # the deleted one keeps its row and vectors, marked missing (issue 16.13)
+        assert svc.library.video_by_path(str(drive / "yellow.mp4")).missing
         assert os.path.basename(svc.search("orange", k=1)[0].path) == "blue.mp4"
         assert os.path.basename(svc.search("white", k=1)[0].path) == "white.mp4"
         assert all(f.online for f in svc.folders())
@@ -93,11 +94,16 @@ def test_empty_mount_point_is_treated_as_offline_not_as_everything_deleted(
         assert svc.status().videos == 0
 
 
-def test_single_missing_file_in_a_present_folder_is_gone(drive: Path, tmp_path: Path) -> None:
-    """The counterpart: in a folder that is there, a deleted file is dropped."""
+def test_single_missing_file_in_a_present_folder_is_marked_missing(drive: Path, tmp_path: Path) -> None:
+    """The counterpart: in a folder that is there, a deleted file is marked missing (issue 16.13)."""
     lib = tmp_path / "lib"
     with Service(lib, model=MODEL) as svc:
         svc.index([drive])
         (drive / "red.mp4").unlink()
         stats = svc.index()
-        assert stats.gone == 1 and svc.status().videos == 3
+        st = svc.status()
+        assert stats.gone == 1 and st.videos == 4 and st.indexed == 3
+        assert svc.library.video_by_path(str(drive / "red.mp4")).missing
+        # forgetting it is explicit
+        svc.remove_folder(drive / "red.mp4")
+        assert svc.status().videos == 3

@@ -99,7 +99,10 @@ def test_a_scan_diff_is_one_transaction(tmp_path: Path) -> None:
     lib.apply_diff(root.id, d)
     lib._sql.conn.set_trace_callback(None)
     assert begins == ["BEGIN IMMEDIATE"]
-    assert len(lib.videos_in_root(root.id)) == 1002 and lib.root("/v").last_scan is not None
+    rows = lib.videos_in_root(root.id)
+    # the 3 gone files are kept, marked missing (issue 16.13), with the 1000 new and the 2 kept
+    assert len(rows) == 1005 and sum(r.missing for r in rows.values()) == 3
+    assert lib.root("/v").last_scan is not None
     lib.close()
 
 

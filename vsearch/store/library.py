@@ -7,7 +7,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -73,6 +73,8 @@ class VideoRow:
     status: VideoStatus
     error: str | None
     has_audio: bool = False
+    fingerprint: str | None = None  # vsearch.scan.fingerprint of the file when it was last seen
+    missing: bool = False  # the file was not found at the last scan (row and vectors kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +120,12 @@ class Diff:
     moved: list[tuple[VideoRow, VideoFile]] = field(default_factory=list)
 
 
-_VIDEO_COLS = "id, root_id, path, size, mtime, duration, fps, width, height, status, error, has_audio"
+_VIDEO_COLS = (
+    "id, root_id, path, size, mtime, duration, fps, width, height, status, error, has_audio, fingerprint, "
+    "missing IS NOT NULL"
+)
+#: A video's bucket in the counts: its status, or "gone" while its file is missing.
+_BUCKET = "CASE WHEN missing IS NOT NULL THEN 'gone' ELSE status END"
 
 
 E = TypeVar("E", bound=StrEnum)
@@ -136,7 +143,7 @@ def _enum(kind: type[E], text: str) -> E:
 def _video(row: Sequence[Any]) -> VideoRow:
     return VideoRow(
         row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
-        _enum(VideoStatus, row[9]), row[10], has_audio=bool(row[11]),
+        _enum(VideoStatus, row[9]), row[10], has_audio=bool(row[11]), fingerprint=row[12], missing=bool(row[13]),
     )  # fmt: skip
 
 
@@ -160,7 +167,7 @@ def _counts(by_status: dict[str, int], frames: int, partial: int = 0) -> Counts:
 
 # pending videos with frames stored already (frames' UNIQUE (video_id, t) index answers EXISTS)
 _PARTIAL = (
-    "SELECT {cols} count(*) FROM videos v WHERE v.status = 'pending' "
+    "SELECT {cols} count(*) FROM videos v WHERE v.status = 'pending' AND v.missing IS NULL "
     "AND EXISTS (SELECT 1 FROM frames f WHERE f.video_id = v.id) {group}"
 )
 
@@ -546,7 +553,8 @@ class Library:
                 d.changed.append((row, f))
             else:
                 d.unchanged.append(row)
-        gone = [row for path, row in known.items() if path not in seen]
+        # a file already missing stays missing (it is not gone again); one found again is unchanged
+        gone = [row for path, row in known.items() if path not in seen and not row.missing]
         # a gone file and a new file with the same size, mtime and name moved: keep its vectors
         by_key: dict[tuple[int, float, str], VideoRow] = {
             (r.size, round(r.mtime, 3), os.path.basename(r.path)): r
@@ -565,32 +573,73 @@ class Library:
         d.gone = [r for r in gone if r.id not in moved_ids]
         return d
 
-    def add_video(self, f: VideoFile, root_id: int | None) -> int:
+    def add_video(self, f: VideoFile, root_id: int | None, fingerprint: str | None = None) -> int:
         """Add a new file (status pending); returns its id."""
         with self._sql.transaction() as c:
             cur = c.execute(
-                "INSERT INTO videos(root_id, path, size, mtime, status, added) VALUES (?, ?, ?, ?, 'pending', ?) "
+                "INSERT INTO videos(root_id, path, size, mtime, status, added, fingerprint) "
+                "VALUES (?, ?, ?, ?, 'pending', ?, ?) "
                 "ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, "
-                "root_id = excluded.root_id, status = 'pending', error = NULL "
+                "root_id = excluded.root_id, status = 'pending', error = NULL, "
+                "fingerprint = excluded.fingerprint, missing = NULL "
                 "RETURNING id",
-                (root_id, f.path, f.size, f.mtime, time.time()),
+                (root_id, f.path, f.size, f.mtime, time.time(), fingerprint),
             )
             return int(cur.fetchone()[0])
 
-    def apply_diff(self, root_id: int, d: Diff) -> None:
-        """Record a scan's outcome for one root (moves, changes, new and gone files) in one transaction."""
-        with self._sql.transaction():
+    def apply_diff(
+        self,
+        root_id: int,
+        d: Diff,
+        problems: Sequence[tuple[str, str]] = (),
+        fingerprints: Mapping[str, str | None] | None = None,
+    ) -> None:
+        """Record a scan's outcome for one root in one transaction.
+
+        Moved files are re-pointed (vectors kept), changed ones reset, new ones added (with their
+        *fingerprints*, by path, when known), gone ones marked missing (kept: a later scan or
+        ``Service.locate`` may find them again), missing ones found again unmarked; *problems*,
+        (path, reason) of what the scan could not take, replace the root's previous ones.
+        """
+        fps = fingerprints or {}
+        with self._sql.transaction() as c:
+            self.set_scan_problems(root_id, problems)
             for row, f in d.moved:
                 self.move_video(row.id, f, root_id)
             for row, f in d.changed:
-                self.reset_video(row.id, f)
+                self.reset_video(row.id, f, fps.get(f.path))
             for f in d.new:
-                self.add_video(f, root_id)
+                self.add_video(f, root_id, fps.get(f.path))
+            found = [(r.id,) for r in d.unchanged if r.missing]
+            c.executemany("UPDATE videos SET missing = NULL WHERE id = ?", found)
             if d.gone:
-                self.delete_videos([r.id for r in d.gone])
+                self.mark_missing([r.id for r in d.gone])
             self.mark_scanned(root_id)
 
-    def reset_video(self, video_id: int, f: VideoFile) -> None:
+    def mark_missing(self, ids: Sequence[int]) -> None:
+        """Mark videos whose files are gone as missing; their rows, vectors and transcripts stay."""
+        now = time.time()
+        with self._sql.transaction() as c:
+            c.executemany("UPDATE videos SET missing = ? WHERE id = ? AND missing IS NULL", [(now, i) for i in ids])
+
+    def missing_ids(self) -> set[int]:
+        """Ids of the videos whose files are missing."""
+        return {int(r[0]) for r in self._sql.query("SELECT id FROM videos WHERE missing IS NOT NULL")}
+
+    def moved_candidates(self, fingerprint: str) -> list[VideoRow]:
+        """Videos with this content fingerprint (the rows a moved or renamed file may be), by id."""
+        rows = self._sql.query(f"SELECT {_VIDEO_COLS} FROM videos WHERE fingerprint = ? ORDER BY id", (fingerprint,))
+        return [_video(r) for r in rows]
+
+    def set_fingerprints(self, fingerprints: Mapping[int, str]) -> None:
+        """Store content fingerprints of videos (by id) that have none yet."""
+        with self._sql.transaction() as c:
+            c.executemany(
+                "UPDATE videos SET fingerprint = ? WHERE id = ? AND fingerprint IS NULL",
+                [(fp, vid) for vid, fp in fingerprints.items()],
+            )
+
+    def reset_video(self, video_id: int, f: VideoFile, fingerprint: str | None = None) -> None:
         """A changed file: drop its frames, vectors and every expert's data (transcript, screen text); index it again."""
         with self._sql.transaction() as c:
             c.execute("DELETE FROM frames WHERE video_id = ?", (video_id,))
@@ -598,16 +647,17 @@ class Library:
             for expert in self._experts:
                 expert.forget_video(video_id)
             c.execute(
-                "UPDATE videos SET size = ?, mtime = ?, status = 'pending', error = NULL, updated = ? WHERE id = ?",
-                (f.size, f.mtime, time.time(), video_id),
+                "UPDATE videos SET size = ?, mtime = ?, status = 'pending', error = NULL, updated = ?, "
+                "fingerprint = ?, missing = NULL WHERE id = ?",
+                (f.size, f.mtime, time.time(), fingerprint, video_id),
             )
             c.execute("UPDATE models SET generation = generation + 1")
 
-    def move_video(self, video_id: int, f: VideoFile, root_id: int) -> None:
-        """Record that a video's file moved to *f* (its frames and vectors stay)."""
+    def move_video(self, video_id: int, f: VideoFile, root_id: int | None) -> None:
+        """Record that a video's file moved to *f* (its frames, vectors and transcripts stay)."""
         with self._sql.transaction() as c:
             c.execute(
-                "UPDATE videos SET path = ?, root_id = ?, mtime = ?, updated = ? WHERE id = ?",
+                "UPDATE videos SET path = ?, root_id = ?, mtime = ?, updated = ?, missing = NULL WHERE id = ?",
                 (f.path, root_id, f.mtime, time.time(), video_id),
             )
 
@@ -654,6 +704,34 @@ class Library:
                 "UPDATE videos SET status = ?, updated = ? WHERE id = ?",
                 (str(VideoStatus(status)), time.time(), video_id),
             )
+
+    def set_scan_problems(self, root_id: int, problems: Sequence[tuple[str, str]]) -> None:
+        """Replace a root's scan problems with *problems*, (path, one-line reason) of its latest scan.
+
+        Paths are stored as their bytes (``os.fsencode``): a name that is not valid UTF-8 comes
+        from the scanner with surrogate escapes and cannot be SQLite text.
+        """
+        now = time.time()
+        with self._sql.transaction() as c:
+            c.execute("DELETE FROM scan_problems WHERE root_id = ?", (root_id,))
+            c.executemany(
+                "INSERT OR REPLACE INTO scan_problems(root_id, path, error, seen) VALUES (?, ?, ?, ?)",
+                [(root_id, os.fsencode(p), " ".join(e.split())[:500], now) for p, e in problems],
+            )
+
+    def scan_problems(self, folder: str | None = None) -> list[tuple[str, str]]:
+        r"""(path, reason) of what the last scans could not take (under *folder* when given), by path.
+
+        A path that is not valid UTF-8 is shown with its stray bytes backslash-escaped
+        (``caf\\xe9.mp4``): printable, and safe for every output and for Qt.
+        """
+        rows = self._sql.query("SELECT path, error FROM scan_problems ORDER BY path")
+        inside = os.fsencode(folder.rstrip(os.sep) + os.sep) if folder else None
+        return [
+            (bytes(raw).decode("utf-8", "backslashreplace"), err)
+            for raw, err in rows
+            if inside is None or bytes(raw).startswith(inside)
+        ]
 
     def failures(self, folder: str | None = None) -> list[tuple[str, str]]:
         """(path, reason) of the failed videos, under *folder* when given."""
@@ -807,7 +885,7 @@ class Library:
     def counts(self) -> Counts:
         """The whole library's videos by status and its stored frames (one consistent read)."""
         with self._sql.snapshot() as c:
-            by_status = dict(c.execute("SELECT status, count(*) FROM videos GROUP BY status").fetchall())
+            by_status = dict(c.execute(f"SELECT {_BUCKET} AS b, count(*) FROM videos GROUP BY b").fetchall())
             frames = c.execute("SELECT count(*) FROM frames").fetchone()[0]
             partial = c.execute(_PARTIAL.format(cols="", group="")).fetchone()[0]
         return _counts(by_status, frames, partial)
@@ -818,7 +896,7 @@ class Library:
         frames: dict[int, int] = {}
         with self._sql.snapshot() as c:
             for root_id, status, n in c.execute(
-                "SELECT root_id, status, count(*) FROM videos GROUP BY root_id, status"
+                f"SELECT root_id, {_BUCKET} AS b, count(*) FROM videos GROUP BY root_id, b"
             ):
                 by_root.setdefault(root_id, {})[status] = n
             for root_id, n in c.execute(

@@ -11,7 +11,7 @@ import sqlite3
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 MIGRATIONS = Migrations("vsearch")
 
@@ -196,3 +196,33 @@ def _screen_text(db: Database) -> None:
         END;
         """,
     )
+
+
+@MIGRATIONS(name="0004_scan_problems_fingerprints")
+def _scan_problems_fingerprints(db: Database) -> None:
+    """What a scan could not take, and what recognises a moved or vanished file (issues 15.9, 16.13).
+
+    ``scan_problems`` holds each root's problems from its last scan (a name that is not UTF-8,
+    an unreadable folder) keyed by the path's raw bytes, since such a name cannot be TEXT: status
+    lists them, and a rename or removal clears them at the next scan. ``videos.fingerprint`` is
+    the file's size and a hash of fixed-offset blocks (:func:`vsearch.scan.fingerprint`): a file
+    found under another name with the same fingerprint is the same video and keeps its vectors.
+    ``videos.missing`` is when the file was found gone (NULL while it is there): the row, its
+    vectors and transcripts stay until the file is found again, located or forgotten.
+    """
+    _run_script(
+        db,
+        """
+        CREATE TABLE scan_problems (
+            root_id INTEGER NOT NULL REFERENCES roots(id) ON DELETE CASCADE,
+            path BLOB NOT NULL,   -- os.fsencode(path): the name's bytes as the file system has them
+            error TEXT NOT NULL,
+            seen REAL NOT NULL,
+            PRIMARY KEY (root_id, path)
+        ) WITHOUT ROWID;
+        ALTER TABLE videos ADD COLUMN fingerprint TEXT;
+        ALTER TABLE videos ADD COLUMN missing REAL;
+        CREATE INDEX videos_fingerprint ON videos(fingerprint) WHERE fingerprint IS NOT NULL;
+        """,
+    )
+
