@@ -50,6 +50,7 @@ class Settings:
     skip_similar: float | None = 0.02
     min_score: float | None = None
     library: str = ""
+    watch_folders: bool = True  # the app rescans when files change in a local library folder
 
     def replace(self, **changes: object) -> Settings:
         """A copy with *changes* applied (field name -> new value)."""

@@ -223,3 +223,39 @@ def fingerprint(path: str, size: int) -> str | None:
     except OSError:
         return None
     return f"v1:{size}:{h.hexdigest()}"
+
+
+#: File system types whose change notifications are unreliable or costly (network shares, FUSE
+#: remotes): the app does not watch folders on them; a rescan (F5) still picks changes up.
+NETWORK_FILESYSTEMS: frozenset[str] = frozenset(
+    {"nfs", "nfs4", "cifs", "smbfs", "smb3", "afs", "9p", "ceph", "glusterfs", "davfs", "fuse.sshfs", "fuse.rclone"}
+)
+
+
+def is_network_path(path: str, mounts: str = "/proc/self/mounts") -> bool:
+    """Whether *path* lies on a network file system (Linux: by its mount; elsewhere: False)."""
+    try:
+        with open(mounts, encoding="utf-8", errors="replace") as fh:
+            table = [line.split()[1:3] for line in fh if len(line.split()) >= 3]
+    except OSError:
+        return False
+    real = os.path.realpath(path)
+    best, kind = "", ""
+    for point, fstype in table:
+        point = point.replace("\\040", " ")
+        inside = real == point or real.startswith(point.rstrip("/") + "/")
+        if inside and len(point) > len(best):
+            best, kind = point, fstype
+    return kind in NETWORK_FILESYSTEMS
+
+
+def watch_list(roots: Iterable[str], limit: int) -> list[str]:
+    """The folders to watch for changes: each root and its sub-folders (as the scan enters them), at most *limit*."""
+    out: list[str] = []
+    for root in roots:
+        for folder, subdirs, _files in os.walk(root):
+            subdirs[:] = sorted(d for d in subdirs if not _skip_dir(d))
+            out.append(folder)
+            if len(out) >= limit:
+                return out
+    return out

@@ -584,6 +584,21 @@ class Service:
         missing = self.library.missing_ids()
         return [replace(m, missing=True) if m.video_id in missing else m for m in found] if missing else found
 
+    def watch_folders(self, limit: int = 4000) -> list[str]:
+        """The folders the app watches for changes (off with the ``watch_folders`` setting).
+
+        Each online library folder and its sub-folders, at most *limit* (inotify's default allows
+        8192 per user); folders on network file systems are left out: their notifications are
+        unreliable or costly, and a rescan still finds their changes. Slow on a big tree: call it
+        off the GUI thread.
+        """
+        from vsearch.scan import is_network_path, watch_list
+
+        if not self.settings.watch_folders:
+            return []
+        local = [f.path for f in self.folders() if f.online and os.path.isdir(f.path) and not is_network_path(f.path)]
+        return watch_list(local, limit)
+
     def locate(self, video_id: int, new_path: str | os.PathLike[str]) -> None:
         """Point a missing video at its file's new place; its vectors, transcript and text stay.
 

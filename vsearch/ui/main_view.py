@@ -102,6 +102,7 @@ class MainWindowView(QMainWindow):
         empty (with empty_title, empty_text, empty_button), stack, player, splitter,
         status_label: the widgets.
         add_action, shared_action, rescan_action, export_action, copy_action, open_action, folder_action,
+        locate_action (a missing result's Locate…),
         settings_action, find_action, quit_action, select_all_action, shortcuts_action,
         about_action, seconds_action: the menu and context-menu actions (connected by the window).
 
@@ -287,6 +288,9 @@ class MainWindowView(QMainWindow):
         self.folder_action = action("Show in folder", None, "folder")
         self.view.addAction(self.open_action)
         self.view.addAction(self.folder_action)
+        self.locate_action = action("&Locate missing file…")
+        self.locate_action.setEnabled(False)  # for a result whose file is missing
+        self.view.addAction(self.locate_action)
         self.settings_action = action("&Settings…", QKeySequence.StandardKey.Preferences, "settings")
         self.find_action = action("Find", QKeySequence.StandardKey.Find)
         self.addAction(self.find_action)

@@ -26,6 +26,7 @@ from vsearch.ui.controllers.window_state import WindowState
 from vsearch.ui.library_panel import PathRole
 from vsearch.ui.main_view import WELCOME_TEXT, MainWindowView
 from vsearch.ui.protocols import AppService
+from vsearch.ui.results_model import MissingRole, MomentRole
 from vsearch.ui.workers import Failure, TaskRunner
 
 
@@ -150,6 +151,10 @@ class MainWindow(MainWindowView):
         self.copy_action.triggered.connect(results.copy_timestamps)
         self.open_action.triggered.connect(self.player.open_external)
         self.folder_action.triggered.connect(self.player.show_in_folder)
+        self.locate_action.triggered.connect(lambda: lib.locate_dialog(self.view.currentIndex().data(MomentRole)))
+        self.view.selectionModel().currentChanged.connect(
+            lambda cur, _prev: self.locate_action.setEnabled(bool(cur.data(MissingRole)))
+        )
         self.settings_action.triggered.connect(self.settings_ctrl.settings_dialog)
         self.find_action.triggered.connect(self.focus_query)
         self.quit_action.triggered.connect(self.close)

@@ -32,6 +32,7 @@ FolderRole = Qt.ItemDataRole.UserRole + 3
 SpanRole = Qt.ItemDataRole.UserRole + 4
 ThumbnailKeyRole = Qt.ItemDataRole.UserRole + 5
 WhyRole = Qt.ItemDataRole.UserRole + 6  # why it matched: the quoted spoken line, or "visual"
+MissingRole = Qt.ItemDataRole.UserRole + 7  # the file was not found at the last scan (Locate… finds it)
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -97,7 +98,8 @@ class ResultsModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{os.path.basename(m.path)}  {fmt_span(m)}"
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{m.path}\n{fmt_span(m)}  ·  score {m.score:.3f}\nmatched: {m.reason}"
+            gone = "\nmissing: not found at the last scan (right-click: Locate…)" if m.missing else ""
+            return f"{m.path}\n{fmt_span(m)}  ·  score {m.score:.3f}\nmatched: {m.reason}{gone}"
         if role == Qt.ItemDataRole.DecorationRole:
             return self._thumbs.get(thumb_key(m))
         if role == MomentRole:
@@ -112,6 +114,8 @@ class ResultsModel(QAbstractListModel):
             return thumb_key(m)
         if role == WhyRole:
             return m.reason
+        if role == MissingRole:
+            return m.missing
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
@@ -157,7 +161,7 @@ class ResultsModel(QAbstractListModel):
     def roleNames(self) -> dict[int, QByteArray]:  # noqa: N802
         names = dict(super().roleNames())
         names.update({role: QByteArray(name) for role, name in ((MomentRole, b"moment"), (ScoreRole, b"score"),
-                      (FolderRole, b"folder"), (SpanRole, b"span"), (WhyRole, b"why"))})  # fmt: skip
+                      (FolderRole, b"folder"), (SpanRole, b"span"), (WhyRole, b"why"), (MissingRole, b"missing"))})  # fmt: skip
         return names
 
     # --- values ----------------------------------------------------------------------
@@ -332,6 +336,13 @@ class MomentDelegate(QStyledItemDelegate):
         painter.fillPath(bpath, QColor(0, 0, 0, 170))
         painter.setPen(QColor("#ffffff"))
         painter.drawText(brect, Qt.AlignmentFlag.AlignCenter, badge)
+        if m.missing:  # the file is gone: say so on the card, where the eye goes first
+            mw = fm.horizontalAdvance("Missing") + 10
+            mrect = QRectF(thumb_rect.left() + 4, thumb_rect.top() + 4, mw, bh)
+            mpath = QPainterPath()
+            mpath.addRoundedRect(mrect, 4, 4)
+            painter.fillPath(mpath, QColor(190, 40, 40, 220))
+            painter.drawText(mrect, Qt.AlignmentFlag.AlignCenter, "Missing")
         painter.restore()
 
         # text

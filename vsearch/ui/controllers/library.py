@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from functools import partial
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
-from PySide6.QtWidgets import QInputDialog, QLabel, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMessageBox, QWidget
 
 from vsearch import log
 from vsearch.timefmt import duration_words
-from vsearch.types import IndexStats, Progress
+from vsearch.types import IndexStats, Moment, Progress
 from vsearch.ui.controllers.base import ServiceController
 from vsearch.ui.controllers.messages import Messages
+from vsearch.ui.controllers.watch import FolderWatcher
 from vsearch.ui.library_panel import LibraryPanel
 from vsearch.ui.protocols import AppService
 from vsearch.ui.qtcompat import emit
@@ -71,6 +72,10 @@ class LibraryController(ServiceController):
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
+        # files deleted, added or renamed in a library folder: a debounced rescan (issue 16.13)
+        self.watcher = FolderWatcher(parent=self)
+        self.watcher.changed.connect(self._on_folders_changed_on_disk)
+        self._watched_for: tuple | None = None  # the folders (and their online state) watched for
 
         panel.addRequested.connect(self.add_folders)
         panel.removeRequested.connect(self.remove_folder)
@@ -174,6 +179,7 @@ class LibraryController(ServiceController):
         """Stop re-reading and stop indexing at a batch boundary (waits for the index thread)."""
         self._closing = True
         self._timer.stop()
+        self.watcher.stop()
         self.indexer.shutdown()
 
     # --- internals -----------------------------------------------------------------------
@@ -188,6 +194,7 @@ class LibraryController(ServiceController):
         self._panel.set_queued([p for p in queued + running if p not in known])
         self._panel.set_folders(folders, failures)
         emit(self.foldersChanged, list(folders))
+        self._update_watch(folders)
         model = status.model or "no model yet"
         partial = getattr(status, "partial", 0)
         self._status_label.setText(
@@ -213,6 +220,42 @@ class LibraryController(ServiceController):
         emit(self.stateChanged)
         emit(self.refreshed)
 
+    def _update_watch(self, folders: list) -> None:
+        """Watch the library folders again when they (or their online state) changed, or after a run."""
+        key = tuple((f.path, f.online) for f in folders)
+        if key == self._watched_for or self._closing:
+            return
+        self._watched_for = key
+        self._tasks.submit(self._service.watch_folders, on_done=self.watcher.watch, on_error=self._messages.report)
+
+    @Slot()
+    def _on_folders_changed_on_disk(self) -> None:
+        """Rescan after files changed in a watched folder (one queued rescan at a time)."""
+        if self._closing or not self._service.settings.watch_folders or self.indexer.queued():
+            return
+        log.ui.info("files changed in a library folder: rescanning")
+        self.indexer.enqueue(None)
+
+    def locate_dialog(self, moment: Moment | None) -> None:
+        """Ask where a missing result's file is now, then :meth:`locate` it there."""
+        if moment is None or not moment.missing:
+            return
+        window = self._panel.window()
+        start = os.path.dirname(moment.path)
+        path, _filter = QFileDialog.getOpenFileName(
+            window if isinstance(window, QWidget) else None,
+            f"Locate {os.path.basename(moment.path)}",
+            start if os.path.isdir(start) else os.path.expanduser("~"),
+        )
+        if path:
+            self.locate(moment.video_id, path)
+
+    @Slot(object)
+    def locate(self, video_id: int, path: str) -> None:
+        """Point a missing video at *path* (its fingerprint is checked), then refresh the results."""
+        self._tasks.submit(self._service.locate, video_id, path, on_done=lambda _r: self._after_change(),
+                           on_error=self._messages.report)  # fmt: skip
+
     def _after_change(self) -> None:
         self.refresh()
         emit(self.changed)
@@ -233,6 +276,7 @@ class LibraryController(ServiceController):
 
     @Slot(object)
     def _on_indexer_finished(self, stats: IndexStats) -> None:
+        self._watched_for = None  # a run may have met new sub-folders: watch them too
         if stats.cancelled:
             self._cancelled_note = True  # said by _on_read, with the library's counts
             self._after_change()
