@@ -147,3 +147,19 @@ def test_missing_file_back_at_its_place_is_unmarked_without_reindexing(tmp_path:
         calls = _counting(svc)
         stats = svc.index()
         assert stats.indexed == 0 and calls == [] and not svc.library.video(red.id).missing
+
+
+def test_folders_on_network_mounts_are_not_watched(tmp_path: Path) -> None:
+    from vsearch.scan import is_network_path, watch_list
+
+    mounts = tmp_path / "mounts"
+    mounts.write_text(
+        "/dev/sda1 / ext4 rw 0 0\n//nas/video /mnt/nas cifs rw 0 0\nsrv:/x /mnt/my\\040nfs nfs4 rw 0 0\n"
+    )
+    assert is_network_path("/mnt/nas/2024/a.mp4", str(mounts))
+    assert is_network_path("/mnt/my nfs", str(mounts))
+    assert not is_network_path("/mnt/nasty", str(mounts)) and not is_network_path("/home/me", str(mounts))
+    (tmp_path / "v" / "a" / "b").mkdir(parents=True)
+    (tmp_path / "v" / ".hidden").mkdir()
+    assert watch_list([str(tmp_path / "v")], 10) == [str(tmp_path / "v"), str(tmp_path / "v" / "a"), str(tmp_path / "v" / "a" / "b")]
+    assert len(watch_list([str(tmp_path / "v")], 2)) == 2
