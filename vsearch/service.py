@@ -555,6 +555,7 @@ class Service:
         min_duration: float | None = None,
         max_duration: float | None = None,
         only: str | None = None,
+        group_similar: bool = False,
     ) -> list[Moment]:
         """Moments for *text*, best first; *only* restricts the experts (visual, speech or text)."""
         if not text or not text.strip():
@@ -582,7 +583,9 @@ class Service:
         # a file found gone stays in the results (an archivist wants to know the footage exists
         # and to locate it) but says so, so nobody is sent to play it
         missing = self.library.missing_ids()
-        return [replace(m, missing=True) if m.video_id in missing else m for m in found] if missing else found
+        if missing:
+            found = [replace(m, missing=True) if m.video_id in missing else m for m in found]
+        return self._group_similar(found) if group_similar else found
 
     def watch_folders(self, limit: int = 4000) -> list[str]:
         """The folders the app watches for changes (off with the ``watch_folders`` setting).
@@ -633,6 +636,35 @@ class Service:
             self.library.move_video(row.id, VideoFile(p, st.st_size, st.st_mtime), root.id)
             if fp:
                 self.library.set_fingerprints({row.id: fp})
+
+    def _group_similar(self, moments: list[Moment]) -> list[Moment]:
+        """Near-duplicates folded into one moment each (vsearch.query.dedup), from this library's data."""
+        from vsearch.query.dedup import group_similar, mean_vector
+
+        model = self.search_model()
+        rows = self.library.videos({m.video_id for m in moments if m.video_id})
+
+        def local(m: Moment) -> bool:  # a shared library's moment has another library's ids
+            row = rows.get(m.video_id)
+            return row is not None and row.path == m.path
+
+        def mean_of(m: Moment) -> np.ndarray | None:
+            if model is None or not local(m):
+                return None
+            # a sample stands for the footage up to the next one: the sample at the end is the next stretch's
+            span = (m.start, max(m.start, m.end - 1e-3))
+            _ids, _ts, vecs = self.library.video_vectors(m.video_id, model.id, model.dim, between=span)
+            return mean_vector(vecs)
+
+        def content_of(m: Moment) -> object | None:
+            row = rows.get(m.video_id)
+            if not local(m) or row is None:
+                return None
+            if row.fingerprint:  # the content's own fingerprint where the scan took one
+                return row.fingerprint
+            return (row.size, round(row.duration, 2)) if row.size and row.duration else None
+
+        return group_similar(moments, mean_of, content_of)
 
     # -- facility mode (vsearch.cluster, needs vsearch[cluster]; docs/CLUSTER.md) ----------
     def attach_shared(self, uri: str, path_map: Sequence[str] = (), *, remember: bool = False) -> bool:

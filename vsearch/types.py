@@ -78,6 +78,9 @@ class Moment:
         screen_box: where that text is, (x0, y0, x1, y1) as fractions of the frame.
         missing: the file was not found at the last scan (deleted, moved outside the library, or
             on a drive that is away): still listed, so it can be located, but it cannot play.
+        similar: near-duplicates folded into this moment (the other loops of a looped clip,
+            the same moment in copies of the file), best first; empty unless the search was
+            asked to group them (:mod:`vsearch.query.dedup`).
     """
 
     path: str
@@ -93,6 +96,7 @@ class Moment:
     screen_text: str | None = None
     screen_box: tuple[float, float, float, float] | None = None
     missing: bool = False
+    similar: tuple[Moment, ...] = ()
 
     @property
     def length(self) -> float:

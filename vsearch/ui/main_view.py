@@ -291,6 +291,10 @@ class MainWindowView(QMainWindow):
         self.locate_action = action("&Locate missing file…")
         self.locate_action.setEnabled(False)  # for a result whose file is missing
         self.view.addAction(self.locate_action)
+        self.similar_action = action("Show / hide similar moments", "+")
+        self.similar_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.similar_action.setToolTip("Loops and copies of the same footage are folded into one card")
+        self.view.addAction(self.similar_action)
         self.settings_action = action("&Settings…", QKeySequence.StandardKey.Preferences, "settings")
         self.find_action = action("Find", QKeySequence.StandardKey.Find)
         self.addAction(self.find_action)

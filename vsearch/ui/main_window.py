@@ -161,6 +161,7 @@ class MainWindow(MainWindowView):
         self.select_all_action.triggered.connect(self.view.selectAll)
         self.shortcuts_action.triggered.connect(self.show_shortcuts)
         self.about_action.triggered.connect(self._on_about_triggered)
+        self.similar_action.triggered.connect(lambda: results.toggle_similar())
         self.next_result_action.triggered.connect(lambda: results.step_result(1))
         self.previous_result_action.triggered.connect(lambda: results.step_result(-1))
         self.library_panel.tree.itemClicked.connect(self._on_library_item_clicked)

@@ -12,6 +12,7 @@ from PySide6.QtCore import (
     QMimeData,
     QModelIndex,
     QPersistentModelIndex,
+    QPointF,
     QRect,
     QRectF,
     QSize,
@@ -33,6 +34,8 @@ SpanRole = Qt.ItemDataRole.UserRole + 4
 ThumbnailKeyRole = Qt.ItemDataRole.UserRole + 5
 WhyRole = Qt.ItemDataRole.UserRole + 6  # why it matched: the quoted spoken line, or "visual"
 MissingRole = Qt.ItemDataRole.UserRole + 7  # the file was not found at the last scan (Locate… finds it)
+#: The card's near-duplicates: +N for a card with N folded into it, -1 for a row shown from an opened group.
+SimilarRole = Qt.ItemDataRole.UserRole + 8
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -58,6 +61,11 @@ def why_line(m: Moment, fm: QFontMetrics, width: int) -> str:
     return (
         f"\u201c{inner}\u201d{suffix}" if inner else fm.elidedText(full, Qt.TextElideMode.ElideRight, width)
     )
+
+
+def similar_text(similar: int) -> str:
+    """The near-duplicates badge: ``+2 similar`` on a group's card, ``similar`` on its other rows."""
+    return f"+{similar} similar" if similar > 0 else "similar"
 
 
 def thumb_key(m: Moment) -> tuple[str, float]:
@@ -86,6 +94,7 @@ class ResultsModel(QAbstractListModel):
         self._generation = -1
         self._query = ""
         self._drag_file: tuple[tuple[Moment, ...], Path] | None = None
+        self._members: set[Moment] = set()  # rows shown from an opened group of near-duplicates
 
     # --- Qt API ----------------------------------------------------------------------
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
@@ -112,6 +121,8 @@ class ResultsModel(QAbstractListModel):
             return fmt_span(m)
         if role == ThumbnailKeyRole:
             return thumb_key(m)
+        if role == SimilarRole:
+            return -1 if m in self._members else len(m.similar)
         if role == WhyRole:
             return m.reason
         if role == MissingRole:
@@ -187,18 +198,49 @@ class ResultsModel(QAbstractListModel):
             self._generation = generation
         self.beginResetModel()
         self._moments = list(moments)
+        self._members = set()
         self._query = query
         self.endResetModel()
+        self._want_thumbnails(self._moments)
+        return True
+
+    def is_open(self, row: int) -> bool:
+        """Whether the near-duplicates folded into result *row* are shown below it."""
+        m = self._moments[row]
+        return bool(m.similar) and row + 1 < len(self._moments) and self._moments[row + 1] in self._members
+
+    def toggle_similar(self, row: int) -> bool:
+        """Show (or hide again) the near-duplicates folded into result *row*, right below it.
+
+        Returns:
+            True when they are shown now, False when hidden (or the row has none).
+        """
+        m = self._moments[row]
+        if not m.similar:
+            return False
+        if self.is_open(row):
+            self.beginRemoveRows(QModelIndex(), row + 1, row + len(m.similar))
+            del self._moments[row + 1 : row + 1 + len(m.similar)]
+            self._members.difference_update(m.similar)
+            self.endRemoveRows()
+            return False
+        self.beginInsertRows(QModelIndex(), row + 1, row + len(m.similar))
+        self._moments[row + 1 : row + 1] = list(m.similar)
+        self._members.update(m.similar)
+        self.endInsertRows()
+        self._want_thumbnails(m.similar)
+        return True
+
+    def _want_thumbnails(self, moments: Sequence[Moment]) -> None:
         missing = []
         seen = set()
-        for m in self._moments:
+        for m in moments:
             k = thumb_key(m)
             if k not in self._thumbs and k not in seen:
                 seen.add(k)
                 missing.append(k)
         if missing:
             emit(self.thumbnailsWanted, missing)
-        return True
 
     def replace_moment(self, old: Moment, new: Moment) -> int:
         """Put *new* in place of *old* (a moment trimmed in the player); its row, or -1 if not shown."""
@@ -247,6 +289,28 @@ class MomentDelegate(QStyledItemDelegate):
     def _grid(self, option: QStyleOptionViewItem) -> bool:
         view = option.widget
         return isinstance(view, QListView) and view.viewMode() == QListView.ViewMode.IconMode
+
+    @staticmethod
+    def similar_badge_rect(thumb: QRectF, fm: QFontMetrics, similar: int) -> QRectF:
+        """Where the "+N similar" badge sits on a card's thumbnail (its top-left corner)."""
+        w = fm.horizontalAdvance(similar_text(similar)) + 12
+        return QRectF(thumb.left() + 4, thumb.top() + 4, w, fm.height() + 4)
+
+    def thumb_rect(self, option: QStyleOptionViewItem) -> QRectF:
+        """Where the thumbnail of the card in *option.rect* is drawn."""
+        r = QRectF(option.rect).adjusted(4, 4, -4, -4)
+        if self._grid(option):
+            return QRectF(r.left() + 4, r.top() + 4, r.width() - 8, (r.width() - 8) * 9 / 16)
+        return QRectF(r.left() + 4, r.top() + 2, self.ROW_THUMB.width(), r.height() - 4)
+
+    def similar_badge_at(self, option: QStyleOptionViewItem, index: _Index, pos: QPointF) -> bool:
+        """Whether *pos* (view coordinates) is on the card's "+N similar" badge."""
+        similar = int(index.data(SimilarRole) or 0)
+        if similar <= 0:
+            return False
+        font = QFont(option.font)
+        font.setPointSizeF(max(7.0, option.font.pointSizeF() - 1))
+        return self.similar_badge_rect(self.thumb_rect(option), QFontMetrics(font), similar).contains(pos)
 
     def card_width(self, view: QListView) -> int:
         """Cards share the viewport's width: as many columns as fit at :data:`MIN_CARD` pixels."""
@@ -323,6 +387,18 @@ class MomentDelegate(QStyledItemDelegate):
         else:
             painter.setPen(QColor("#5a6275"))
             painter.drawText(thumb_rect, Qt.AlignmentFlag.AlignCenter, "…")
+        # near-duplicates: "+2 similar" (click to show them), or "similar" on a row shown from a group
+        similar = int(index.data(SimilarRole) or 0)
+        if similar:
+            badge_font = QFont(option.font)
+            badge_font.setPointSizeF(max(7.0, option.font.pointSizeF() - 1))
+            painter.setFont(badge_font)
+            srect = self.similar_badge_rect(thumb_rect, QFontMetrics(badge_font), similar)
+            spath = QPainterPath()
+            spath.addRoundedRect(srect, 4, 4)
+            painter.fillPath(spath, QColor(76, 141, 255, 220) if similar > 0 else QColor(0, 0, 0, 150))
+            painter.setPen(QColor("#ffffff"))
+            painter.drawText(srect, Qt.AlignmentFlag.AlignCenter, similar_text(similar))
         # time badge on the thumbnail
         badge_font = QFont(option.font)
         badge_font.setPointSizeF(max(7.0, option.font.pointSizeF() - 1))

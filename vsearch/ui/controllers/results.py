@@ -6,7 +6,7 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QSize, Qt, QTimer, Slot
-from PySide6.QtGui import QGuiApplication, QImage, QKeyEvent
+from PySide6.QtGui import QGuiApplication, QImage, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSlider,
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QLineEdit,
     QListView,
+    QStyleOptionViewItem,
     QWidget,
 )
 
@@ -23,7 +24,7 @@ from vsearch.types import Moment
 from vsearch.ui.controllers.messages import Messages
 from vsearch.ui.player import PlayerPanel
 from vsearch.ui.protocols import AppService
-from vsearch.ui.results_model import MomentRole, ResultsModel
+from vsearch.ui.results_model import MomentDelegate, MomentRole, ResultsModel
 from vsearch.ui.workers import Failure, TaskRunner
 
 THUMB_SIZE = 320
@@ -98,6 +99,8 @@ class ResultsController(QObject):
         self._keep_space: set[QObject] = set()
         self.watch_keys([view])
         query.installEventFilter(self)
+        self._viewport = view.viewport()  # kept: the filter must not ask a view being deleted for it
+        self._viewport.installEventFilter(self)
         player.matchesExhausted.connect(self._on_player_matches_exhausted)
         player.momentTrimmed.connect(self._on_player_moment_trimmed)
         player.errorOccurred.connect(lambda text: self._messages.status(text, 8000))
@@ -143,6 +146,20 @@ class ResultsController(QObject):
                 self._keep_space.add(w)
             w.installEventFilter(self)
 
+    def toggle_similar(self, row: int | None = None) -> bool:
+        """Show or hide the near-duplicates folded into result *row* (default: the current one).
+
+        Returns:
+            True when they are shown now.
+        """
+        if row is None:
+            row = self._view.currentIndex().row()
+        if not 0 <= row < self._results.rowCount():
+            return False
+        shown = self._results.toggle_similar(row)
+        self._view.doItemsLayout()
+        return shown
+
     def step_result(self, direction: int) -> bool:
         """Ctrl+N / Ctrl+P: open the next (+1) or previous (-1) result; False at either end."""
         n = self._results.rowCount()
@@ -161,7 +178,7 @@ class ResultsController(QObject):
     def open_row(self, row: int) -> None:
         """Show result *row* in the player, with every match of the same video as marks."""
         m = self._results.moment(row)
-        same = sorted((x for x in self._results.moments() if x.path == m.path), key=lambda x: x.start)
+        same = self._same_video(m.path)
         marks = [(x.start, x.end) for x in same]
         current = next((i for i, x in enumerate(same) if x == m), -1)
         new_file = m.path != self._player.path()
@@ -187,7 +204,7 @@ class ResultsController(QObject):
         if not path or query == self._player_query:
             return
         self._player_query = query
-        same = sorted((x for x in self._results.moments() if x.path == path), key=lambda x: x.start)
+        same = self._same_video(path)
         if same:
             t = self._player.position()
             inside = [i for i, x in enumerate(same) if x.start <= t <= x.end]
@@ -198,6 +215,15 @@ class ResultsController(QObject):
             self._player.show_matches(None, absent="not among this query's results" if query else "")
         self._set_speech_marks(same)
         self._load_curve(path, self._player_video_id, query)
+
+    def _same_video(self, path: str) -> list[Moment]:
+        """Every result in the video at *path*, near-duplicates folded into a card included, by time."""
+        seen: dict[tuple[float, float], Moment] = {}
+        for x in self._results.moments():
+            for y in (x, *x.similar):
+                if y.path == path and (y.start, y.end) not in seen:
+                    seen[(y.start, y.end)] = y
+        return sorted(seen.values(), key=lambda x: x.start)
 
     def _set_speech_marks(self, same_video: list[Moment]) -> None:
         """Mark on the heat strip where the query matched what is said in the player's video."""
@@ -303,6 +329,24 @@ class ResultsController(QObject):
                 f"Moment trimmed to {self._player.time_text(new.start)} – {self._player.time_text(new.end)}", 4000
             )
 
+    def _on_viewport_pressed(self, event: QEvent) -> bool:
+        """A click on a card's "+N similar" badge opens (or closes) its group instead of selecting."""
+        if not isinstance(event, QMouseEvent) or event.button() != Qt.MouseButton.LeftButton:
+            return False
+        pos = event.position().toPoint()
+        index = self._view.indexAt(pos)
+        delegate = self._view.itemDelegate()
+        if not index.isValid() or not isinstance(delegate, MomentDelegate):
+            return False
+        opt = QStyleOptionViewItem()
+        opt.initFrom(self._view)
+        opt.widget = self._view
+        opt.rect = self._view.visualRect(index)
+        if not delegate.similar_badge_at(opt, index, event.position()):
+            return False
+        self.toggle_similar(index.row())
+        return True
+
     @Slot(int)
     def _on_player_matches_exhausted(self, direction: int) -> None:
         row = self._view.currentIndex().row()
@@ -311,6 +355,8 @@ class ResultsController(QObject):
             self._view.setCurrentIndex(self._results.index(target, 0))
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if obj is self._viewport and event.type() == QEvent.Type.MouseButtonPress:
+            return self._on_viewport_pressed(event)
         if not isinstance(event, QKeyEvent) or event.type() != QEvent.Type.KeyPress:
             return super().eventFilter(obj, event)
         if obj is self._query:

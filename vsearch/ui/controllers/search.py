@@ -101,6 +101,7 @@ class SearchController(ServiceController):
             "min_duration": lo,
             "max_duration": hi,
             "only": self._source_filter.currentData(),
+            "group_similar": True,  # loops and copies of a file: one card, "+N similar"
         }
 
     def state(self) -> dict[str, Any]:
