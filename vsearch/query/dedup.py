@@ -6,7 +6,8 @@ export beside its source) give one moment per copy. :func:`group_similar` keeps 
 each such group and hangs the others on it (``Moment.similar``), so the app shows one card with
 "+2 similar". Two moments are the same footage when
 
-* their videos have the same content (same size and duration: a copy) and their spans overlap, or
+* their videos have the same content (the same fingerprint, or size and duration: a copy) and
+  their spans match, or
 * the mean vectors of their frames agree to :data:`MIN_SIMILARITY` (cosine) and their lengths
   are within a factor of two of each other; within one video the footage between them must
   differ too (a loop comes back to a picture; a long still shot never left it), and spans
@@ -40,8 +41,8 @@ MIN_GAP = 1.0
 
 #: ``moment -> unit mean vector of its frames, or None``: how a moment's frames are read.
 MeanVector = Callable[[Moment], "np.ndarray | None"]
-#: ``moment -> (size, duration) of its video, or None``: the content key of a moment's file.
-ContentKey = Callable[[Moment], "tuple[int, float] | None"]
+#: ``moment -> a key equal for files of the same content (a fingerprint, or size and duration), or None``.
+ContentKey = Callable[[Moment], "object | None"]
 
 
 def mean_vector(vectors: np.ndarray) -> np.ndarray | None:
@@ -95,7 +96,7 @@ def group_similar(
     Args:
         moments: the ranked results, best first.
         mean_of: reads a moment's unit mean vector (None: no frames, e.g. a speech-only match).
-        content_of: a video's content key (size, duration), None when unknown.
+        content_of: a moment's file's content key (fingerprint, or size and duration), None when unknown.
         min_similarity: the cosine above which two moments show the same footage.
 
     Returns:
