@@ -292,9 +292,9 @@ class MomentDelegate(QStyledItemDelegate):
 
     @staticmethod
     def similar_badge_rect(thumb: QRectF, fm: QFontMetrics, similar: int) -> QRectF:
-        """Where the "+N similar" badge sits on a card's thumbnail (its top-left corner)."""
+        """Where the "+N similar" badge sits on a card's thumbnail (top right; "Missing" is top left)."""
         w = fm.horizontalAdvance(similar_text(similar)) + 12
-        return QRectF(thumb.left() + 4, thumb.top() + 4, w, fm.height() + 4)
+        return QRectF(thumb.right() - 4 - w, thumb.top() + 4, w, fm.height() + 4)
 
     def thumb_rect(self, option: QStyleOptionViewItem) -> QRectF:
         """Where the thumbnail of the card in *option.rect* is drawn."""
