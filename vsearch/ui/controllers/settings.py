@@ -58,6 +58,7 @@ class SettingsController(ServiceController):
         self._dialog: SettingsDialog | None = None
         self._speed = (0.0, -1)  # (start time, bytes at start) of the running download
         self.last_download_message = ""  # how the last download ended, in one line
+        self._download_owner: SettingsDialog | None = None  # the dialog that started it (None: the offer)
         self._downloadProgressed.connect(self._on_download_progressed)
 
     def settings_dialog(self) -> None:
@@ -74,7 +75,8 @@ class SettingsController(ServiceController):
         try:
             accepted = dlg.exec() == SettingsDialog.DialogCode.Accepted
         finally:
-            self.cancel_download()
+            if self._download_owner is dlg:  # its own download stops with it (the part is kept)
+                self.cancel_download()
             self._dialog = None
         if accepted:
             self.apply_settings(dlg.changes())
@@ -100,6 +102,7 @@ class SettingsController(ServiceController):
         token = CancelToken()
         self._download_token = token
         self._speed = (time.monotonic(), -1)
+        self._download_owner = self._dialog
         if self._dialog is not None:
             self._dialog.download_started(name)
         progressed = self._downloadProgressed
@@ -133,7 +136,7 @@ class SettingsController(ServiceController):
         elapsed = time.monotonic() - t0
         speed = (done - base) / elapsed if elapsed > 0.2 and done > base else 0.0
         eta = (total - done) / speed if speed > 0 and total else None
-        if self._dialog is not None:
+        if self._dialog is not None and self._dialog is self._download_owner:
             self._dialog.download_progressed(done, total, speed, eta)
         emit(self.downloadProgressed, done, total, float(speed), eta)
 
@@ -141,7 +144,7 @@ class SettingsController(ServiceController):
         self._download_token = None
         msg = f"{name} is downloaded and verified; OK switches to it (searches use the current model until it is indexed)"
         self.last_download_message = msg
-        if self._dialog is not None:
+        if self._dialog is not None and self._dialog is self._download_owner:
             self._dialog.download_finished(status if status is not None else name, msg)
         self._messages.status(f"Downloaded {name}", 10000)
         emit(self.downloadFinished, name, True)
@@ -156,7 +159,7 @@ class SettingsController(ServiceController):
         )
         log.ui.warning("%s", msg)
         self.last_download_message = msg
-        if self._dialog is not None:
+        if self._dialog is not None and self._dialog is self._download_owner:
             self._dialog.download_finished(None, msg)
         emit(self.downloadFinished, name, False)
 
