@@ -1,23 +1,33 @@
-"""Speed of the OCR stage alone: x real time on footage with and without burned-in text.
+"""Cost of the OCR stage next to visual indexing: x real time on footage with and without text.
 
 Usage::
 
     python benchmarks/make_ocr_clips.py --no-eval     # the clips with text (benchmarks/out/ocr-clips)
-    python benchmarks/bench_ocr.py                    # reads t01-t05 and the same footage without text
+    python benchmarks/bench_ocr.py                    # OCR only, one run, per file
+    python benchmarks/bench_ocr.py --visual --runs 3  # also the visual stage; medians of 3 runs
 
-For each file: wall seconds, this process's CPU seconds (less inflated than wall time on a shared
-machine), x real time by both, and what the reader did (frames decoded, unchanged, detector runs,
-refined, boxes, recognised). The "without text" clips are the same dev-set stretches re-encoded
-with no overlay (written next to the clips on first use).
+Three sets of footage: the dev set's four videos (real footage, nearly text-free: 304 s), the five
+dev clips with burned-in text (t01-t05, 120 s) and the same five stretches without text
+(re-encoded with no overlay, written next to the clips on first use). For each set: the OCR
+reader's CPU seconds (this process, all threads: onnxruntime and the decoder run here, so on a
+shared machine CPU seconds are steadier than wall seconds) and wall seconds; with ``--visual``
+the same for ``Service.index`` of the set with speech and OCR off (frames decoded and embedded
+by the starter model, model load excluded), and the ratio OCR / visual. Per file (``-v``): what
+the reader did (frames decoded, unchanged, detector runs, refined, boxes, recognised).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -30,33 +40,86 @@ from vsearch.ocr.read import ReadStats, read_video  # noqa: E402
 from vsearch.probe import probe  # noqa: E402
 
 
-def main() -> None:
-    out = ROOT / "benchmarks" / "out" / "ocr-clips"
+def sets(out: Path) -> dict[str, list[Path]]:
     plain = out / "plain"
-    files = []
     for clip, src, start, _ in CLIPS:
-        p = plain / clip
-        if not p.exists():
-            burn(p, [], SECONDS, source=DEVSET / src, source_start=start)
-        files += [("text", out / "videos" / clip), ("no text", p)]
-    engine = OcrEngine()
-    print(f"load average {os.getloadavg()[0]:.1f} at start")
-    tot: dict[str, list[float]] = {}
-    for kind, f in files:
+        if not (plain / clip).exists():
+            burn(plain / clip, [], SECONDS, source=DEVSET / src, source_start=start)
+    return {
+        "dev set (no text)": sorted(DEVSET.glob("*.mp4")),
+        "clips with text": [out / "videos" / c[0] for c in CLIPS],
+        "clips without text": [plain / c[0] for c in CLIPS],
+    }
+
+
+def ocr_cost(engine: OcrEngine, files: list[Path], verbose: bool) -> tuple[float, float, float]:
+    """(seconds of video, CPU s, wall s) of reading *files*."""
+    secs = cpu = wall = 0.0
+    for f in files:
+        info = probe(str(f))
         st = ReadStats()
         w0, c0 = time.perf_counter(), time.process_time()
-        spans = read_video(str(f), probe(str(f)), engine, stats=st)
-        wall, cpu = time.perf_counter() - w0, time.process_time() - c0
-        t = tot.setdefault(kind, [0.0, 0.0, 0.0])
-        t[0] += SECONDS
-        t[1] += wall
-        t[2] += cpu
-        print(f"{kind:8s} {f.name}: {len(spans)} spans, wall {wall:5.1f} s ({SECONDS / wall:4.1f}x), cpu {cpu:5.1f} s "
-              f"({SECONDS / cpu:4.1f}x); frames {st.frames}, unchanged {st.skipped}, detected {st.detected}, "
-              f"refined {st.refined}, boxes {st.boxes}, recognised {st.recognised}")
-    for kind, (secs, wall, cpu) in tot.items():
-        print(f"{kind:8s} all: {secs:.0f} s of video, wall {wall:.1f} s ({secs / wall:.1f}x real time), "
-              f"cpu {cpu:.1f} s ({secs / cpu:.1f}x)")
+        spans = read_video(str(f), info, engine, stats=st)
+        w, c = time.perf_counter() - w0, time.process_time() - c0
+        secs, cpu, wall = secs + info.duration, cpu + c, wall + w
+        if verbose:
+            print(f"    {f.name}: {len(spans)} spans, cpu {c:5.1f} s, wall {w:5.1f} s; frames {st.frames}, "
+                  f"unchanged {st.skipped}, detected {st.detected} (gate cleared {getattr(st, 'gated', 0)}), refined {st.refined}, "
+                  f"boxes {st.boxes}, recognised {st.recognised}; "
+                  + ", ".join(f"{s.text!r} {s.start}-{s.end}" for s in spans))
+    return secs, cpu, wall
+
+
+def visual_cost(files: list[Path]) -> tuple[float, float]:
+    """(CPU s, wall s) of indexing *files* (frames only), the starter model loaded beforehand."""
+    from vsearch.service import Service
+
+    with tempfile.TemporaryDirectory(prefix="bench-ocr-") as tmp:
+        folder = Path(tmp) / "videos"
+        folder.mkdir()
+        for f in files:
+            (folder / f.name).symlink_to(f.resolve())
+        with Service(Path(tmp) / "lib", model="starter") as svc:
+            svc.settings = svc.settings.replace(speech=False, ocr=False)
+            svc.embedder(svc.model_name())
+            w0, c0 = time.perf_counter(), time.process_time()
+            svc.index([folder])
+            return time.process_time() - c0, time.perf_counter() - w0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "ocr-clips")
+    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--visual", action="store_true", help="measure the visual stage too")
+    ap.add_argument("-v", "--verbose", action="store_true", help="per file")
+    args = ap.parse_args()
+    groups = sets(args.out)
+    engine = OcrEngine()
+    print(f"load average {os.getloadavg()[0]:.1f} at start")
+    res: dict[str, dict[str, list[float]]] = {k: {} for k in groups}
+    for run in range(args.runs):
+        for name, files in groups.items():
+            secs, cpu, wall = ocr_cost(engine, files, args.verbose and run == 0)
+            r = res[name]
+            r["secs"] = [secs]
+            r.setdefault("ocr_cpu", []).append(cpu)
+            r.setdefault("ocr_wall", []).append(wall)
+            if args.visual:
+                vc, vw = visual_cost(files)
+                r.setdefault("vis_cpu", []).append(vc)
+                r.setdefault("vis_wall", []).append(vw)
+            print(f"run {run + 1} {name}: ocr cpu {cpu:.1f} s" + (f", visual cpu {vc:.1f} s" if args.visual else "")
+                  + f" (load {os.getloadavg()[0]:.1f})")
+    print(f"\nmedians of {args.runs} run(s); x real time = seconds of video / seconds spent")
+    for name, r in res.items():
+        secs = r["secs"][0]
+        oc, ow = statistics.median(r["ocr_cpu"]), statistics.median(r["ocr_wall"])
+        line = f"{name:20s} {secs:5.0f} s of video | OCR cpu {oc:6.1f} s ({secs / oc:5.1f}x), wall {ow:6.1f} s ({secs / ow:5.1f}x)"
+        if args.visual:
+            vc, vw = statistics.median(r["vis_cpu"]), statistics.median(r["vis_wall"])
+            line += f" | visual cpu {vc:6.1f} s ({secs / vc:5.1f}x), wall {vw:6.1f} s | OCR/visual cpu {oc / vc:.2f}"
+        print(line)
     print(f"load average {os.getloadavg()[0]:.1f} at end")
 
 

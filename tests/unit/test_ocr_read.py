@@ -67,16 +67,56 @@ def test_reads_the_words_of_every_style_with_their_times(engine) -> None:  # noq
     assert stats.refined > 0
 
 
-def test_frames_without_text_cost_the_detector_only_and_still_frames_not_even_that(engine) -> None:  # noqa: ANN001
+def test_frames_without_text_cost_the_gate_only_and_still_frames_not_even_that(engine) -> None:  # noqa: ANN001
     stats = ReadStats()
     assert read_frames(_frames([], 4.0), engine, interval=0.5, duration=4.0, stats=stats) == []
-    # 8 frames on the 0.5 s grid: the detector reads the anchors (every third one, and the last)
-    # and nothing between them, since no text appeared or went
-    assert stats.frames == 8 and stats.detected == 4 and stats.refined == 0 and stats.recognised == 0
+    # 8 frames on the 0.5 s grid: the cheap gate (the detector at 384 px) reads the anchors (every
+    # third one, and the last), finds no text, so the full-size detector never runs; nothing
+    # between the anchors is read, since no text appeared or went
+    assert stats.frames == 8 and stats.gated == 4 and stats.detected == 0
+    assert stats.refined == 0 and stats.recognised == 0
     still = ReadStats()
     spans = read_frames(_frames([Overlay("CLOSED", 0.0, 4.0, "box")], 4.0, moving=False), engine, stats=still)
     assert [s.text for s in spans] == ["CLOSED"] and (spans[0].start, spans[0].end) == (0.0, 4.0)
     assert still.detected == 1 and still.skipped == 3 and still.recognised == 1
+
+
+def test_frames_between_anchors_are_fetched_only_where_the_text_changed(engine) -> None:  # noqa: ANN001
+    """The stage's mode: anchors decoded 1.5 s apart, the fine grid between them on demand."""
+    shown = [Overlay("BREAKING NEWS", 2.0, 5.0, "box"), Overlay("EXIT", 6.0, 12.0, "corner")]
+    grid = list(_frames(shown, 12.0))
+    asked: list[tuple[float, float]] = []
+
+    def between(a: float, b: float):  # noqa: ANN202
+        asked.append((a, b))
+        return [f for f in grid if a < f[0] < b]
+
+    stats = ReadStats()
+    lazy = read_frames(grid[::3], engine, interval=0.5, duration=12.0, stats=stats, between=between)
+    whole = read_frames(iter(grid), engine, interval=0.5, duration=12.0)
+    got = [(s.start, s.end, key(s.text)) for s in lazy]
+    assert got == [(s.start, s.end, key(s.text)) for s in whole]
+    assert got == [(2.0, 5.0, key("BREAKING NEWS")), (6.0, 12.0, key("EXIT"))]
+    # asked only between the anchors around each change, and once for the tail after the last
+    assert asked == [(1.5, 3.0), (4.5, 6.0), (10.5, float("inf"))]
+    # 24 frames on the grid; fetched: 8 anchors, the 2 + 2 around the changes, the tail's 2
+    assert stats.frames == 8 + 2 + 2 + 2 and stats.refined == 4
+
+
+def test_read_video_decodes_the_fine_grid_only_around_changes(engine, tmp_path) -> None:  # noqa: ANN001
+    from tests.helpers.screen_text import burn
+    from vsearch.ocr.read import read_video
+    from vsearch.probe import probe
+
+    path = burn(tmp_path / "t.mp4", [Overlay("CLOSED", 2.0, 5.0, "box")], 9.0, size=(480, 270))
+    stats = ReadStats()
+    spans = read_video(str(path), probe(str(path)), engine, stats=stats)
+    s = _find(spans, "CLOSED")
+    assert (s.start, s.end) == (pytest.approx(2.0, abs=0.05), pytest.approx(5.0, abs=0.05))
+    assert len(spans) == 1
+    # 18 frames on the 0.5 s grid; decoded: the 6 anchors, the 2 frames before each change
+    # (text appears between 1.5 and 3.0, goes between 4.5 and 6.0) and the tail after 7.5
+    assert stats.frames < 18 and stats.refined == 4 and stats.detected <= 4
 
 
 def test_small_text_appearing_on_a_still_picture_is_read(engine) -> None:  # noqa: ANN001

@@ -18,6 +18,7 @@ Cost control (docs/OCR.md has the measurements):
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -52,6 +53,8 @@ class TextReader(Protocol):
     def recognise(self, rgb: np.ndarray, boxes: list[np.ndarray]) -> list[tuple[str, float]]:
         """(text, confidence) of each box."""
         ...
+
+    # Optional: ``has_text(rgb) -> bool``, a cheap gate; a frame it clears is not detected.
 
 
 #: One block of text in a frame: (text, rect (x0, y0, x1, y1), mean confidence).
@@ -92,10 +95,12 @@ class ReadStats:
     frames: int = 0
     skipped: int = 0  # frames not read because nothing changed
     refined: int = 0  # frames between anchors read because the text changed around them
-    detected: int = 0  # frames the detector ran on
+    gated: int = 0  # frames the cheap gate (OcrEngine.has_text) found without text: not detected
+    detected: int = 0  # frames the full-size detector ran on
     boxes: int = 0
     recognised: int = 0  # boxes the recogniser ran on
     decode_s: float = 0.0
+    gate_s: float = 0.0
     detect_s: float = 0.0
     recognise_s: float = 0.0
 
@@ -270,6 +275,14 @@ def _read_one(rgb: np.ndarray, engine: TextReader, state: _State, stats: ReadSta
     if state.thumb is not None and _changed(th, state.thumb) < STATIC_DIFF:
         stats.skipped += 1
         return state
+    gate = getattr(engine, "has_text", None)
+    if gate is not None:
+        t0 = time.perf_counter()
+        maybe = gate(rgb)
+        stats.gate_s += time.perf_counter() - t0
+        if not maybe:
+            stats.gated += 1
+            return _State(th, [], [])
     t0 = time.perf_counter()
     boxes = engine.detect(rgb)
     stats.detect_s += time.perf_counter() - t0
@@ -303,8 +316,57 @@ def _keys(items: list[Block]) -> list[str]:
     return sorted(key(text) for text, _rect, _conf in items)
 
 
+Frame = tuple[float, np.ndarray]
+#: ``between(a, b)``: the frames on the fine grid strictly between times *a* and *b* (b may be inf).
+Between = Callable[[float, float], Iterable[Frame]]
+
+
+def _anchors(
+    frames: Iterable[Frame], stride: int, between: Between | None, stats: ReadStats
+) -> Iterator[tuple[float, np.ndarray, Callable[[], list[Frame]]]]:
+    """(time, frame, the frames since the previous anchor, on demand) for each anchor.
+
+    Without *between*, *frames* is the whole fine grid: every *stride*-th frame and the last one
+    are anchors and the frames between them are kept in memory. With it, *frames* are the
+    anchors only and the frames between two of them are decoded when asked for (a text changed
+    there), so footage whose text does not change is decoded at the anchors' spacing only.
+    """
+    if between is None:
+        kept: list[Frame] = []
+        pending: Frame | None = None
+        for i, (t, rgb) in enumerate(frames):
+            stats.frames += 1
+            if pending is not None:
+                kept.append(pending)
+                pending = None
+            if i % stride == 0:
+                got = kept
+                kept = []
+                yield float(t), rgb, (lambda g=got: g)
+            else:
+                pending = (float(t), rgb)
+        if pending is not None:  # the file ended between anchors: its last frame is an anchor
+            yield pending[0], pending[1], (lambda g=kept: g)
+        return
+
+    def fetch(a: float, b: float) -> list[Frame]:
+        got = [(float(t), rgb) for t, rgb in between(a, b)]
+        stats.frames += len(got)
+        return got
+
+    prev: float | None = None
+    for t, rgb in frames:
+        stats.frames += 1
+        yield float(t), rgb, ((lambda a=prev, b=float(t): fetch(a, b)) if prev is not None else list)
+        prev = float(t)
+    if prev is not None:  # the frames after the last anchor: the last of them is an anchor too
+        tail = fetch(prev, math.inf)
+        if tail:
+            yield tail[-1][0], tail[-1][1], (lambda g=tail[:-1]: g)
+
+
 def read_frames(
-    frames: Iterable[tuple[float, np.ndarray]],  # (time, RGB uint8 [H, W, 3])
+    frames: Iterable[Frame],  # (time, RGB uint8 [H, W, 3])
     engine: TextReader,
     *,
     interval: float = INTERVAL,
@@ -312,53 +374,46 @@ def read_frames(
     stats: ReadStats | None = None,
     cancel: CancelToken | None = None,
     stride: int = STRIDE,
+    between: Between | None = None,
 ) -> list[TextSpan]:
     """Spans of text in timed frames (times increasing, *interval* apart).
 
     Every *stride*-th frame (an anchor) is read; the frames between two anchors are read only
     when the text changed from one anchor to the next, so spans still start and end on the
-    *interval* grid while footage whose text does not change costs one read per anchor.
+    *interval* grid while footage whose text does not change costs one read per anchor. With
+    *between* (see ``_anchors``), *frames* holds only the anchors (*stride* x *interval* apart)
+    and the frames between two anchors are asked for only where the text changed.
     """
     import time
 
     stats = stats if stats is not None else ReadStats()
     merger = SpanMerger(interval, duration)
     state = _State()
-    between: list[tuple[float, np.ndarray]] = []
     size = (1, 1)
+    prev_t: float | None = None
     t_dec = time.perf_counter()
-    it = iter(frames)
-    i = 0
-    while True:
-        nxt = next(it, None)
+    for t, rgb, since in _anchors(frames, stride, between, stats):
         stats.decode_s += time.perf_counter() - t_dec
         if cancel is not None and cancel.checkpoint():
             raise OcrCancelled()
-        if nxt is None and not between:
-            break
-        if nxt is not None:
-            t, rgb = float(nxt[0]), nxt[1]
-            stats.frames += 1
-            size = (rgb.shape[1], rgb.shape[0])
-            if i % stride and state.thumb is not None:
-                between.append((t, rgb))
-                i += 1
-                t_dec = time.perf_counter()
-                continue
-            i += 1
-        else:  # the file ended between anchors: the last frame is an anchor
-            t, rgb = between.pop()
+        size = (rgb.shape[1], rgb.shape[0])
         anchor = _read_one(rgb, engine, state, stats)
-        if between and _keys(anchor.items) != _keys(state.items):
-            for bt, brgb in between:  # the text changed: find where, on the fine grid
+        if prev_t is not None and _keys(anchor.items) != _keys(state.items):
+            t_dec = time.perf_counter()
+            frames_between = since()
+            stats.decode_s += time.perf_counter() - t_dec
+            for bt, brgb in frames_between:  # the text changed: find where, on the fine grid
+                if cancel is not None and cancel.checkpoint():
+                    raise OcrCancelled()
                 stats.refined += 1
                 merger.add(bt, _read_one(brgb, engine, state, stats).items)
-        else:
-            for bt, _ in between:
-                merger.add(bt, state.items)
-        between.clear()
+        elif prev_t is not None:  # unchanged: the samples between carry the anchors' text
+            n = int(round((t - prev_t) / interval))
+            for k in range(1, n):
+                merger.add(prev_t + k * interval, state.items)
         merger.add(t, anchor.items)
         state = anchor
+        prev_t = t
         t_dec = time.perf_counter()
     return merger.spans(*size)
 
@@ -383,13 +438,26 @@ def read_video(
     from vsearch.frames import SampleOptions, iter_frames
 
     side = max(8, min(short_side, min(info.width, info.height) or short_side))
-    opts = SampleOptions(mode="exact", interval=interval, short_side=side, batch=8)
+    # one decoder thread: frame threading costs CPU and the detector keeps the cores busy
+    opts = SampleOptions(mode="exact", interval=interval * STRIDE, short_side=side, batch=8, threads=1)
+    fine = SampleOptions(mode="exact", interval=interval, short_side=side, batch=8, threads=1)
 
-    def frames() -> Iterator[tuple[float, np.ndarray]]:
+    def anchors() -> Iterator[Frame]:
         for batch in iter_frames(path, info, opts):
             for t, img in zip(batch.times, batch.images, strict=True):
                 yield float(t), img
             if progress is not None and len(batch):
                 progress(float(batch.times[-1]))
 
-    return read_frames(frames(), engine, interval=interval, duration=info.duration, stats=stats, cancel=cancel)
+    def between(a: float, b: float) -> Iterator[Frame]:
+        tol = 0.25 * interval
+        for batch in iter_frames(path, info, fine, start_after=a):
+            for t, img in zip(batch.times, batch.images, strict=True):
+                if t >= b - tol:
+                    return
+                if t > a + tol:
+                    yield float(t), img
+
+    return read_frames(
+        anchors(), engine, interval=interval, duration=info.duration, stats=stats, cancel=cancel, between=between
+    )
