@@ -17,6 +17,7 @@ Cost control (docs/OCR.md has the measurements):
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable, Iterable, Iterator
@@ -321,6 +322,10 @@ Frame = tuple[float, np.ndarray]
 Between = Callable[[float, float], Iterable[Frame]]
 
 
+def _given(frames: list[Frame]) -> Callable[[], list[Frame]]:
+    return lambda: frames
+
+
 def _anchors(
     frames: Iterable[Frame], stride: int, between: Between | None, stats: ReadStats
 ) -> Iterator[tuple[float, np.ndarray, Callable[[], list[Frame]]]]:
@@ -342,11 +347,11 @@ def _anchors(
             if i % stride == 0:
                 got = kept
                 kept = []
-                yield float(t), rgb, (lambda g=got: g)
+                yield float(t), rgb, _given(got)
             else:
                 pending = (float(t), rgb)
         if pending is not None:  # the file ended between anchors: its last frame is an anchor
-            yield pending[0], pending[1], (lambda g=kept: g)
+            yield pending[0], pending[1], _given(kept)
         return
 
     def fetch(a: float, b: float) -> list[Frame]:
@@ -357,12 +362,12 @@ def _anchors(
     prev: float | None = None
     for t, rgb in frames:
         stats.frames += 1
-        yield float(t), rgb, ((lambda a=prev, b=float(t): fetch(a, b)) if prev is not None else list)
+        yield float(t), rgb, (functools.partial(fetch, prev, float(t)) if prev is not None else _given([]))
         prev = float(t)
     if prev is not None:  # the frames after the last anchor: the last of them is an anchor too
         tail = fetch(prev, math.inf)
         if tail:
-            yield tail[-1][0], tail[-1][1], (lambda g=tail[:-1]: g)
+            yield tail[-1][0], tail[-1][1], _given(tail[:-1])
 
 
 def read_frames(
