@@ -72,6 +72,7 @@ def ocr_cost(engine: OcrEngine, files: list[Path], verbose: bool) -> tuple[float
 
 def visual_cost(files: list[Path]) -> tuple[float, float]:
     """(CPU s, wall s) of indexing *files* (frames only), the starter model loaded beforehand."""
+    from vsearch.config import Settings
     from vsearch.service import Service
 
     with tempfile.TemporaryDirectory(prefix="bench-ocr-") as tmp:
@@ -80,7 +81,7 @@ def visual_cost(files: list[Path]) -> tuple[float, float]:
         for f in files:
             (folder / f.name).symlink_to(f.resolve())
         with Service(Path(tmp) / "lib", model="starter") as svc:
-            svc.settings = svc.settings.replace(speech=False, ocr=False)
+            svc.settings = Settings(speech=False, ocr=False)  # defaults otherwise, whatever settings.toml says
             svc.embedder(svc.model_name())
             w0, c0 = time.perf_counter(), time.process_time()
             svc.index([folder])
