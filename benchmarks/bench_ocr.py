@@ -94,8 +94,11 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--visual", action="store_true", help="measure the visual stage too")
     ap.add_argument("-v", "--verbose", action="store_true", help="per file")
+    ap.add_argument("--sets", default="dev,text,plain", help="which: dev (the dev set), text, plain (the clips)")
     args = ap.parse_args()
-    groups = sets(args.out)
+    pick = dict(zip(("dev", "text", "plain"), sets(args.out), strict=True))
+    all_sets = sets(args.out)
+    groups = {name: all_sets[name] for key, name in pick.items() if key in args.sets.split(",")}
     engine = OcrEngine()
     print(f"load average {os.getloadavg()[0]:.1f} at start")
     res: dict[str, dict[str, list[float]]] = {k: {} for k in groups}

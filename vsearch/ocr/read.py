@@ -2,9 +2,11 @@
 
 Cost control (docs/OCR.md has the measurements):
 
-* frames are decoded every ``interval`` seconds at most ``short_side`` pixels high (no upscaling);
-  every ``STRIDE``-th one is read, the ones between only where the text changed, so spans keep
-  the fine grid's boundaries at about 1/STRIDE of its cost;
+* anchors are decoded every ``STRIDE`` x ``interval`` seconds at most ``short_side`` pixels high
+  (no upscaling) and read; the ``interval`` grid between two anchors is decoded and read only where
+  their text differs, so spans keep the fine grid's boundaries at about 1/STRIDE of its cost;
+* a cheap gate (``OcrEngine.has_text``: the detector at 384 px) clears frames without text before
+  the full-size detector runs;
 * a frame none of whose tiles changed since the last *read* frame is not read at all: its text
   is carried over (static shots, slates, slides). Tiles are 5x5 pixels of a 160x90 grey
   thumbnail (1/32 of the width), so small corner text appearing on a still picture counts as a change;
