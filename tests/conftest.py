@@ -4,8 +4,8 @@ On-screen text (the OCR stage) is off in the temporary home's settings (``ocr = 
 user gets from the app's setting or ``vsearch index --no-ocr``): most indexing tests do not look
 at screen text, and reading it was most of their indexing time. Tests that need it get the
 default (on): those marked ``@pytest.mark.ocr``, every test in a file whose name mentions
-``ocr``, ``screen_text`` or ``text_expert``, and the quality tests (tests/quality/: the quality
-bars hold at default settings). Module-scoped fixtures (a library indexed once for a module) run
+``ocr``, ``screen_text`` or ``text_expert`` or that uses tests/helpers/screen_text.py (it burns
+text into its videos), and the quality tests (tests/quality/: the bars hold at default settings). Module-scoped fixtures (a library indexed once for a module) run
 before any test's home exists, so each module also gets a home of its own, with the same rule.
 """
 
@@ -32,7 +32,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "ocr: reads on-screen text while indexing (the OCR stage is off otherwise)")
 
 
-def wants_ocr(node: pytest.Item | pytest.Module) -> bool:
+def _burns_text(module: object) -> bool:
+    """The module uses tests/helpers/screen_text.py (it burns text into videos: it wants it read)."""
+    return any(getattr(v, "__module__", None) == "tests.helpers.screen_text" for v in vars(module).values())
+
+
+def wants_ocr(node: pytest.Item | pytest.Module, module: object = None) -> bool:
     """Whether a test (or a whole module) runs with the OCR stage on (see the module docstring)."""
     path = str(node.fspath).replace(os.sep, "/")
     name = os.path.basename(path)
@@ -40,6 +45,7 @@ def wants_ocr(node: pytest.Item | pytest.Module) -> bool:
         node.get_closest_marker("ocr") is not None
         or any(w in name for w in _OCR_FILES)
         or "/tests/quality/" in path
+        or (module is not None and _burns_text(module))
     )
 
 
@@ -55,7 +61,7 @@ def _new_home(tmp_path_factory: pytest.TempPathFactory, ocr: bool) -> str:
 def _module_home(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The home module-scoped fixtures see (they run before any test's own home is set)."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("VSEARCH_HOME", _new_home(tmp_path_factory, wants_ocr(request.node)))
+        mp.setenv("VSEARCH_HOME", _new_home(tmp_path_factory, wants_ocr(request.node, request.module)))
         yield
 
 
@@ -67,7 +73,7 @@ def _vsearch_home(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Every test gets its own VSEARCH_HOME, so nothing touches the user's real library."""
-    monkeypatch.setenv("VSEARCH_HOME", _new_home(tmp_path_factory, wants_ocr(request.node)))
+    monkeypatch.setenv("VSEARCH_HOME", _new_home(tmp_path_factory, wants_ocr(request.node, request.module)))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -60,3 +60,6 @@ def test_which_tests_read_on_screen_text() -> None:
     assert wants_ocr(_node("/r/tests/reliability/test_schema_screen_text.py"))
     assert wants_ocr(_node("/r/tests/quality/test_devset.py"))
     assert wants_ocr(_node("/r/tests/ui/test_main_window.py", marker=True))
+    # a module that burns text into its videos wants it read, whatever its name
+    assert wants_ocr(_node("/r/tests/ui/test_cards.py"), SimpleNamespace(burn=burn, Path=Path))
+    assert not wants_ocr(_node("/r/tests/ui/test_cards.py"), SimpleNamespace(Path=Path, Service=Service))
