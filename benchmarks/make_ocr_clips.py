@@ -113,9 +113,11 @@ def make(out: Path, clips: list = CLIPS) -> Path:  # noqa: B006 - read only
     videos, queries = [], []
     for clip, src, start, items in clips:
         path = out / "videos" / clip
-        if not path.exists():
-            burn(path, [o for o, *_ in items], SECONDS, source=DEVSET / src if src else None, source_start=start,
+        if not path.exists():  # written under another name first: a killed run leaves no truncated clip
+            part = path.with_name("part-" + clip)
+            burn(part, [o for o, *_ in items], SECONDS, source=DEVSET / src if src else None, source_start=start,
                  seed=HELDOUT_SEED)
+            os.replace(part, path)
         segs = []
         for n, (ov, quote, para, name) in enumerate(items):
             seg = f"{clip[:-4]}-{n}"

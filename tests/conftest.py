@@ -5,8 +5,11 @@ user gets from the app's setting or ``vsearch index --no-ocr``): most indexing t
 at screen text, and reading it was most of their indexing time. Tests that need it get the
 default (on): those marked ``@pytest.mark.ocr``, every test in a file whose name mentions
 ``ocr``, ``screen_text`` or ``text_expert`` or that uses tests/helpers/screen_text.py (it burns
-text into its videos), and the quality tests (tests/quality/: the bars hold at default settings). Module-scoped fixtures (a library indexed once for a module) run
-before any test's home exists, so each module also gets a home of its own, with the same rule.
+text into its videos), and the quality tests (tests/quality/: the bars hold at default settings).
+``VSEARCH_TEST_OCR=1`` turns it on for every test (what the suite did before: to measure what
+OCR costs it, or to run everything at default settings). Module-scoped fixtures (a library
+indexed once for a module) run before any test's home exists, so each module also gets a home
+of its own, with the same rule.
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ def wants_ocr(node: pytest.Item | pytest.Module, module: object = None) -> bool:
     path = str(node.fspath).replace(os.sep, "/")
     name = os.path.basename(path)
     return (
-        node.get_closest_marker("ocr") is not None
+        os.environ.get("VSEARCH_TEST_OCR") == "1"
+        or node.get_closest_marker("ocr") is not None
         or any(w in name for w in _OCR_FILES)
         or "/tests/quality/" in path
         or (module is not None and _burns_text(module))
