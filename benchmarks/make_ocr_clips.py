@@ -171,7 +171,7 @@ SWEEP = {
 }
 
 
-def sweep(libs: dict[str, tuple[Path, Path]]) -> None:
+def sweep(libs: dict[str, tuple[Path, Path]], grid: dict[str, tuple[float, ...]] = SWEEP) -> None:  # noqa: B006
     """Re-score each set's library with one TextParams field varied at a time; print both sets and their mean."""
     import dataclasses
 
@@ -181,7 +181,7 @@ def sweep(libs: dict[str, tuple[Path, Path]]) -> None:
 
     base = search.DEFAULT
     rows = []
-    for field, values in SWEEP.items():
+    for field, values in grid.items():
         for v in values:
             p = dataclasses.replace(base, **{field: v})
             search.confidence.__defaults__ = (p,)
@@ -213,7 +213,8 @@ def main() -> None:
     ap.add_argument("--with-devset", action="store_true", help="index the dev set's four videos too")
     ap.add_argument("--only", choices=["visual", "speech", "text"], help="score one expert only")
     ap.add_argument("--library", type=Path, help="index into (or reuse) this library (one set only)")
-    ap.add_argument("--sweep", action="store_true", help="then re-score with the search constants varied")
+    ap.add_argument("--sweep", nargs="?", const="all", metavar="FIELD=V,V;...",
+                    help="then re-score with the search constants varied (all of SWEEP, or e.g. 'gate=0.3,0.7')")
     args = ap.parse_args()
     names = ["dev", "heldout"] if args.set == "both" else [args.set]
     libs = {}
@@ -226,7 +227,10 @@ def main() -> None:
             evaluate(out, gt, args.with_devset, args.only, lib)
             libs[name] = (lib, gt)
     if args.sweep and libs:
-        sweep(libs)
+        grid = SWEEP if args.sweep == "all" else {
+            f: tuple(float(v) for v in vs.split(",")) for f, vs in (part.split("=") for part in args.sweep.split(";"))
+        }
+        sweep(libs, grid)
 
 
 if __name__ == "__main__":
