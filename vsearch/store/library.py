@@ -124,8 +124,6 @@ _VIDEO_COLS = (
     "id, root_id, path, size, mtime, duration, fps, width, height, status, error, has_audio, fingerprint, "
     "missing IS NOT NULL"
 )
-#: A video's bucket in the counts: its status, or "gone" while its file is missing.
-_BUCKET = "CASE WHEN missing IS NOT NULL THEN 'gone' ELSE status END"
 
 
 E = TypeVar("E", bound=StrEnum)
@@ -166,10 +164,13 @@ def _counts(by_status: dict[str, int], frames: int, partial: int = 0) -> Counts:
 
 
 # pending videos with frames stored already (frames' UNIQUE (video_id, t) index answers EXISTS)
-_PARTIAL = (
-    "SELECT {cols} count(*) FROM videos v WHERE v.status = 'pending' AND v.missing IS NULL "
-    "AND EXISTS (SELECT 1 FROM frames f WHERE f.video_id = v.id) {group}"
+#: Pending videos (their files present) that already have frames stored: whole library, per root.
+_PARTIAL_WHERE = (
+    "FROM videos v WHERE v.status = 'pending' AND v.missing IS NULL "
+    "AND EXISTS (SELECT 1 FROM frames f WHERE f.video_id = v.id)"
 )
+_PARTIAL = "SELECT count(*) " + _PARTIAL_WHERE
+_PARTIAL_BY_ROOT = "SELECT v.root_id, count(*) " + _PARTIAL_WHERE + " GROUP BY v.root_id"
 
 
 def _like_prefix(folder: str) -> str:
@@ -885,9 +886,12 @@ class Library:
     def counts(self) -> Counts:
         """The whole library's videos by status and its stored frames (one consistent read)."""
         with self._sql.snapshot() as c:
-            by_status = dict(c.execute(f"SELECT {_BUCKET} AS b, count(*) FROM videos GROUP BY b").fetchall())
+            # a video counts by its status, or as "gone" while its file is missing
+            by_status = dict(c.execute(
+                "SELECT CASE WHEN missing IS NOT NULL THEN 'gone' ELSE status END AS b, count(*) FROM videos GROUP BY b"
+            ).fetchall())
             frames = c.execute("SELECT count(*) FROM frames").fetchone()[0]
-            partial = c.execute(_PARTIAL.format(cols="", group="")).fetchone()[0]
+            partial = c.execute(_PARTIAL).fetchone()[0]
         return _counts(by_status, frames, partial)
 
     def root_counts(self) -> dict[int, Counts]:
@@ -896,14 +900,15 @@ class Library:
         frames: dict[int, int] = {}
         with self._sql.snapshot() as c:
             for root_id, status, n in c.execute(
-                f"SELECT root_id, {_BUCKET} AS b, count(*) FROM videos GROUP BY root_id, b"
+                "SELECT root_id, CASE WHEN missing IS NOT NULL THEN 'gone' ELSE status END AS b, count(*) "
+                "FROM videos GROUP BY root_id, b"
             ):
                 by_root.setdefault(root_id, {})[status] = n
             for root_id, n in c.execute(
                 "SELECT v.root_id, count(*) FROM frames f JOIN videos v ON v.id = f.video_id GROUP BY v.root_id"
             ):
                 frames[root_id] = n
-            partial = dict(c.execute(_PARTIAL.format(cols="v.root_id,", group="GROUP BY v.root_id")).fetchall())
+            partial = dict(c.execute(_PARTIAL_BY_ROOT).fetchall())
         return {
             rid: _counts(by_root.get(rid, {}), frames.get(rid, 0), partial.get(rid, 0))
             for rid in by_root.keys() | frames.keys()
