@@ -384,7 +384,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
     print(f"library: {st.library}{' (read-only)' if st.readonly else ''}")
     print(f"model:   {st.model or '-'}  ({st.model_id or 'nothing indexed yet'})")
     print(
-        f"videos:  {st.videos} ({st.indexed} indexed, {st.pending} pending, {st.failed} failed), {st.frames} frames"
+        f"videos:  {st.videos} ({st.indexed} indexed, {st.pending} pending, {st.failed} failed"
+        + (f", {st.missing} missing" if st.missing else "")
+        + f"), {st.frames} frames"
         + (f"; skipped {st.skipped} (not videos of the library)" if st.skipped else "")
     )
     for m in st.models:

@@ -74,6 +74,7 @@ class LibraryStatus:
     ocr: OcrProgress | None = None  # of the OCR model; None when on-screen text is off
     partial: int = 0  # of the pending: videos with frames stored (a run stopped inside them)
     skipped: int = 0  # files and folders the last scans could not take (not in ``videos``)
+    missing: int = 0  # of ``videos``: files not found at the last scan (kept, not indexed)
 
 
 class Service:
@@ -788,6 +789,7 @@ class Service:
             ocr=self._ocr_progress(),
             partial=c.partial,
             skipped=len(self.library.scan_problems()),
+            missing=c.gone,
         )
 
     def _ocr_progress(self) -> OcrProgress | None:

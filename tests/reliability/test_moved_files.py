@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.videos import make_video
-from tests.reliability._lib import MODEL, check_sound
+from tests.reliability._lib import MODEL, check_sound, cli
 from vsearch.errors import UserError
 from vsearch.scan import fingerprint
 from vsearch.service import Service
@@ -111,7 +111,9 @@ def test_deleted_file_is_marked_missing_then_found_again_or_located(tmp_path: Pa
         top = svc.search("red", k=1)[0]
         assert top.video_id == red.id and top.missing  # still found, flagged: it cannot play
         st = svc.status()
-        assert (st.videos, st.indexed) == (3, 2)
+        assert (st.videos, st.indexed, st.missing) == (3, 2, 1)
+        r = cli(tmp_path / "lib", "status")
+        assert "videos:  3 (2 indexed, 0 pending, 0 failed, 1 missing)" in r.stdout, r.stdout
         # a second scan does not count it gone again
         assert svc.index().gone == 0
         # Locate...: outside every library folder is refused, a different file is refused
