@@ -16,9 +16,12 @@ from vsearch.ui.main_window import MainWindow
 def starter_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("start")
     make_video(root / "videos" / "a.mp4", segments=[("red", 2.0), ("blue", 2.0)])
-    with Service(root / "lib", model="starter") as svc:
-        svc.update_settings(speech=False, ocr=False)
-        assert svc.index([root / "videos"]).indexed == 1
+    # a home of its own: the settings written here must not reach the session's other fixtures
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VSEARCH_HOME", str(root / "home"))
+        with Service(root / "lib", model="starter") as svc:
+            svc.update_settings(speech=False, ocr=False)
+            assert svc.index([root / "videos"]).indexed == 1
     return root / "lib"
 
 

@@ -42,10 +42,13 @@ def starter_library(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
     videos.mkdir()
     make_video(videos / "a.mp4", segments=[("red", 2.0), ("blue", 2.0)])
     lib = root / "lib"
-    with Service(lib, model="starter") as svc:
-        svc.update_settings(speech=False, ocr=False)
-        stats = svc.index([videos])
-        assert stats.indexed == 1 and svc.models_built == ["starter"]
+    # a home of its own: the settings written here must not reach the session's other fixtures
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VSEARCH_HOME", str(root / "home"))
+        with Service(lib, model="starter") as svc:
+            svc.update_settings(speech=False, ocr=False)
+            stats = svc.index([videos])
+            assert stats.indexed == 1 and svc.models_built == ["starter"]
     return lib, videos
 
 
