@@ -9,7 +9,12 @@ It starts the real app (vsearch.ui.app.build: same window, theme and Service as 
 types the query, waits for results and thumbnails, opens the first result in the player and saves:
 ``main_window.png`` (results + player), ``player_heat_strip.png`` (the player with its heat strip)
 and, with ``--first-run``, ``first_run.png`` from an empty library; with ``--indexing VIDEOS``,
-``indexing.png`` while VIDEOS index into a fresh library.
+``indexing.png`` while VIDEOS index into a fresh library; with ``--text-query '"EXIT"'``,
+``screen_text.png``: the Text expert's results and the matched box framed in the player.
+
+Run it under a window manager so the shots show a real frame and placement, e.g.::
+
+    xvfb-run -a -s "-screen 0 1600x900x24" sh -c 'openbox & sleep 1; python tools/screenshots.py ...'
 """
 
 from __future__ import annotations
@@ -96,6 +101,33 @@ def shoot_results(args: argparse.Namespace) -> None:
     app.processEvents()
 
 
+def shoot_screen_text(args: argparse.Namespace) -> None:
+    """The Text expert: "on screen: ..." on the cards, the matched text framed in the player."""
+    app, win = build(["--library", args.library], autoplay=False, state_file=None)
+    win.resize(args.width, args.height)
+    win.show()
+    wait_until(lambda: bool(win.folders()), 20, "the library")
+    win.source_filter.setCurrentIndex(win.source_filter.findData("text"))
+    got = []
+    win.searchFinished.connect(got.append)
+    win.query.setText(args.text_query)
+    wait_until(lambda: bool(got), 60, "search results")
+    model = win.results
+    wait_until(lambda: model.rowCount() == 0 or model.has_thumbnail(model.index(0, 0).data(ThumbnailKeyRole)),
+               60, "thumbnails")  # fmt: skip
+    if model.rowCount():
+        win.view.setCurrentIndex(model.index(0, 0))
+        win.view.setFocus()
+        wait_until(lambda: not win.player.video.image().isNull(), 20, "the first video frame")
+        m = model.moment(0)
+        win.player.seek((m.start + m.end) / 2)  # inside the span, where the text surely shows
+        wait_until(lambda: win.player.video.box() is not None, 20, "the matched box")
+    pump(800)
+    save(win, Path(args.out) / "screen_text.png")
+    win.close()
+    app.processEvents()
+
+
 def shoot_first_run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         app, win = build(["--library", tmp], autoplay=False, state_file=None)
@@ -137,8 +169,11 @@ def main() -> int:
     ap.add_argument("--first-run", action="store_true", help="also shoot the empty first-run window")
     ap.add_argument("--indexing", metavar="VIDEOS", help="also shoot indexing VIDEOS into a fresh library")
     ap.add_argument("--model", default="starter", help="model for --indexing")
+    ap.add_argument("--text-query", help="also shoot the Text expert's results for this query")
     args = ap.parse_args()
     shoot_results(args)
+    if args.text_query:
+        shoot_screen_text(args)
     if args.first_run:
         shoot_first_run(args)
     if args.indexing:

@@ -52,15 +52,17 @@ def columns(win: MainWindow) -> int:
     return len({win.view.visualRect(win.results.index(i, 0)).x() for i in range(win.results.rowCount())})
 
 
-def test_welcome_text_wraps_as_paragraphs(qtbot, window: MainWindow) -> None:
-    settle(qtbot, window, 1024, 700)
-    assert window.empty_text.text() == WELCOME_TEXT
+@pytest.mark.parametrize("size", [(1024, 700), (1440, 880), (1600, 900)])
+def test_welcome_text_wraps_as_paragraphs(qtbot, window: MainWindow, size: tuple[int, int]) -> None:
+    settle(qtbot, window, *size)
+    label = window.empty_text
+    assert label.text() == WELCOME_TEXT
     first = WELCOME_TEXT.split("\n\n")[0]
     assert "\n" not in first, "a hard line break inside a sentence wraps badly at other widths"
-    assert window.empty_text.width() <= EMPTY_TEXT_WIDTH
-    fm = window.empty_text.fontMetrics()
-    assert fm.horizontalAdvance(first) > window.empty_text.width()  # it does wrap, inside its width
-    assert window.empty_text.height() >= window.empty_text.heightForWidth(window.empty_text.width())
+    assert label.width() <= EMPTY_TEXT_WIDTH
+    assert label.fontMetrics().horizontalAdvance(first) > label.width()  # it does wrap, inside its width
+    # tall enough for every wrapped line at the width it got (not cut at the top and bottom)
+    assert label.height() >= label.heightForWidth(label.width()), (label.size(), label.heightForWidth(label.width()))
 
 
 def test_counts_read_in_the_right_number(qtbot, window: MainWindow, monkeypatch) -> None:

@@ -51,7 +51,8 @@ SHUTTLE_MAX = 8
 REVERSE_TICK_MS = 40
 #: The frame drawn around the on-screen text that matched (the cards' on-screen colour).
 BOX_COLOUR = SCREEN_TEXT_COLOUR
-#: The matched text box shows from this long before its moment to this long after it.
+#: The matched text box shows from its moment's start to this long after its end (never before
+#: the start: the frame before it may not show the text yet).
 BOX_SLACK = 0.5
 
 _READY = (
@@ -854,7 +855,7 @@ class PlayerPanel(QWidget):
         box = None
         if m is not None and m.screen_box and self.box_btn.isChecked() and 0 <= self._current < len(self._marks):
             s, e = self._marks[self._current]
-            if s - BOX_SLACK <= seconds <= e + BOX_SLACK:
+            if s <= seconds <= e + BOX_SLACK:
                 box = m.screen_box
         self.video.set_box(box)
 
