@@ -356,7 +356,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
             )
     if args.json:
         json.dump(
-            {"query": args.text, "results": [m.to_dict() for m in res]},
+            {"query": args.text, "strong_match": svc.strong_match(res), "results": [m.to_dict() for m in res]},
             sys.stdout,
             indent=1,
             ensure_ascii=False,
@@ -366,6 +366,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
     if not res:
         print("no matching moments")
         return 0
+    if not svc.strong_match(res):
+        print(f"no strong match: nothing here answers the query well (best {res[0].score:.2f}); weak results follow")
     for i, m in enumerate(res, 1):
         why = m.source if not m.text else f'{m.source}: "{m.text}"'
         if m.screen_text:
@@ -426,6 +428,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     with _service(args) as svc:
         _run_index(svc, [args.videos], quiet=False)
         report, preds = svc.evaluate(gt, args.videos)
+        # each expert alone, beside the fusion: which one carries which kind of query
+        report["experts"] = {only: svc.evaluate(gt, args.videos, only=only)[0] for only in ("visual", "speech", "text")}
     if args.predictions:
         Path(args.predictions).write_text(json.dumps(preds, indent=1))
     if args.json:

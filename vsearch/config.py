@@ -35,6 +35,8 @@ class Settings:
         skip_similar: drop a sample that barely differs from the last kept one (mean absolute
             difference of 16x16 grey thumbnails, 0-1 scale); None keeps every sample.
         min_score: default relevance floor for searches (None: automatic).
+        querybank: normalise visual scores against the model's query bank (hubness
+            correction and calibrated scores; vsearch.query.bank). Off: raw cosines.
         library: library folder chosen in the app ("" = default location).
     """
 
@@ -49,6 +51,7 @@ class Settings:
     hw_decode: str = ""
     skip_similar: float | None = 0.02
     min_score: float | None = None
+    querybank: bool = True
     library: str = ""
     watch_folders: bool = True  # the app rescans when files change in a local library folder
 

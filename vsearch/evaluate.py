@@ -112,4 +112,13 @@ def format_report(r: Report) -> str:
     rows = [("all", dict(n=r["n_queries"], **r["all"])), *r["breakdown"].items()]
     for name, m in rows:
         lines.append(f"{name:16s} {m['n']:4d} " + " ".join(f"{100 * m[c]:6.1f}" for c, _ in COLS))
+    experts = r.get("experts") or {}
+    if experts:
+        lines += ["", "by expert alone (the rows above fuse them all):"]
+        lines.append(f"{'expert, group':22s} {'n':>4s} " + " ".join(f"{s:>6s}" for _, s in COLS))
+        for expert, er in experts.items():
+            groups = [("all", dict(n=er["n_queries"], **er["all"]))]
+            groups += [(g, m) for g, m in er["breakdown"].items() if g.startswith("type=")]
+            for name, m in groups:
+                lines.append(f"{expert + ' ' + name:22s} {m['n']:4d} " + " ".join(f"{100 * m[c]:6.1f}" for c, _ in COLS))
     return "\n".join(lines)

@@ -16,6 +16,8 @@ from vsearch import config, log, paths
 from vsearch.embed.base import Embedder
 from vsearch.embed.health import probe_model
 from vsearch.errors import EnvironmentProblem, UserError
+from vsearch.query import bank
+from vsearch.query.bank import QueryBank
 from vsearch.query.engine import QueryEngine, VisualExpert
 from vsearch.query.screen_text import ScreenTextSearcher
 from vsearch.query.search import Searcher, SearchOptions
@@ -432,6 +434,16 @@ class Service:
         except ModelMissing as e:
             log.index.warning("on-screen text search is off: %s", e)
 
+    def query_bank(self, emb: Embedder) -> QueryBank | None:
+        """The model's query bank (querybank normalisation), None when ``settings.querybank`` is off.
+
+        Shipped for the starter; embedded once per other model with its text tower and cached
+        in the home's cache folder (vsearch.query.bank).
+        """
+        if not self.settings.querybank:
+            return None
+        return bank.for_model(emb.model_id, emb.embed_text, self.dirs.cache)
+
     def sentence_encoder(self) -> SentenceEncoder:
         """The MiniLM sentence encoder of speech and on-screen text (the starter's text tower when loaded), made once."""
         with self._lock:
@@ -541,7 +553,7 @@ class Service:
                     ann.save(ann.generation)
                 except OSError as e:
                     log.store.warning("could not save the rebuilt ANN index: %s", e)
-            s = Searcher(self.library, row, ann, emb)
+            s = Searcher(self.library, row, ann, emb, bank=self.query_bank(emb))
             self._searchers[row.model_id] = s
             return s
 
@@ -667,6 +679,16 @@ class Service:
 
         return group_similar(moments, mean_of, content_of)
 
+    @staticmethod
+    def strong_match(moments: Sequence[Moment]) -> bool:
+        """Whether a search's results hold a strong match (calibrated scores; vsearch.query.calibrate).
+
+        False means "no strong match": the library holds nothing that answers the query well.
+        """
+        from vsearch.query.calibrate import strong_match
+
+        return strong_match(list(moments))
+
     # -- facility mode (vsearch.cluster, needs vsearch[cluster]; docs/CLUSTER.md) ----------
     def attach_shared(self, uri: str, path_map: Sequence[str] = (), *, remember: bool = False) -> bool:
         """Search a shared library (read-only) beside this one; False while it holds no vectors.
@@ -676,6 +698,8 @@ class Service:
         from vsearch.cluster import attach
 
         sh = attach.open_shared(uri, self.embedder, attach.parse_map(path_map))
+        if sh is not None:
+            sh.bank = self.query_bank(sh.embedder)  # scores on the local library's scale
         if remember:
             attach.remember(self.dirs.config, uri, path_map)
         if sh is not None:
@@ -853,13 +877,16 @@ class Service:
             raise UserError(f"cannot read ground truth {os.fspath(path)}: {e}") from None
 
     def evaluate(
-        self, gt: GroundTruth, folder: str | os.PathLike[str]
+        self, gt: GroundTruth, folder: str | os.PathLike[str], *, only: str | None = None
     ) -> tuple[Report, dict[str, list[Prediction]]]:
-        """(report, predictions) of the ground truth's queries, searched inside *folder* (top 10)."""
+        """(report, predictions) of the ground truth's queries, searched inside *folder* (top 10).
+
+        *only* restricts the experts as in :meth:`search` (the per-expert rows of ``vsearch eval``).
+        """
         from vsearch import evaluate
 
         where = _norm(folder)
-        preds = evaluate.predict(gt, lambda q: self.search(q, k=10, folder=where))
+        preds = evaluate.predict(gt, lambda q: self.search(q, k=10, folder=where, only=only))
         return evaluate.evaluate(gt, preds), preds
 
     @staticmethod

@@ -25,6 +25,7 @@ from vsearch.cluster import REMEMBERED_FILE
 from vsearch.embed.base import Embedder
 from vsearch.errors import UserError
 from vsearch.query.moments import drop_near_duplicates
+from vsearch.query.bank import QueryBank
 from vsearch.query.search import Searcher, SearchOptions
 from vsearch.store.library import ModelRow, ModelState, VideoRow, VideoStatus
 from vsearch.store.shared import SharedDataset, SharedModel, SharedVideo
@@ -250,6 +251,13 @@ class CombinedVisual:
     def __init__(self, local: Searcher | None, shared: Sequence[SharedSearcher]) -> None:
         self.local = local
         self.shared = list(shared)
+
+    @property
+    def bank(self) -> QueryBank | None:
+        """The query bank the experts' scores are normalised with (the Service sets the same on all)."""
+        if self.local is not None:
+            return self.local.bank
+        return self.shared[0].bank if self.shared else None
 
     def search(self, text: str, opts: SearchOptions) -> list[Moment]:
         """Local and shared moments for *text*, ranked together (a file in both counts once)."""

@@ -19,6 +19,9 @@ from typing import Protocol
 
 from vsearch.ocr.search import fuse_text
 from vsearch.ocr.text import query_patterns
+from vsearch.query import gating
+from vsearch.query.bank import QueryBank
+from vsearch.query.calibrate import visual_confidence
 from vsearch.query.screen_text import ScreenTextSearcher
 from vsearch.query.search import SearchOptions, passes_filters
 from vsearch.query.speech import SpeechSearcher
@@ -35,6 +38,11 @@ class VisualExpert(Protocol):
 
     def search(self, text: str, opts: SearchOptions) -> list[Moment]:
         """Ranked moments for *text* under *opts*."""
+        ...
+
+    @property
+    def bank(self) -> QueryBank | None:
+        """The query bank its scores are normalised with (None: raw cosines)."""
         ...
 
 
@@ -54,6 +62,11 @@ def cap_per_video(moments: list[Moment], per_video: int | None) -> list[Moment]:
 def top(moments: list[Moment], opts: SearchOptions) -> list[Moment]:
     """What a search shows of a ranked list: the per-video cap, then the first k."""
     return cap_per_video(moments, opts.per_video)[: opts.k]
+
+
+def _above(moments: list[Moment], floor: float | None) -> list[Moment]:
+    """The moments scoring at least *floor* (all of them for None)."""
+    return moments if floor is None else [m for m in moments if m.score >= floor]
 
 
 class QueryEngine:
@@ -98,26 +111,54 @@ class QueryEngine:
         with_speech = only not in ("visual", "text") and self.speech is not None and self.speech.available()
         with_text = only in (None, "text") and self.text is not None and self.text.available()
         fusing = with_speech or with_text
+        bank = self.visual.bank if self.visual is not None else None
+        # With a query bank, scores are calibrated confidences (vsearch.query.calibrate) and the
+        # relevance floor min_score applies to them, after fusion; without one, to raw cosines.
+        floor = opts.min_score if bank is not None else None
         # fusion calibrates visual scores on the visual list, so that list must not depend on k:
         # a fixed pool (k when larger), calibrated on and paired from its best FUSION_POOL only
         pool = replace(opts, k=max(opts.k, FUSION_POOL)) if fusing else opts
+        if bank is not None:
+            pool = replace(pool, min_score=None)
         visual = (
             top(self.visual.search(text, pool), pool)
             if self.visual is not None and only not in ("speech", "text")
             else []
         )
+        if bank is not None:
+            visual = [replace(m, score=visual_confidence(m.score)) for m in visual]
         if not fusing:
-            return visual if only in (None, "visual") else []
+            fused = visual if only in (None, "visual") else []
+            return top(_above(fused, floor), opts)
         keep = self._video_filter(opts)
+        calibrated = bank is not None
+        quoted = bool(query_patterns(text)[0])
+        weights = self._weights(text, quoted)
         if with_speech:
-            hits = self.speech.hits(text, video_filter=keep)  # type: ignore[union-attr]  # with_speech: not None
-            fused = fuse(visual, hits, only="speech" if only == "speech" else None, calibrate_on=FUSION_POOL)
-        else:
-            fused = fuse(visual, [], only=None, calibrate_on=FUSION_POOL)  # visual scores -> confidences
+            hits = self.speech.hits(text, video_filter=keep)  # type: ignore[union-attr]  # with_speech/with_text: not None
+            fused = fuse(
+                visual,
+                hits,
+                only="speech" if only == "speech" else None,
+                calibrate_on=FUSION_POOL,
+                visual_calibrated=calibrated,
+                weights=weights,
+            )
+        else:  # visual scores -> confidences
+            fused = fuse(visual, [], only=None, calibrate_on=FUSION_POOL, visual_calibrated=calibrated, weights=weights)
         if with_text:
-            t_hits = self.text.hits(text, video_filter=keep)  # type: ignore[union-attr]  # with_text: not None
-            fused = fuse_text(fused, t_hits, only_text=only == "text", quoted_query=bool(query_patterns(text)[0]))
-        return top(fused, opts)
+            t_hits = self.text.hits(text, video_filter=keep)  # type: ignore[union-attr]  # with_speech/with_text: not None
+            fused = fuse_text(fused, t_hits, only_text=only == "text", quoted_query=quoted)
+        return top(_above(fused, floor), opts)
+
+    def _weights(self, text: str, quoted: bool) -> dict[str, float] | None:
+        """The query's expert weights (vsearch.query.gating), from the experts' sentence encoder."""
+        expert = self.speech if self.speech is not None else self.text
+        if expert is None:
+            return None
+        encoder = expert.encoder_factory()
+        qvec = encoder.encode([text])[0]  # type: ignore[attr-defined]
+        return gating.weights(qvec, gating.prototypes(encoder), quoted=quoted)  # type: ignore[arg-type]
 
     def _video_filter(self, opts: SearchOptions) -> Callable[[int], bool]:
         """The search's folder and duration filters for speech hits (one row read per video)."""

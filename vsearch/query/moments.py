@@ -37,6 +37,14 @@ class MomentParams:
         peak_weight: span score = peak_weight * peak + (1 - peak_weight) * span mean.
         max_per_video: at most this many moments per video.
         min_len: spans shorter than this (seconds) are widened symmetrically.
+        shot_cut: adjacent samples less similar than this (cosine of their vectors) lie in
+            different shots, for the within-shot rule below (0: no shots).
+        local_drop: within-shot spans: inside the peak's shot, a span keeps growing only while
+            the score stays >= peak - local_drop * (peak - the shot's median), so an event
+            inside one continuous shot gets its own span instead of the whole shot ...
+        min_contrast: ... provided the peak stands at least this far above the rest of its
+            shot (its median); where the curve is flat across the shot, the span stays
+            cut-snapped (the whole shot), as before.
     """
 
     smooth: float = 3.0
@@ -47,6 +55,9 @@ class MomentParams:
     peak_weight: float = 1.0
     max_per_video: int = 5
     min_len: float = 1.0
+    shot_cut: float = 0.0
+    local_drop: float = 0.5
+    min_contrast: float = 0.03
 
 
 DEFAULT = MomentParams()
@@ -116,6 +127,9 @@ def find_spans(
     cut = np.zeros(max(n - 1, 0), dtype=bool)
     if adjacent_sim is not None and n > 1 and params.cut_sim > 0:
         cut = np.asarray(adjacent_sim) < params.cut_sim
+    shot_edge = np.zeros(max(n - 1, 0), dtype=bool)
+    if adjacent_sim is not None and n > 1 and params.shot_cut > 0:
+        shot_edge = np.asarray(adjacent_sim) < params.shot_cut
     taken = np.zeros(n, dtype=bool)
     out: list[tuple[float, float, float, float]] = []
     while len(out) < params.max_per_video and not taken.all():
@@ -127,10 +141,18 @@ def find_spans(
         spread = max(peak - floor, 0.0)
         thr = peak - max(params.rel_drop * spread, params.abs_drop)
         cut_thr = peak - params.cut_slack * spread
+        first, last = 0, n - 1  # how far the span may grow
+        if shot_edge.any():
+            s0, s1 = _shot(shot_edge, p)
+            local = float(np.median(raw[s0 : s1 + 1]))
+            if s1 - s0 >= 2 and peak - local >= params.min_contrast:
+                # an event inside one continuous shot: follow the curve within the shot
+                thr = max(thr, peak - params.local_drop * (peak - local))
+                first, last = s0, s1
         lo = hi = p
-        while lo > 0 and not taken[lo - 1] and raw[lo - 1] >= thr and (not cut[lo - 1] or raw[lo - 1] >= cut_thr):
+        while lo > first and not taken[lo - 1] and raw[lo - 1] >= thr and (not cut[lo - 1] or raw[lo - 1] >= cut_thr):
             lo -= 1
-        while hi < n - 1 and not taken[hi + 1] and raw[hi + 1] >= thr and (not cut[hi] or raw[hi + 1] >= cut_thr):
+        while hi < last and not taken[hi + 1] and raw[hi + 1] >= thr and (not cut[hi] or raw[hi + 1] >= cut_thr):
             hi += 1
         # a smoothed peak can sit on a weak frame beside a strong run: such a seed is not kept
         # at the span's edge
@@ -150,6 +172,17 @@ def find_spans(
     out = _widen(out, params.min_len, max(duration, float(ends[-1])))
     out.sort(key=lambda x: -x[2])
     return out
+
+
+def _shot(edges: np.ndarray, i: int) -> tuple[int, int]:
+    """First and last sample of the shot holding sample *i* (edges[j]: a cut between j and j+1)."""
+    lo = i
+    while lo > 0 and not edges[lo - 1]:
+        lo -= 1
+    hi = i
+    while hi < len(edges) and not edges[hi]:
+        hi += 1
+    return lo, hi
 
 
 def _widen(spans: list[tuple[float, float, float, float]], min_len: float, end: float) -> list[tuple[float, float, float, float]]:

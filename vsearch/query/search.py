@@ -15,6 +15,7 @@ import numpy as np
 
 from vsearch import log
 from vsearch.embed.base import Embedder
+from vsearch.query.bank import QueryBank
 from vsearch.query.moments import DEFAULT, MomentParams, drop_near_duplicates, find_spans
 from vsearch.store.ann import AnnIndex
 from vsearch.store.library import Library, ModelRow, VideoRow
@@ -62,16 +63,21 @@ class Searcher:
         ann: AnnIndex,
         embedder: Embedder,
         params: MomentParams = DEFAULT,
+        bank: QueryBank | None = None,
     ) -> None:
         self.library = library
+        #: the model's query bank: with one, frame scores are querybank-normalised
+        #: (vsearch.query.bank) before moments are built; None scores raw cosines
+        self.bank = bank
         self.model = model
         self.ann = ann
         self.embedder = embedder
         self.params = params
         self._qcache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._vcache: OrderedDict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
+        self._vcache: OrderedDict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = OrderedDict()
         self._cache_frames = 0
         self._cache_gen = -1
+        self._act: tuple[int, np.ndarray, float] | None = None
         self._lock = threading.RLock()
 
     def query_vector(self, text: str) -> np.ndarray:
@@ -92,8 +98,9 @@ class Searcher:
         """Pick up vectors written since the last search (cheap when nothing changed)."""
         self.ann.sync(self.library, self.model.id)
 
-    def _video_vectors(self, video_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(times, vectors, adjacent-frame similarities) of one video, cached until the library changes.
+    def _video_vectors(self, video_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        """(times, vectors, adjacent-frame similarities, bank offsets) of one video, cached until the
+        library changes (the offsets, :meth:`offsets`, are None without a bank).
 
         One SQLite range read per video (the frames of a video are adjacent in its index); the
         vectors are cached as float16, exactly as SQLite stores them.
@@ -108,15 +115,15 @@ class Searcher:
             if hit is not None:
                 self._vcache.move_to_end(video_id)
                 return hit
-        _, times, vecs = self.library.video_vectors(video_id, self.model.id, self.model.dim)
+        ids, times, vecs = self.library.video_vectors(video_id, self.model.id, self.model.dim)
         adj = np.einsum("ij,ij->i", vecs[1:], vecs[:-1]) if len(vecs) > 1 else np.zeros(0)
         # SQLite stores float16, so this halves the cache and loses nothing; curve() widens again
-        entry = (times, vecs.astype(np.float16), adj)
+        entry = (times, vecs.astype(np.float16), adj, self.offsets(vecs, ids))
         with self._lock:
             self._vcache[video_id] = entry
             self._cache_frames += len(times)
             while self._cache_frames > CACHE_FRAMES and len(self._vcache) > 1:
-                _, (t_old, _, _) = self._vcache.popitem(last=False)
+                _, (t_old, _, _, _) = self._vcache.popitem(last=False)
                 self._cache_frames -= len(t_old)
         return entry
 
@@ -134,19 +141,80 @@ class Searcher:
             times, sims, adj = self.curve(row.id, qvec)
             return times, sims, adj, 0.0, max(dur, float(times[-1]) if len(times) else 0.0)
         lo, hi = max(0.0, around - WINDOW_SECONDS), around + WINDOW_SECONDS
-        _, times, vecs = self.library.video_vectors(row.id, self.model.id, self.model.dim, between=(lo, hi))
+        ids, times, vecs = self.library.video_vectors(row.id, self.model.id, self.model.dim, between=(lo, hi))
         adj = np.einsum("ij,ij->i", vecs[1:], vecs[:-1]) if len(vecs) > 1 else np.zeros(0)
         end = min(dur, hi) if dur else hi
         if len(times):
             end = max(end, float(times[-1]))
-        return times, (vecs @ qvec).astype(np.float64), adj, (lo if lo > 0 else 0.0), end
+        return times, self._scores(vecs @ qvec, self.offsets(vecs, ids)), adj, (lo if lo > 0 else 0.0), end
+
+    def offsets(self, vecs: np.ndarray, ids: np.ndarray) -> np.ndarray | None:
+        """Each frame's querybank offset in cosine units (None without a bank).
+
+        The dynamic inverted softmax (QB-Norm's DIS): a frame that is the nearest frame of some
+        bank query (the activation set, a hub candidate) is offset by its own N(g) / beta when
+        that exceeds the library's typical offset; every other frame by the typical offset, so
+        only hubs move and all scores stay on the bank's log-odds scale.
+        """
+        if self.bank is None or len(vecs) == 0:
+            return None
+        hubs, typical = self._activation()
+        out = np.full(len(vecs), typical)
+        hit = _in_sorted(hubs, np.asarray(ids, dtype=np.int64))
+        if hit.any():
+            own = self.bank.normalisers(np.asarray(vecs, dtype=np.float32)[hit]) / self.bank.beta
+            out[hit] = np.maximum(own, typical)
+        return out
+
+    def _activation(self) -> tuple[np.ndarray, float]:
+        """(sorted frame ids of the activation set, the typical offset), per library generation.
+
+        The activation set: each bank query's nearest frame. The typical offset: the median
+        N(g) / beta over the bank queries' ten nearest frames (a fixed, query-independent
+        sample of what generic queries retrieve).
+        """
+        gen = self.ann.generation
+        with self._lock:
+            if self._act is not None and self._act[0] == gen:
+                return self._act[1], self._act[2]
+        assert self.bank is not None
+        top1: set[int] = set()
+        near: set[int] = set()
+        k = min(10, self.ann.count)
+        if k > 0:
+            for b in self.bank.vectors:
+                ids, _ = self.ann.search(b, k)
+                if len(ids):
+                    top1.add(int(ids[0]))
+                    near.update(int(i) for i in ids)
+        sample = np.array(sorted(near), dtype=np.int64)
+        norms = [self.bank.normalisers(v) for _, v in self.library.iter_vectors(self.model.id, self.model.dim, ids=sample)]
+        typical = float(np.median(np.concatenate(norms))) / self.bank.beta if norms else 0.0
+        hubs = np.array(sorted(top1), dtype=np.int64)
+        with self._lock:
+            self._act = (gen, hubs, typical)
+        return hubs, typical
+
+    @staticmethod
+    def _scores(sims: np.ndarray, offsets: np.ndarray | None) -> np.ndarray:
+        """Frame scores: the cosine, minus the frame's bank offset when there is a bank.
+
+        In cosine units, so the moment builder's knobs mean the same with and without a bank;
+        ``bank.beta * score`` is the inverted softmax's log-odds (vsearch.query.bank).
+        """
+        out = np.asarray(sims, dtype=np.float64)
+        return out - offsets if offsets is not None else out
 
     def curve(self, video_id: int, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(times, similarities, adjacent-frame similarities) of a query across one video."""
-        times, vecs, adj = self._video_vectors(video_id)
+        """(times, frame scores, adjacent-frame similarities) of a query across one video."""
+        times, vecs, adj, offs = self._video_vectors(video_id)
         if len(times) == 0:
             return np.zeros(0), np.zeros(0), np.zeros(0)
-        return times, (vecs.astype(np.float32) @ qvec).astype(np.float64), adj
+        return times, self._scores(vecs.astype(np.float32) @ qvec, offs), adj
+
+    def bound(self, best_sim: float) -> float:
+        """The highest frame score a video whose best cosine is *best_sim* can have."""
+        return self.bank.z_bound(best_sim) / self.bank.beta if self.bank is not None else best_sim
 
     def search(self, text: str, opts: SearchOptions = SearchOptions()) -> list[Moment]:
         """The visual moments for *text*, best first; the query engine caps them per video and at k."""
@@ -247,7 +315,8 @@ class Searcher:
         floor_scores: list[np.ndarray] = []
         typical: float | None = None
         n = 0
-        for row, best, hit_t in self._candidates(q, opts):
+        for row, best_sim, hit_t in self._candidates(q, opts):
+            best = self.bound(best_sim)
             if n >= FLOOR_VIDEOS:
                 if opts.min_score is not None and best < opts.min_score:
                     break  # no moment of this video or any later one reaches min_score
@@ -270,6 +339,14 @@ class Searcher:
         result = _above_floor(moments, typical)
         log.query.debug("%d moments from %d candidate videos", len(result), n)
         return result
+
+
+def _in_sorted(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Which of *ids* are in the sorted array *sorted_ids*."""
+    if len(sorted_ids) == 0:
+        return np.zeros(len(ids), dtype=bool)
+    pos = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
+    return np.asarray(sorted_ids[pos] == ids)
 
 
 def _rank(m: Moment) -> tuple[float, str, float]:

@@ -29,7 +29,7 @@ The formula (docs/SPEECH.md explains the choices):
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -163,6 +163,8 @@ def fuse(
     params: FusionParams = DEFAULT_PARAMS,
     limit: int | None = None,
     calibrate_on: int | None = None,
+    visual_calibrated: bool = False,
+    weights: Mapping[str, float] | None = None,
 ) -> list[Moment]:
     """Rank moments supported by visual similarity, spoken words, or both.
 
@@ -177,6 +179,10 @@ def fuse(
             (see visual_confidences), and pair only those with speech hits; weaker visual
             moments stay visual-only. Then asking for more visual moments adds results below
             the others and changes none of them.
+        visual_calibrated: the visual scores already are confidences (querybank-calibrated,
+            vsearch.query.calibrate); they are used as they are instead of per query.
+        weights: per-query expert weights ("visual", "speech"; vsearch.query.gating) that
+            multiply each expert's confidence before the noisy-OR; None: all 1.
 
     Returns:
         Moments, best first; ``source`` is ``"visual"``, ``"speech"`` or ``"visual+speech"``
@@ -191,7 +197,9 @@ def fuse(
         out = sorted(visual, key=lambda m: -m.score)
         return out[:limit] if limit is not None else out
 
-    ps = [speech_confidence(h, params) for h in speech]
+    w_v = float(weights.get("visual", 1.0)) if weights else 1.0
+    w_s = float(weights.get("speech", 1.0)) if weights else 1.0
+    ps = [w_s * speech_confidence(h, params) for h in speech]
     if only == "speech":
         ranked = sorted(
             (i for i in range(len(speech)) if ps[i] > 0.0),
@@ -200,7 +208,8 @@ def fuse(
         out = [_speech_moment(speech[i], ps[i]) for i in ranked]
         return out[:limit] if limit is not None else out
 
-    pv = visual_confidences(visual, params, calibrate_on)
+    pv = [float(m.score) for m in visual] if visual_calibrated else visual_confidences(visual, params, calibrate_on)
+    pv = [w_v * p for p in pv]
 
     # Candidate pairs (visual i, speech j) that overlap in the same video, best first.
     pairable: Sequence[int] = range(len(visual))
