@@ -71,10 +71,9 @@ def run(sets: list[EvalSet], config: dict[str, object]) -> dict[str, dict[str, d
     out: dict[str, dict[str, dict[str, float]]] = {}
     for es in sets:
         apply(es, config)
-        eng = es.engine()
-        preds = evaluate.predict(
-            es.gt, lambda text: eng.search(text, SearchOptions(k=10, folder=es.folder), only=config.get("only"))  # type: ignore[arg-type]
-        )
+        eng, opts = es.engine(), SearchOptions(k=10, folder=es.folder)
+        only = config.get("only")
+        preds = evaluate.predict(es.gt, lambda text, eng=eng, opts=opts, only=only: eng.search(text, opts, only=only))  # type: ignore[arg-type,misc]
         out[es.name] = {q["id"]: evaluate.score_query(q, preds.get(q["id"]) or []) for q in es.gt["queries"]}
     return out
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+
 from vsearch.query import bank as qbank
 from vsearch.query import calibrate
 from vsearch.query.engine import QueryEngine, top

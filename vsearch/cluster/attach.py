@@ -24,8 +24,8 @@ import numpy as np
 from vsearch.cluster import REMEMBERED_FILE
 from vsearch.embed.base import Embedder
 from vsearch.errors import UserError
-from vsearch.query.moments import drop_near_duplicates
 from vsearch.query.bank import QueryBank
+from vsearch.query.moments import drop_near_duplicates
 from vsearch.query.search import Searcher, SearchOptions
 from vsearch.store.library import ModelRow, ModelState, VideoRow, VideoStatus
 from vsearch.store.shared import SharedDataset, SharedModel, SharedVideo

@@ -157,8 +157,8 @@ class QueryEngine:
         if expert is None:
             return None
         encoder = expert.encoder_factory()
-        qvec = encoder.encode([text])[0]  # type: ignore[attr-defined]
-        return gating.weights(qvec, gating.prototypes(encoder), quoted=quoted)  # type: ignore[arg-type]
+        qvec = encoder.encode([text])[0]
+        return gating.weights(qvec, gating.prototypes(encoder), quoted=quoted)
 
     def _video_filter(self, opts: SearchOptions) -> Callable[[int], bool]:
         """The search's folder and duration filters for speech hits (one row read per video)."""

@@ -99,8 +99,10 @@ class Searcher:
         self.ann.sync(self.library, self.model.id)
 
     def _video_vectors(self, video_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-        """(times, vectors, adjacent-frame similarities, bank offsets) of one video, cached until the
-        library changes (the offsets, :meth:`offsets`, are None without a bank).
+        """(times, vectors, adjacent-frame similarities, bank offsets) of one video, cached.
+
+        The cache lasts until the library changes; the offsets (:meth:`offsets`) are None
+        without a bank.
 
         One SQLite range read per video (the frames of a video are adjacent in its index); the
         vectors are cached as float16, exactly as SQLite stores them.
