@@ -25,6 +25,8 @@ def vm(video: int, start: float, score: float) -> Moment:
 class FakeVisual:
     """Stands in for Searcher: every moment, best first, uncapped (as Searcher.search returns them)."""
 
+    bank = None  # raw scores (no querybank normalisation), as these tests' numbers assume
+
     def __init__(self, moments: list[Moment]) -> None:
         self.moments = sorted(moments, key=lambda m: -m.score)
         self.calls: list[str] = []
