@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -36,10 +37,18 @@ class FakeVisual:
         return list(self.moments)
 
 
+class FlatEncoder:
+    """Every sentence gets the same vector, so gating gives every expert full weight."""
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return np.full((len(texts), 4), 0.5, dtype=np.float32)
+
+
 class FakeSpeech:
     def __init__(self, hits: list[SpeechHit]) -> None:
         self._hits = hits
         self.filtered: list[int] = []
+        self.encoder_factory = FlatEncoder
 
     def available(self) -> bool:
         return bool(self._hits)
