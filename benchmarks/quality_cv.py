@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from vsearch import evaluate  # noqa: E402
 from vsearch.query import bank as qbank  # noqa: E402
-from vsearch.query import calibrate  # noqa: E402
+from vsearch.query import calibrate, gating  # noqa: E402
 from vsearch.query.engine import QueryEngine  # noqa: E402
 from vsearch.query.moments import MomentParams  # noqa: E402
 from vsearch.query.screen_text import ScreenTextSearcher  # noqa: E402
@@ -38,6 +38,7 @@ from vsearch.query.speech import SpeechSearcher  # noqa: E402
 from vsearch.service import Service  # noqa: E402
 
 METRICS = ("video_R@1", "moment_R@1_tIoU0.5", "mIoU")
+_TEMPERATURE, _QUOTED_VISUAL = gating.TEMPERATURE, gating.QUOTED_VISUAL
 
 
 @dataclass
@@ -95,6 +96,8 @@ def apply(es: EvalSet, config: dict[str, object]) -> None:
         s._cache_gen = -1
     s.params = MomentParams(**config.get("moments", {}))  # type: ignore[arg-type]
     calibrate.PARAMS = replace(calibrate.DEFAULT, **config.get("calibrate", {}))  # type: ignore[arg-type]
+    gating.TEMPERATURE = float(config.get("temperature", _TEMPERATURE))  # type: ignore[arg-type]
+    gating.QUOTED_VISUAL = float(config.get("quoted_visual", _QUOTED_VISUAL))  # type: ignore[arg-type]
 
 
 def mean(per_q: dict[str, dict[str, dict[str, float]]], ids: list[tuple[str, str]]) -> dict[str, float]:
@@ -106,9 +109,11 @@ def table_row(name: str, per_q: dict, folds: dict[str, list[tuple[EvalSet, dict]
     for es_name in sorted({f.split(":")[0] for f in folds}):
         ids = [(es.name, q["id"]) for f, qs in folds.items() for es, q in qs if es.name == es_name]
         m = mean(per_q, ids)
-        within = [(es.name, q["id"]) for qs in folds.values() for es, q in qs if es.name == es_name and q.get("type") == "within"]
-        w = mean(per_q, within)
-        extra = f" (within R1@.5 {w['moment_R@1_tIoU0.5']:.0f})" if w else ""
+        extra = ""
+        for kind in ("within", "spoken"):
+            ids_k = [(es.name, q["id"]) for qs in folds.values() for es, q in qs if es.name == es_name and q.get("type") == kind]
+            w = mean(per_q, ids_k)
+            extra += f" {kind} {w['video_R@1']:.0f}/{w['moment_R@1_tIoU0.5']:.0f}" if w else ""
         cells.append(f"{es_name} " + "/".join(f"{m[k]:.1f}" for k in METRICS) + extra)
     fold_scores = [objective(mean(per_q, [(es.name, q["id"]) for es, q in qs])) for qs in folds.values()]
     return f"{name:34s} " + "  ".join(cells) + f"  folds {min(fold_scores):.1f}-{max(fold_scores):.1f}"
@@ -143,6 +148,7 @@ def main() -> None:
     ap.add_argument("--set", action="append", required=True, help="NAME=LIBRARY:GROUND_TRUTH:VIDEOS")
     ap.add_argument("--grid", action="append", default=[], help="KEY=v1,v2,... (beta, or calibrate.FIELD)")
     ap.add_argument("--ablate", action="store_true")
+    ap.add_argument("--only-ablations", default="", help="comma-separated names' prefixes to run (default all)")
     ap.add_argument("--base", default="{}", help="JSON config the grid starts from, e.g. '{\"bank\": true}'")
     args = ap.parse_args()
     sets = []
@@ -154,8 +160,10 @@ def main() -> None:
     print(f"{len(folds)} folds: " + ", ".join(f"{f} ({len(q)})" for f, q in folds.items()))
     print(f"{'':34s} per set: " + "/".join(METRICS))
     if args.ablate:
+        wanted = [w for w in args.only_ablations.split(",") if w]
         for name, cfg in ABLATIONS.items():
-            print(table_row(name, run(sets, cfg), folds))
+            if not wanted or any(name.startswith(w) for w in wanted):
+                print(table_row(name, run(sets, cfg), folds), flush=True)
     for g in args.grid:
         key, vals = g.split("=", 1)
         values = [float(v) for v in vals.split(",")]
@@ -173,10 +181,12 @@ def main() -> None:
 
 WITHIN = {"shot_cut": 0.7, "local_drop": 0.5, "min_contrast": 0.03}
 ABLATIONS: dict[str, dict[str, object]] = {
-    "raw cosine (no bank)": {"bank": False},
-    "querybank normalisation (DIS)": {"bank": True},
-    "within-shot spans alone": {"bank": False, "moments": WITHIN},
-    "querybank + within-shot": {"bank": True, "moments": WITHIN},
+    "raw cosine (no bank, no gating)": {"bank": False, "temperature": float("inf"), "quoted_visual": 1.0},
+    "querybank normalisation (DIS)": {"bank": True, "temperature": float("inf"), "quoted_visual": 1.0},
+    "gating alone (raw cosines)": {"bank": False},
+    "querybank + gating": {"bank": True},
+    "within-shot spans alone": {"bank": False, "temperature": float("inf"), "quoted_visual": 1.0, "moments": WITHIN},
+    "querybank + gating + within-shot": {"bank": True, "moments": WITHIN},
 }
 
 if __name__ == "__main__":
