@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
 
+import numpy as np
+
 from vsearch.ocr.search import fuse_text
 from vsearch.ocr.text import query_patterns
 from vsearch.query import gating
@@ -154,8 +156,8 @@ class QueryEngine:
     def _weights(self, text: str, quoted: bool) -> dict[str, float] | None:
         """The query's expert weights (vsearch.query.gating), from the experts' sentence encoder."""
         expert = self.speech if self.speech is not None else self.text
-        if expert is None:
-            return None
+        if expert is None or (not np.isfinite(gating.TEMPERATURE) and (not quoted or gating.QUOTED_VISUAL >= 1.0)):
+            return None  # gating off: no sentence encoder needed
         encoder = expert.encoder_factory()
         qvec = encoder.encode([text])[0]
         return gating.weights(qvec, gating.prototypes(encoder), quoted=quoted)

@@ -222,9 +222,10 @@ class SearchController(ServiceController):
         self._results.set_results(moments, gen, text)
         n = len(moments)
         videos = len({m.path for m in moments})
-        self._count_label.setText(
-            f"{count_words(n, 'moment')} in {count_words(videos, 'video')}" if n else ""
-        )
+        label = f"{count_words(n, 'moment')} in {count_words(videos, 'video')}" if n else ""
+        if n and not self._service.strong_match(moments):
+            label += " \u00b7 no strong match"  # calibrated scores: nothing answers the query well
+        self._count_label.setText(label)
         emit(self.finished, n)
 
     def _on_search_failed(self, gen: int, failure: Failure) -> None:
