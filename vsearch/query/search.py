@@ -27,6 +27,7 @@ FLOOR_VIDEOS = 10  # the relevance floor is the median frame score of this many 
 BOUND_EPS = 1e-4  # ANN and curve similarities of one frame may differ by float rounding
 LONG_VIDEO_FRAMES = 600  # videos with more samples get a curve only around their best hit ...
 WINDOW_SECONDS = 180.0  # ... this far on each side (moments are far shorter; reads stay small)
+TYPICAL_SAMPLE = 256  # frames that set a library's typical bank offset (querybank normalisation)
 CACHE_FRAMES = 100_000  # per-video vectors cached between queries (float16: ~100 MB at 512-d)
 
 
@@ -189,8 +190,17 @@ class Searcher:
                 if len(ids):
                     top1.add(int(ids[0]))
                     near.update(int(i) for i in ids)
-        sample = np.array(sorted(near), dtype=np.int64)
-        norms = [self.bank.normalisers(v) for _, v in self.library.iter_vectors(self.model.id, self.model.dim, ids=sample)]
+        ordered = sorted(near)
+        sample = set(ordered[:: max(1, len(ordered) // TYPICAL_SAMPLE)])  # evenly spread, bounded
+        by_video: dict[int, set[int]] = {}
+        for fid, (vid, _t) in self.library.frames(sorted(sample)).items():
+            by_video.setdefault(vid, set()).add(fid)
+        norms = []
+        for vid, fids in sorted(by_video.items()):  # the same reads a local or a shared library answers
+            ids_v, _times, vecs = self.library.video_vectors(vid, self.model.id, self.model.dim)
+            keep = np.isin(ids_v, np.fromiter(fids, dtype=np.int64))
+            if keep.any():
+                norms.append(self.bank.normalisers(vecs[keep]))
         typical = float(np.median(np.concatenate(norms))) / self.bank.beta if norms else 0.0
         hubs = np.array(sorted(top1), dtype=np.int64)
         with self._lock:
