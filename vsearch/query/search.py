@@ -78,7 +78,7 @@ class Searcher:
         self._vcache: OrderedDict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = OrderedDict()
         self._cache_frames = 0
         self._cache_gen = -1
-        self._act: tuple[int, np.ndarray, float] | None = None
+        self._act: tuple[int, set[tuple[int, int]], float] | None = None
         self._lock = threading.RLock()
 
     def query_vector(self, text: str) -> np.ndarray:
@@ -118,10 +118,10 @@ class Searcher:
             if hit is not None:
                 self._vcache.move_to_end(video_id)
                 return hit
-        ids, times, vecs = self.library.video_vectors(video_id, self.model.id, self.model.dim)
+        _, times, vecs = self.library.video_vectors(video_id, self.model.id, self.model.dim)
         adj = np.einsum("ij,ij->i", vecs[1:], vecs[:-1]) if len(vecs) > 1 else np.zeros(0)
         # SQLite stores float16, so this halves the cache and loses nothing; curve() widens again
-        entry = (times, vecs.astype(np.float16), adj, self.offsets(vecs, ids))
+        entry = (times, vecs.astype(np.float16), adj, self.offsets(vecs, video_id, times))
         with self._lock:
             self._vcache[video_id] = entry
             self._cache_frames += len(times)
@@ -144,14 +144,14 @@ class Searcher:
             times, sims, adj = self.curve(row.id, qvec)
             return times, sims, adj, 0.0, max(dur, float(times[-1]) if len(times) else 0.0)
         lo, hi = max(0.0, around - WINDOW_SECONDS), around + WINDOW_SECONDS
-        ids, times, vecs = self.library.video_vectors(row.id, self.model.id, self.model.dim, between=(lo, hi))
+        _, times, vecs = self.library.video_vectors(row.id, self.model.id, self.model.dim, between=(lo, hi))
         adj = np.einsum("ij,ij->i", vecs[1:], vecs[:-1]) if len(vecs) > 1 else np.zeros(0)
         end = min(dur, hi) if dur else hi
         if len(times):
             end = max(end, float(times[-1]))
-        return times, self._scores(vecs @ qvec, self.offsets(vecs, ids)), adj, (lo if lo > 0 else 0.0), end
+        return times, self._scores(vecs @ qvec, self.offsets(vecs, row.id, times)), adj, (lo if lo > 0 else 0.0), end
 
-    def offsets(self, vecs: np.ndarray, ids: np.ndarray) -> np.ndarray | None:
+    def offsets(self, vecs: np.ndarray, video_id: int, times: np.ndarray) -> np.ndarray | None:
         """Each frame's querybank offset in cosine units (None without a bank).
 
         The dynamic inverted softmax (QB-Norm's DIS): a frame that is the nearest frame of some
@@ -163,14 +163,16 @@ class Searcher:
             return None
         hubs, typical = self._activation()
         out = np.full(len(vecs), typical)
-        hit = _in_sorted(hubs, np.asarray(ids, dtype=np.int64))
+        hit = np.array([(video_id, _time_key(t)) in hubs for t in times], dtype=bool)
         if hit.any():
             own = self.bank.normalisers(np.asarray(vecs, dtype=np.float32)[hit]) / self.bank.beta
             out[hit] = np.maximum(own, typical)
         return out
 
-    def _activation(self) -> tuple[np.ndarray, float]:
-        """(sorted frame ids of the activation set, the typical offset), per library generation.
+    def _activation(self) -> tuple[set[tuple[int, int]], float]:
+        """(the activation set as (video id, time key) pairs, the typical offset), per generation.
+
+        Frames are named by video and time, not frame id: a shared library has no frame ids.
 
         The activation set: each bank query's nearest frame. The typical offset: the median
         N(g) / beta over the bank queries' ten nearest frames (a fixed, query-independent
@@ -186,23 +188,27 @@ class Searcher:
         k = min(10, self.ann.count)
         if k > 0:
             for b in self.bank.vectors:
-                ids, _ = self.ann.search(b, k)
+                ids, sims = self.ann.search(b, k)
                 if len(ids):
-                    top1.add(int(ids[0]))
+                    # every frame tied with the nearest (identical copies), so the set does not
+                    # depend on how an index breaks ties (a local and a shared library agree)
+                    top1.update(int(i) for i, v in zip(ids, sims, strict=False) if v >= sims[0] - BOUND_EPS)
                     near.update(int(i) for i in ids)
-        ordered = sorted(near)
+        where = self.library.frames(sorted(near | top1))
+        keys = {fid: (vid, _time_key(t)) for fid, (vid, t) in where.items()}
+        ordered = sorted(keys[f] for f in near if f in keys)
         sample = set(ordered[:: max(1, len(ordered) // TYPICAL_SAMPLE)])  # evenly spread, bounded
         by_video: dict[int, set[int]] = {}
-        for fid, (vid, _t) in self.library.frames(sorted(sample)).items():
-            by_video.setdefault(vid, set()).add(fid)
+        for vid, tk in sample:
+            by_video.setdefault(vid, set()).add(tk)
         norms = []
-        for vid, fids in sorted(by_video.items()):  # the same reads a local or a shared library answers
-            ids_v, _times, vecs = self.library.video_vectors(vid, self.model.id, self.model.dim)
-            keep = np.isin(ids_v, np.fromiter(fids, dtype=np.int64))
+        for vid, tks in sorted(by_video.items()):  # the same reads a local or a shared library answers
+            _ids, times_v, vecs = self.library.video_vectors(vid, self.model.id, self.model.dim)
+            keep = np.array([_time_key(t) in tks for t in times_v], dtype=bool)
             if keep.any():
                 norms.append(self.bank.normalisers(vecs[keep]))
         typical = float(np.median(np.concatenate(norms))) / self.bank.beta if norms else 0.0
-        hubs = np.array(sorted(top1), dtype=np.int64)
+        hubs = {keys[f] for f in top1 if f in keys}
         with self._lock:
             self._act = (gen, hubs, typical)
         return hubs, typical
@@ -353,12 +359,9 @@ class Searcher:
         return result
 
 
-def _in_sorted(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """Which of *ids* are in the sorted array *sorted_ids*."""
-    if len(sorted_ids) == 0:
-        return np.zeros(len(ids), dtype=bool)
-    pos = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
-    return np.asarray(sorted_ids[pos] == ids)
+def _time_key(t: float) -> int:
+    """A sample's time as an integer key (milliseconds): the same for SQLite and a shared table."""
+    return int(round(float(t) * 1000))
 
 
 def _rank(m: Moment) -> tuple[float, str, float]:
