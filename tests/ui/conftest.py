@@ -27,3 +27,18 @@ def colour_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 6 s video: 2 s red, 2 s blue, 2 s green (10 fps, keyframe every second)."""
     d = tmp_path_factory.mktemp("videos")
     return make_video(d / "colours.mp4", segments=[("red", 2.0), ("blue", 2.0), ("green", 2.0)], fps=10, gop=10)
+
+
+@pytest.fixture
+def colour_window(qtbot, tmp_path: Path):
+    """A shown main window over an empty library with the colour test model (no real model)."""
+    from vsearch.service import Service
+    from vsearch.ui.main_window import MainWindow
+
+    svc = Service(tmp_path / "lib", model="test-color")
+    win = MainWindow(svc, autoplay=False, audio=False)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()
+    svc.close()

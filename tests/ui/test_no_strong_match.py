@@ -3,31 +3,16 @@ strong-match confidence put "no strong match" beside the count; real widgets, of
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-from vsearch.service import Service
 from vsearch.types import Moment
 from vsearch.ui.main_window import MainWindow
-
-
-@pytest.fixture
-def window(qtbot, tmp_path: Path):
-    svc = Service(tmp_path / "lib", model="test-color")
-    win = MainWindow(svc, autoplay=False, audio=False)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
-    svc.close()
 
 
 def _moments(best: float) -> list[Moment]:
     return [Moment(f"/nowhere/v{i}.mp4", float(i), i + 2.0, best - i / 100, i + 1.0, fps=25.0, duration=60.0) for i in range(3)]
 
 
-def test_weak_results_say_no_strong_match_and_strong_ones_do_not(qtbot, window: MainWindow, monkeypatch) -> None:
+def test_weak_results_say_no_strong_match_and_strong_ones_do_not(qtbot, colour_window: MainWindow, monkeypatch) -> None:
+    window = colour_window
     answers = {"weak": _moments(0.3), "strong": _moments(0.9)}
     monkeypatch.setattr(window.service, "search", lambda text, **_k: answers[text])
     with qtbot.waitSignal(window.searchFinished, timeout=5000):
