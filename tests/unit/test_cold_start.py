@@ -80,3 +80,21 @@ def test_preset_hub_repos_agree_with_open_clip() -> None:
     for p in PRESETS.values():
         cand = hf_weight_candidates(p.arch, p.pretrained)
         assert cand is not None and cand[0] == p.hub_repo, p.name
+
+
+def test_listing_models_with_nothing_downloaded_imports_no_model_stack(tmp_path: Path) -> None:
+    """The app's model list and its better-model offer run on a worker thread while a video may
+    start playing; importing open_clip (torchvision, triton) there crashed the app once."""
+    probe = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from vsearch.embed.registry import list_models\n"
+        f"rows = list_models(Path({str(tmp_path / 'models')!r}))\n"
+        f"print(json.dumps({{'present': [r.present for r in rows], 'heavy': sorted(m for m in {HEAVY!r} if m in sys.modules)}}))\n"
+    )
+    env = dict(os.environ, HF_HOME=str(tmp_path / "hf"))  # an empty default hub cache too
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["present"][0] is True and not any(out["present"][1:])  # the starter only
+    assert out["heavy"] == []

@@ -352,12 +352,16 @@ def list_models(models_dir: Path) -> list[ModelStatus]:
         )
     ]
     for p in PRESETS.values():
-        present = weights.is_present(p.arch, p.pretrained, models_dir)
+        # nothing of the preset downloaded, not even in part: known without importing open_clip
+        # (and so torch's model stacks), which the app asks from a worker thread while a video
+        # may be starting to play: that import beside Qt Multimedia's decoder crashed it (WALKTHROUGH)
+        fetched = not p.hub_repo or weights.hub_repo_cached(p.hub_repo, models_dir)
+        present = fetched and weights.is_present(p.arch, p.pretrained, models_dir)
         desc = p.description
         missing = [r for r in p.requires if not _importable(r)]
         if missing:
             desc += f" (needs: pip install {' '.join(missing)})"
-        partial = 0 if present else weights.partial_download(p.arch, p.pretrained, models_dir)
+        partial = 0 if present or not fetched else weights.partial_download(p.arch, p.pretrained, models_dir)
         rows.append(ModelStatus(p.name, desc, p.size_mb, present, p.speed, "preset", partial))
     for name, e in imported_models(models_dir).items():
         path = models_dir / IMPORTED_SUBDIR / e.file
