@@ -166,6 +166,14 @@ class SharedAnn:
         self.generation = int(self.table.version)
         self.count = int(self.table.count_rows())
 
+    def search_many(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k ids and similarities of many queries (one search each: LanceDB has no batch call)."""
+        got = [self.search(v, k) for v in vectors]
+        width = min((len(i) for i, _ in got), default=0)
+        ids = np.array([i[:width] for i, _ in got], dtype=np.int64).reshape(len(got), width)
+        sims = np.array([v[:width] for _, v in got], dtype=np.float32).reshape(len(got), width)
+        return ids, sims
+
     def sync(self, library: Any = None, model_pk: int = 0) -> tuple[int, int]:
         """Pick up new commits of the cluster (a new snapshot); caches drop when it changed."""
         self.table.checkout_latest()

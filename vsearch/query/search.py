@@ -187,8 +187,8 @@ class Searcher:
         near: set[int] = set()
         k = min(10, self.ann.count)
         if k > 0:
-            for b in self.bank.vectors:
-                ids, sims = self.ann.search(b, k)
+            all_ids, all_sims = self.ann.search_many(self.bank.vectors, k)  # one batched pass
+            for ids, sims in zip(all_ids, all_sims, strict=True):
                 if len(ids):
                     # every frame tied with the nearest (identical copies), so the set does not
                     # depend on how an index breaks ties (a local and a shared library agree)
