@@ -167,10 +167,11 @@ class SearchController(ServiceController):
         params = self.params()
         svc = self._service
 
-        def job() -> list[Moment] | None:
+        def job() -> tuple[list[Moment], bool] | None:
             if gen != self._generation:  # a newer query came in before this one started
                 return None
-            return svc.search(text, **params)
+            found = svc.search(text, **params)
+            return found, svc.strong_match(found)  # both off the GUI thread
 
         self._count_label.setText("Searching…")
         self._tasks.submit(job, on_done=partial(self._on_search_done, gen, text),
@@ -216,14 +217,15 @@ class SearchController(ServiceController):
         self._floor_label.setText("auto" if value == 0 else f"{value / 100:.2f}")
         self.schedule(150)
 
-    def _on_search_done(self, gen: int, text: str, moments: list[Moment] | None) -> None:
-        if gen != self._generation or moments is None:
+    def _on_search_done(self, gen: int, text: str, result: tuple[list[Moment], bool] | None) -> None:
+        if gen != self._generation or result is None:
             return  # stale: the user typed on
+        moments, strong = result
         self._results.set_results(moments, gen, text)
         n = len(moments)
         videos = len({m.path for m in moments})
         label = f"{count_words(n, 'moment')} in {count_words(videos, 'video')}" if n else ""
-        if n and not self._service.strong_match(moments):
+        if n and not strong:
             label += " \u00b7 no strong match"  # calibrated scores: nothing answers the query well
         self._count_label.setText(label)
         emit(self.finished, n)
