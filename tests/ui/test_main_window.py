@@ -29,14 +29,8 @@ def folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def window(qtbot, tmp_path: Path):
-    svc = Service(tmp_path / "lib", model="test-color")
-    win = MainWindow(svc, autoplay=False, audio=False)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
-    svc.close()
+def window(colour_window: MainWindow) -> MainWindow:
+    return colour_window  # tests/ui/conftest.py
 
 
 class GapMeter:
