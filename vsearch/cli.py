@@ -378,11 +378,23 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
+    from vsearch.service import LibraryDamaged
+
     with _service(args, create=False) as svc:
-        st = svc.status()
-        fails = svc.failures()
+        try:
+            st = svc.status()
+            fails = svc.failures()
+            text_fails = svc.text_failures()
+        except LibraryDamaged:  # the counts cannot be read: say so, then what the check finds
+            print(f"library: {svc.dirs.library}")
+            print("counts:  unreadable: the database is damaged; restore a backup or start a new library")
+            st = None
         problems = svc.check()
-        text_fails = svc.text_failures()
+    if st is None:
+        print(f"check:   DAMAGED ({max(len(problems), 1)} problem(s)):")
+        for line in problems or ["the database could not be read"]:
+            print(f"  {printable(line)}")
+        return 3
     print(f"library: {st.library}{' (read-only)' if st.readonly else ''}")
     print(f"model:   {st.model or '-'}  ({st.model_id or 'nothing indexed yet'})")
     print(

@@ -26,6 +26,7 @@ from vsearch.speech.fusion import ONLY_CHOICES
 from vsearch.store.ann import AnnIndex
 from vsearch.store.db import DB_NAME
 from vsearch.store.library import Counts, Library, ModelRow, ModelState
+from vsearch.store.library import LibraryDamaged as LibraryDamaged  # re-exported: the faces catch it
 from vsearch.store.screen_text import OcrProgress
 from vsearch.types import CancelToken, IndexStats, Moment, Progress
 

@@ -20,6 +20,15 @@ class VideoFile:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingVideo:
+    """An indexed video an expert's model (speech, on-screen text) has not processed yet."""
+
+    video_id: int
+    path: str
+    duration: float
+
+
+@dataclass(frozen=True, slots=True)
 class VideoInfo:
     """What probing a video tells. ``width``/``height`` are as displayed (after rotation)."""
 

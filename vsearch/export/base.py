@@ -176,16 +176,12 @@ def title_for(query: str, options: ExportOptions) -> str:
     return f"vsearch: {query}" if query else "vsearch moments"
 
 
-class SingleFileExporter:
+class SingleFileExporter(Exporter):
     """Base of the exporters that write one file.
 
     Subclasses set name, extension and description, and implement ``render`` (and ``validate``
     when they have limits).
     """
-
-    name: str
-    extension: str
-    description: str
 
     def export(
         self, moments: Sequence[Moment], out: Path, *, query: str = "", options: ExportOptions

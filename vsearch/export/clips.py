@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -104,19 +105,29 @@ class ClipsExporter:
         return written
 
 
-def copy_clip(src: str, dst: Path, start: float, end: float, fmt: str) -> None:
-    """Remux the packets from the keyframe at or before *start* up to *end* into *dst*."""
-    import av
-
-    from vsearch.probe import local_path, open_input
+@contextlib.contextmanager
+def _source(
+    src: str,
+) -> Iterator[tuple[av.container.InputContainer, av.VideoStream, av.AudioStream | None, Fraction]]:
+    """The open source with its first video stream, first audio stream (or None) and video time base."""
+    from vsearch.probe import open_input
 
     with open_input(src) as inp:
         if not inp.streams.video:
             raise UserError(f"{src} has no video stream")
         vin = inp.streams.video[0]
         ain = inp.streams.audio[0] if inp.streams.audio else None
+        yield inp, vin, ain, vin.time_base or Fraction(1, 90000)
+
+
+def copy_clip(src: str, dst: Path, start: float, end: float, fmt: str) -> None:
+    """Remux the packets from the keyframe at or before *start* up to *end* into *dst*."""
+    import av
+
+    from vsearch.probe import local_path
+
+    with _source(src) as (inp, vin, ain, vtb):
         ins = [s for s in (vin, ain) if s is not None]
-        vtb = vin.time_base or Fraction(1, 90000)
         with av.open(local_path(dst), "w", format=fmt) as outp:
             outs = {s.index: outp.add_stream_from_template(s) for s in ins}
             if start > 0:
@@ -162,14 +173,9 @@ def reencode_clip(src: str, dst: Path, start: float, end: float, fmt: str) -> No
     """Decode from the keyframe before *start*, keep frames in [start, end), encode H.264 + AAC."""
     import av
 
-    from vsearch.probe import local_path, open_input
+    from vsearch.probe import local_path
 
-    with open_input(src) as inp:
-        if not inp.streams.video:
-            raise UserError(f"{src} has no video stream")
-        vin = inp.streams.video[0]
-        ain = inp.streams.audio[0] if inp.streams.audio else None
-        vtb = vin.time_base or Fraction(1, 90000)
+    with _source(src) as (inp, vin, ain, vtb):
         rate = vin.average_rate or vin.guessed_rate or Fraction(25)
         rate = Fraction(rate).limit_denominator(1001)
         half = 0.5 / float(rate)

@@ -19,24 +19,18 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from vsearch.store.speech import SpanRow
 from vsearch.store.sql import Sql, pack, unpack
+from vsearch.types import PendingVideo
 
 
 @dataclass(frozen=True, slots=True)
-class SpanRow:
-    """One stored span, with its video's path, duration and fps (what a search hit needs)."""
+class TextSpanRow(SpanRow):
+    """A stored on-screen text span: a speech span's facts plus its key, box and confidence."""
 
-    id: int
-    video_id: int
-    start: float
-    end: float
-    text: str
-    key: str
-    box: tuple[float, float, float, float] | None
-    confidence: float
-    path: str
-    duration: float
-    fps: float
+    key: str = ""
+    box: tuple[float, float, float, float] | None = None
+    confidence: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,22 +72,13 @@ class SpanToStore(Protocol):
         ...
 
 
-def _span(r: Sequence[Any]) -> SpanRow:
+def _span(r: Sequence[Any]) -> TextSpanRow:
     """A row of (s.id, s.video_id, s.start, s.end, s.text, s.key, s.box, s.confidence, v.path, v.duration, v.fps)."""
     box = tuple(json.loads(r[6])) if r[6] else None
-    return SpanRow(
-        int(r[0]), int(r[1]), float(r[2]), float(r[3]), r[4], r[5], box,
-        float(r[7] or 0.0), r[8], float(r[9] or 0.0), float(r[10] or 0.0),
+    return TextSpanRow(
+        int(r[0]), int(r[1]), float(r[2]), float(r[3]), r[4], r[8], float(r[9] or 0.0), float(r[10] or 0.0),
+        key=r[5], box=box, confidence=float(r[7] or 0.0),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class PendingRead:
-    """An indexed video the current OCR model has not read yet."""
-
-    video_id: int
-    path: str
-    duration: float
 
 
 class ScreenTextStore:
@@ -103,10 +88,10 @@ class ScreenTextStore:
         self._sql = sql
 
     # -- the indexing stage -----------------------------------------------------------------
-    def pending(self, model_id: str) -> list[PendingRead]:
+    def pending(self, model_id: str) -> list[PendingVideo]:
         """Indexed videos not yet read (done or failed) by this OCR model, by path."""
         return [
-            PendingRead(int(r[0]), r[1], float(r[2] or 0.0))
+            PendingVideo(int(r[0]), r[1], float(r[2] or 0.0))
             for r in self._sql.query(
                 "SELECT v.id, v.path, v.duration FROM videos v WHERE v.status = 'indexed' AND NOT EXISTS "
                 "(SELECT 1 FROM ocr_runs o WHERE o.video_id = v.id AND o.model_id = ?) ORDER BY v.path",
@@ -210,9 +195,9 @@ class ScreenTextStore:
             )
         ]
 
-    def spans(self, ids: Sequence[int]) -> dict[int, SpanRow]:
+    def spans(self, ids: Sequence[int]) -> dict[int, TextSpanRow]:
         """The spans with these ids (with their videos' facts), by id."""
-        out: dict[int, SpanRow] = {}
+        out: dict[int, TextSpanRow] = {}
         ids = list(ids)
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
@@ -225,7 +210,7 @@ class ScreenTextStore:
                 out[int(r[0])] = _span(r)
         return out
 
-    def video_spans(self, video_id: int) -> list[SpanRow]:
+    def video_spans(self, video_id: int) -> list[TextSpanRow]:
         """A video's spans by start time (the player's text boxes)."""
         return [
             _span(r)

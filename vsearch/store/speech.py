@@ -22,6 +22,7 @@ from enum import StrEnum
 import numpy as np
 
 from vsearch.store.sql import Sql, pack, unpack
+from vsearch.types import PendingVideo
 
 
 class TranscriptStatus(StrEnum):
@@ -30,15 +31,6 @@ class TranscriptStatus(StrEnum):
     DONE = "done"
     SILENT = "silent"  # audio without speech: no segments, nothing to retry
     FAILED = "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class PendingVideo:
-    """An indexed video with audio that has no transcript for the current speech model."""
-
-    video_id: int
-    path: str
-    duration: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +45,10 @@ class NewSpan:
 
 @dataclass(frozen=True, slots=True)
 class SpanRow:
-    """A stored span with the facts about its video a query needs (path, duration, fps)."""
+    """A stored span with the facts about its video a query needs (path, duration, fps).
+
+    An expert's span row (speech here; on-screen text extends it in ``store/screen_text.py``).
+    """
 
     id: int
     video_id: int
@@ -79,7 +74,7 @@ class SpeechStore:
             "AND NOT EXISTS (SELECT 1 FROM transcripts t WHERE t.video_id = v.id AND t.model_id = ?) ORDER BY v.path",
             (model_id,),
         )
-        return [PendingVideo(r[0], r[1], r[2] or 0.0) for r in rows]
+        return [PendingVideo(int(r[0]), r[1], float(r[2] or 0.0)) for r in rows]
 
     def save_transcript(
         self,

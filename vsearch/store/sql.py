@@ -147,11 +147,18 @@ class Sql:
             if self._depth:  # inside a write: it already sees one consistent state
                 yield self.conn
                 return
-            self.conn.execute("BEGIN")
             try:
-                yield self.conn
-            finally:
-                self.conn.execute("COMMIT")
+                self.conn.execute("BEGIN")
+                try:
+                    yield self.conn
+                finally:
+                    self.conn.execute("COMMIT")
+            except (sqlite3.DatabaseError, UnicodeDecodeError) as e:
+                if is_damage(e):
+                    with contextlib.suppress(sqlite3.Error):
+                        self.conn.execute("ROLLBACK")
+                    raise damaged(e) from None
+                raise
 
     def query(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
         """All rows; an error that means a damaged file is LibraryDamaged (one line)."""

@@ -72,3 +72,15 @@ def distinct_names(paths: Sequence[str]) -> dict[str, str]:
 def count_words(n: int, one: str, many: str | None = None) -> str:
     """``1 moment``, ``3 moments``: a count with its noun in the right number."""
     return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def download_text(done: int, total: int, speed: float, eta: float | None, *, percent: bool = False) -> str:
+    """``12.3 of 605.0 MB · 4.1 MB/s · about 140 s left`` (with *percent*: ``(2 %)`` after the sizes)."""
+    text = f"{done / 1e6:,.1f} of {total / 1e6:,.1f} MB"
+    if percent:
+        text += f" ({100 * done / total if total else 0:.0f} %)"
+    if speed > 0:
+        text += f" · {speed / 1e6:,.1f} MB/s"
+    if eta is not None:
+        text += f" · about {max(1, round(eta))} s left"
+    return text

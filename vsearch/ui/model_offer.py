@@ -18,6 +18,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from vsearch.ui.helpers import download_text
+
 #: The preset offered, and what it gains over the starter (shown as is).
 OFFERED = "balanced"
 GAINS = (
@@ -110,12 +112,7 @@ class ModelOffer(QDialog):
     def download_progressed(self, done: int, total: int, speed: float, eta: float | None) -> None:
         self.progress.show()
         self.progress.setValue(int(1000 * done / total) if total else 0)
-        text = f"{done / 1e6:,.0f} of {total / 1e6:,.0f} MB"
-        if speed > 0:
-            text += f" · {speed / 1e6:,.1f} MB/s"
-        if eta is not None:
-            text += f" · about {max(1, round(eta))} s left"
-        self.status.setText(text)
+        self.status.setText(download_text(done, total, speed, eta))
 
     def download_finished(self, ok: bool, message: str) -> None:
         self.status.setText(message)

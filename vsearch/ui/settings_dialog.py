@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vsearch.ui.helpers import download_text
+
 DEVICES = (
     ("auto", "Automatic (GPU when present)"),
     ("cpu", "CPU"),
@@ -210,12 +212,7 @@ class SettingsDialog(QDialog):
     def download_progressed(self, done: int, total: int, speed: float, eta: float | None) -> None:
         """Bytes done of total, bytes/s since the start (resumed bytes excluded), seconds left."""
         self.download_bar.setValue(int(1000 * done / total) if total else 0)
-        text = f"{done / 1e6:,.1f} of {total / 1e6:,.1f} MB ({100 * done / total if total else 0:.0f} %)"
-        if speed > 0:
-            text += f" · {speed / 1e6:,.1f} MB/s"
-        if eta is not None:
-            text += f" · about {max(1, round(eta))} s left"
-        self.download_label.setText(text)
+        self.download_label.setText(download_text(done, total, speed, eta, percent=True))
 
     def download_finished(self, m: object | None, message: str) -> None:
         """The download ended: *m* the model's new status or its name (None: failed or cancelled), and a line."""
