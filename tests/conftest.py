@@ -31,6 +31,16 @@ import pytest  # noqa: E402
 _OCR_FILES = ("ocr", "screen_text", "text_expert")
 
 
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Once the app's tests have moved the cyclic GC onto the GUI thread (vsearch/ui/gcguard.py),
+    later tests would never collect: a due collection runs after each of them too."""
+    import sys
+
+    guard = sys.modules.get("vsearch.ui.gcguard")
+    if guard is not None:
+        guard.collect_now()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "ocr: reads on-screen text while indexing (the OCR stage is off otherwise)")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -36,10 +37,29 @@ def make_archive(root: Path, extra: int = 0) -> Path:
     return root
 
 
+def _restore_crash_handler(config: pytest.Config) -> None:
+    """ray.shutdown() resets SIGSEGV and friends to the default action, taking pytest's
+    faulthandler with them: a later crash in this process would die without a traceback (CI
+    once printed only "Segmentation fault"). Enable it again on pytest's copy of stderr."""
+    import faulthandler
+
+    try:
+        from _pytest.faulthandler import fault_handler_stderr_fd_key
+
+        fd = config.stash.get(fault_handler_stderr_fd_key, None)
+    except ImportError:  # pytest moved it: the real stderr is the next best place
+        fd = None
+    faulthandler.enable(file=fd if fd is not None else sys.__stderr__, all_threads=True)
+
+
 @pytest.fixture(scope="package")
-def ray_cluster() -> Iterator[None]:
+def ray_cluster(request: pytest.FixtureRequest) -> Iterator[None]:
     """ray.init on a fresh one-machine cluster in a short temp dir (socket paths are limited),
-    shut down when the cluster tests are done, not at the end of the whole session."""
+    shut down when the cluster tests are done, not at the end of the whole session.
+
+    ``make test`` runs tests/cluster in a pytest process of its own: what Ray leaves in a
+    process after shutdown (its native threads, its signal dispositions) stays out of the rest.
+    """
     import ray
 
     tmp = tempfile.mkdtemp(prefix="vsray", dir="/tmp" if os.path.isdir("/tmp") else None)
@@ -57,4 +77,5 @@ def ray_cluster() -> Iterator[None]:
         yield
     finally:
         ray.shutdown()
+        _restore_crash_handler(request.config)
         shutil.rmtree(tmp, ignore_errors=True)

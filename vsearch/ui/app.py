@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from vsearch import __version__, log
 from vsearch.errors import VSearchError
+from vsearch.ui import gcguard
 
 #: Geometry, splitter, last query and filters of the window, in the config folder (beside settings.toml).
 WINDOW_STATE_FILE = "window.ini"
@@ -122,6 +123,7 @@ def create_app(argv: Sequence[str] | None = None) -> QApplication:
     app.setPalette(dark_palette())
     app.setStyleSheet(stylesheet())
     app.setWindowIcon(icon("vsearch"))
+    gcguard.install(app)  # the cyclic GC only on this thread (vsearch/ui/gcguard.py)
     return app
 
 

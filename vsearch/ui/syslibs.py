@@ -170,10 +170,7 @@ def distro_family(os_release: Path = Path("/etc/os-release")) -> int | None:
 def describe(missing_libs: list[str], family: int | None) -> str:
     """One line: what is missing and the command that installs it (every family's when unknown)."""
     def command(i: int) -> str:
-        pkgs: dict[str, None] = {}
-        for lib in missing_libs:
-            pkgs.setdefault(PACKAGES[lib][i] if lib in PACKAGES else lib, None)
-        return f"{_COMMANDS[i][1]} {' '.join(pkgs)}"
+        return f"{_COMMANDS[i][1]} {' '.join(packages(missing_libs, i))}"
 
     how = (
         command(family)
@@ -202,3 +199,15 @@ def qt_platform_problem(
         return None
     gone = missing(xcb_needs(qt_dir), loads)
     return describe(gone, distro_family(os_release)) if gone else None
+
+
+def packages(missing_libs: Iterable[str], family: int = 0) -> list[str]:
+    """The packages that install *missing_libs* (Debian's by default), each once."""
+    out: dict[str, None] = {}
+    for lib in missing_libs:
+        out.setdefault(PACKAGES[lib][family] if lib in PACKAGES else lib, None)
+    return list(out)
+
+
+if __name__ == "__main__":  # `python -m vsearch.ui.syslibs`: the packages this machine lacks (CI installs them)
+    print(" ".join(packages(missing(xcb_needs()), distro_family() or 0)))
