@@ -20,15 +20,14 @@ from tests.helpers.videos import make_video  # noqa: E402
 def _qapp_for_every_test(qapp):
     """Pixmaps, fonts and the model tester need a QApplication even where no widget is shown.
 
-    As in the app, the cyclic GC runs on the GUI thread only (vsearch/ui/gcguard.py): a
-    collection started by a worker thread destroyed a widget of an earlier test from that
-    thread and the suite died with a segfault. A due collection runs after every test, here.
+    As in the app, the cyclic GC runs on the GUI thread only (vsearch/ui/gcguard.py), so that a
+    worker thread's collection cannot destroy a widget; tests/conftest.py runs a due collection
+    after every test.
     """
     from vsearch.ui import gcguard
 
     gcguard.install(qapp)
-    yield qapp
-    gcguard.collect_now()
+    return qapp
 
 
 @pytest.fixture(scope="session")

@@ -93,6 +93,20 @@ def damaged(e: BaseException) -> LibraryDamaged:
     )
 
 
+@contextlib.contextmanager
+def _damage_as_one_line(rollback: sqlite3.Connection | None = None) -> Iterator[None]:
+    """An sqlite3 error inside that means a damaged file becomes LibraryDamaged (rolling back *rollback*)."""
+    try:
+        yield
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as e:
+        if not is_damage(e):
+            raise
+        if rollback is not None:
+            with contextlib.suppress(sqlite3.Error):
+                rollback.execute("ROLLBACK")
+        raise damaged(e) from None
+
+
 class Sql:
     """The library's connection with its lock, transactions and reads.
 
@@ -147,36 +161,20 @@ class Sql:
             if self._depth:  # inside a write: it already sees one consistent state
                 yield self.conn
                 return
-            try:
+            with _damage_as_one_line(self.conn):
                 self.conn.execute("BEGIN")
                 try:
                     yield self.conn
                 finally:
                     self.conn.execute("COMMIT")
-            except (sqlite3.DatabaseError, UnicodeDecodeError) as e:
-                if is_damage(e):
-                    with contextlib.suppress(sqlite3.Error):
-                        self.conn.execute("ROLLBACK")
-                    raise damaged(e) from None
-                raise
 
     def query(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
         """All rows; an error that means a damaged file is LibraryDamaged (one line)."""
-        with self._lock:
-            try:
-                return self.conn.execute(sql, params).fetchall()
-            except (sqlite3.DatabaseError, UnicodeDecodeError) as e:
-                if is_damage(e):
-                    raise damaged(e) from None
-                raise
+        with self._lock, _damage_as_one_line():
+            return self.conn.execute(sql, params).fetchall()
 
     def one(self, sql: str, params: Params = ()) -> tuple[Any, ...] | None:
         """The first row, or None; damage is LibraryDamaged as in :meth:`query`."""
-        with self._lock:
-            try:
-                row: tuple[Any, ...] | None = self.conn.execute(sql, params).fetchone()
-                return row
-            except (sqlite3.DatabaseError, UnicodeDecodeError) as e:
-                if is_damage(e):
-                    raise damaged(e) from None
-                raise
+        with self._lock, _damage_as_one_line():
+            row: tuple[Any, ...] | None = self.conn.execute(sql, params).fetchone()
+            return row

@@ -3,8 +3,7 @@
 CPython starts a collection in whichever thread crosses the allocation threshold. In the app
 that is often a worker of the thread pool (a search, a thumbnail, the indexer's progress), and a
 collection there destroys any Qt object caught in a reference cycle from the wrong thread: a
-QTimer, a QWidget, a media player. The result is a rare segfault far from its cause (the test
-suite died with "Segmentation fault" between two UI tests). calibre, pyqtgraph and novelWriter
+QTimer, a QWidget, a media player. The result is a rare segfault far from its cause. calibre, pyqtgraph and novelWriter
 do what this module does, after the recipe on the PyQt list (Riverbank, 2011): automatic
 collection off, and a GUI-thread timer that collects each generation when its count passes
 the threshold it would have passed anyway, so garbage is collected as often as before, only
@@ -43,14 +42,10 @@ class GuiThreadCollector(QObject):
             return 0
         t0, t1, t2 = self._thresholds
         c0, c1, c2 = gc.get_count()
-        found = 0
-        if c0 > t0:
-            found += gc.collect(0)
-            if c1 > t1:
-                found += gc.collect(1)
-                if c2 > t2:
-                    found += gc.collect(2)
-        return found
+        if c0 <= t0:
+            return 0
+        # the oldest generation that is due, as CPython picks it (collecting it collects the younger ones)
+        return gc.collect(0 if c1 <= t1 else 1 if c2 <= t2 else 2)
 
     def stop(self) -> None:
         """Give collection back to CPython (automatic, any thread)."""
