@@ -13,6 +13,7 @@ from vsearch.service import Service
 from vsearch.ui.controllers.watch import WATCH_DEBOUNCE_MS, FolderWatcher
 from vsearch.ui.main_window import MainWindow
 from vsearch.ui.results_model import MissingRole
+from vsearch.ui.settings_dialog import SettingsDialog
 
 
 def test_watcher_folds_a_burst_of_changes_into_one_signal(qtbot, tmp_path: Path) -> None:
@@ -86,3 +87,30 @@ def test_watching_can_be_turned_off(qtbot, window: tuple[MainWindow, Path]) -> N
     win.library_ctrl._watched_for = None
     win.library_ctrl.refresh()
     qtbot.waitUntil(lambda: win.library_ctrl.watcher.folders() == [], timeout=10_000)
+
+
+def test_the_settings_checkbox_stops_and_restarts_watching_at_once(qtbot, window: tuple[MainWindow, Path]) -> None:
+    win, d = window
+    lib = win.library_ctrl
+    qtbot.waitUntil(lambda: str(d) in lib.watcher.folders(), timeout=10_000)
+    dlg = SettingsDialog(win.service.settings, [], str(win.service.dirs.library))
+    qtbot.addWidget(dlg)
+    assert dlg.watch.isChecked() and dlg.ocr.isChecked() == bool(win.service.settings.ocr)
+    dlg.watch.setChecked(False)
+    assert dlg.changes() == {"watch_folders": False}
+    with qtbot.waitSignal(win.settings_ctrl.saved, timeout=10_000):
+        win.apply_settings(dlg.changes())
+    qtbot.waitUntil(lambda: lib.watcher.folders() == [], timeout=10_000)  # no rescan or restart needed
+    assert win.service.settings.watch_folders is False
+
+    (d / "new.mp4").write_bytes(b"x")  # not watched: no rescan starts
+    qtbot.wait(WATCH_DEBOUNCE_MS + 500)
+    assert not win.indexer.is_busy()
+
+    dlg2 = SettingsDialog(win.service.settings, [], str(win.service.dirs.library))
+    qtbot.addWidget(dlg2)
+    assert not dlg2.watch.isChecked()
+    dlg2.watch.setChecked(True)
+    with qtbot.waitSignal(win.settings_ctrl.saved, timeout=10_000):
+        win.apply_settings(dlg2.changes())
+    qtbot.waitUntil(lambda: str(d / "sub") in lib.watcher.folders(), timeout=10_000)

@@ -141,6 +141,7 @@ class MainWindow(MainWindowView):
         search.finished.connect(results.on_search_finished)
         search.finished.connect(self.searchFinished)
         self.foldersDropped.connect(lib.add_folders)
+        self.settings_ctrl.saved.connect(lib.on_settings_saved)
         self.grid_btn.toggled.connect(self.set_grid)
         self.empty_button.clicked.connect(self.library_panel.ask_for_folder)
 

@@ -1,4 +1,4 @@
-"""The settings dialog: model, device, sampling, speech and library location (saved by Service)."""
+"""The settings dialog: model, device, sampling, speech, on-screen text, folder watching and library location (saved by Service)."""
 
 from __future__ import annotations
 
@@ -141,6 +141,13 @@ class SettingsDialog(QDialog):
 
         self.speech = QCheckBox("Transcribe speech while indexing (find spoken words too)", self)
         self.speech.setChecked(bool(settings.speech))
+        self.ocr = QCheckBox("Read on-screen text after indexing (titles, slates, signs, subtitles)", self)
+        self.ocr.setChecked(bool(settings.ocr))
+        self.watch = QCheckBox("Watch library folders and rescan when files change (local disks only)", self)
+        self.watch.setChecked(bool(settings.watch_folders))
+        self.watch.setToolTip(
+            "Folders on network shares are never watched (costly there); F5 rescans them"
+        )
 
         self.library = QLineEdit(settings.library or "", self)
         self.library.setPlaceholderText(library or "default location")
@@ -167,6 +174,8 @@ class SettingsDialog(QDialog):
         form.addRow("Sampling", self.sampling)
         form.addRow("Interval", self.interval)
         form.addRow("", self.speech)
+        form.addRow("", self.ocr)
+        form.addRow("", self.watch)
         form.addRow("Library location", lib_row)
         note = QLabel(
             "A new model re-indexes your folders on the next rescan. A new library location applies on the next start.",
@@ -266,6 +275,8 @@ class SettingsDialog(QDialog):
             "sampling": self.sampling.currentData(),
             "interval": round(float(self.interval.value()), 2),
             "speech": self.speech.isChecked(),
+            "ocr": self.ocr.isChecked(),
+            "watch_folders": self.watch.isChecked(),
             "library": self.library.text().strip(),
         }
         return {k: v for k, v in new.items() if getattr(self._settings, k) != v}

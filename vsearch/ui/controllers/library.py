@@ -228,6 +228,13 @@ class LibraryController(ServiceController):
         self._watched_for = key
         self._tasks.submit(self._service.watch_folders, on_done=self.watcher.watch, on_error=self._messages.report)
 
+    @Slot(dict)
+    def on_settings_saved(self, changes: dict[str, object]) -> None:
+        """Folder watching switched in the settings: start or stop watching now, not on the next run."""
+        if "watch_folders" in changes:
+            self._watched_for = None
+            self.refresh()
+
     @Slot()
     def _on_folders_changed_on_disk(self) -> None:
         """Rescan after files changed in a watched folder (one queued rescan at a time)."""
