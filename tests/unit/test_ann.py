@@ -257,3 +257,38 @@ def test_a_search_for_every_vector_survives_deleted_entries(tmp_path: Path) -> N
     ids, sims = ann.search(x[1], len(live))
     assert set(ids.tolist()) == set(live.tolist())
     assert (np.diff(sims) <= 1e-6).all()
+
+
+def test_batches_appended_in_place_keep_ids_anchors_and_earlier_views(tmp_path: Path) -> None:
+    """The indexer's 32-vector batches grow the id and anchor arrays in place; nothing is lost."""
+    x = _videos(4, 300, seed=12)
+    ann = AnnIndex(tmp_path, "m", DIM)
+    views = []
+    for a in range(0, len(x), 32):
+        ids = np.arange(a + 1, min(a + 33, len(x) + 1))
+        ann.add(ids, x[a : a + len(ids)])
+        views.append(ann._ids)
+    assert np.array_equal(ann._ids, np.arange(1, len(x) + 1))
+    for v in views:  # a reader's older snapshot still reads what it read then
+        assert np.array_equal(v, np.arange(1, len(v) + 1))
+    s = ann._s
+    assert np.array_equal(s.anchor_ids, np.arange(1, len(x) + 1)[np.arange(1, len(x) + 1) % annmod.ANCHOR_STRIDE == 0])
+    assert np.allclose(s.anchors, x[s.anchor_ids - 1], atol=1e-6)
+    for i in (0, 333, 1199):
+        assert ann.search(x[i], 1)[0][0] == i + 1
+
+
+def test_a_reopened_graph_is_trusted_only_while_it_is_the_file_the_save_left(tmp_path: Path) -> None:
+    x = _videos(3, 200, seed=13)
+    ann = _built(tmp_path, x)
+    ann.save(1)
+    assert AnnIndex(tmp_path, "m", DIM).load() is not None  # untouched: header check only
+    graph = ann.path
+    assert graph is not None
+    data = bytearray(graph.read_bytes())
+    # a vector of the base layer set to NaN, same size: a write, so a new mtime and the full scan
+    hdr = annmod._HEADER.size
+    per_el, data_off = annmod._HEADER.unpack(data[:hdr])[3], annmod._HEADER.unpack(data[:hdr])[5]
+    data[hdr + 5 * per_el + data_off : hdr + 5 * per_el + data_off + 4] = np.float32(np.nan).tobytes()
+    graph.write_bytes(bytes(data))
+    assert AnnIndex(tmp_path, "m", DIM).load() is None

@@ -88,6 +88,10 @@ class Manifest:
     ids_crc: int = 0
     m: int = M
     ef_construction: int = EF_CONSTRUCTION
+    # the graph file as this save left it: a load that finds the same file (inode, size and
+    # modification time to the nanosecond) skips the checksum pass over it (2.3 s at 1M vectors)
+    graph_ino: int = 0
+    graph_mtime_ns: int = 0
 
 
 class CacheMismatch(ValueError):
@@ -163,6 +167,31 @@ class _State:
     ids: np.ndarray  # sorted live labels
     anchor_ids: np.ndarray  # sorted live anchor labels
     anchors: np.ndarray  # their vectors, float32, in anchor_ids order
+
+
+def _appended(view: np.ndarray, extra: np.ndarray) -> np.ndarray:
+    """*view* followed by *extra*, written in place into *view*'s buffer when it has room.
+
+    The buffer grows by a quarter when full, so adding a batch costs the batch, not a copy of
+    every id and anchor held (measured at 1M vectors: 60 ms per 32-vector batch with copies).
+    Only rows past *view*'s end are written, so an older, shorter view stays valid.
+    """
+    n, m = len(view), len(extra)
+    base = view.base
+    if (
+        isinstance(base, np.ndarray)
+        and base.flags.c_contiguous
+        and base.shape[1:] == view.shape[1:]
+        and base.dtype == view.dtype
+        and len(base) >= n + m
+        and base.__array_interface__["data"][0] == view.__array_interface__["data"][0]
+    ):
+        base[n : n + m] = extra
+        return base[: n + m]
+    buf = np.empty((max(n + m, (n + m) * 5 // 4, 1024),) + view.shape[1:], dtype=view.dtype)
+    buf[:n] = view
+    buf[n : n + m] = extra
+    return buf[: n + m]
 
 
 def _new_graph(dim: int, capacity: int) -> hnswlib.Index:
@@ -291,16 +320,21 @@ class AnnIndex:
             idx.add_items(new_vecs, new_ids, num_threads=self.threads)
             order = np.argsort(new_ids, kind="stable")
             if len(s.ids) == 0 or new_ids.min() > s.ids[-1]:
-                s.ids = np.concatenate([s.ids, new_ids[order]])
+                s.ids = _appended(s.ids, new_ids[order])  # the indexer's case: new ids come last
             else:
                 s.ids = np.union1d(s.ids, new_ids)
             anc = new_ids % ANCHOR_STRIDE == 0
             if anc.any():
-                a_ids, a_vecs = new_ids[anc], new_vecs[anc]
-                all_ids = np.concatenate([s.anchor_ids, a_ids])
-                all_vecs = np.concatenate([s.anchors, a_vecs])
-                o = np.argsort(all_ids, kind="stable")
-                s.anchor_ids, s.anchors = all_ids[o], np.ascontiguousarray(all_vecs[o])
+                o = np.argsort(new_ids[anc], kind="stable")
+                a_ids, a_vecs = new_ids[anc][o], new_vecs[anc][o]
+                if len(s.anchor_ids) == 0 or a_ids[0] > s.anchor_ids[-1]:
+                    s.anchor_ids = _appended(s.anchor_ids, a_ids)
+                    s.anchors = _appended(s.anchors, np.asarray(a_vecs, dtype=np.float32))
+                else:
+                    all_ids = np.concatenate([s.anchor_ids, a_ids])
+                    all_vecs = np.concatenate([s.anchors, a_vecs])
+                    o = np.argsort(all_ids, kind="stable")
+                    s.anchor_ids, s.anchors = all_ids[o], np.ascontiguousarray(all_vecs[o])
         return len(new_ids)
 
     def delete(self, ids: np.ndarray) -> None:
@@ -440,6 +474,7 @@ class AnnIndex:
                     count, ids_crc = len(s.ids), zlib.crc32(s.ids.tobytes())
                 if side.stat().st_size == 0:
                     raise OSError(f"the ANN index {side.name} was written incompletely (disk full?)")
+                st = graph.stat()
                 man = Manifest(
                     self.model_id,
                     self.dim,
@@ -447,8 +482,10 @@ class AnnIndex:
                     gen,
                     token=token,
                     elements=elements,
-                    graph_size=graph.stat().st_size,
+                    graph_size=st.st_size,
                     graph_crc=graph_crc,
+                    graph_ino=st.st_ino,
+                    graph_mtime_ns=st.st_mtime_ns,
                     side_size=side.stat().st_size,
                     side_crc=_crc(side),
                     ids_crc=ids_crc,
@@ -512,7 +549,10 @@ class AnnIndex:
             if set(raw) - {f.name for f in fields(Manifest)}:
                 raise TypeError("unknown fields")
             man = Manifest(**raw)
-            ints = (man.dim, man.count, man.generation, man.elements, man.graph_size, man.side_size)
+            ints = (
+                man.dim, man.count, man.generation, man.elements, man.graph_size, man.side_size,
+                man.graph_ino, man.graph_mtime_ns,
+            )
             if not all(isinstance(v, int) for v in ints) or not isinstance(man.token, str):
                 raise TypeError("bad field types")
         except TypeError:
@@ -548,7 +588,8 @@ class AnnIndex:
         if not man.token or not all(c in "0123456789abcdef" for c in man.token):
             raise CacheMismatch("bad token")
         graph, side = self._files(man.token)
-        if graph.stat().st_size != man.graph_size or side.stat().st_size != man.side_size:
+        st = graph.stat()
+        if st.st_size != man.graph_size or side.stat().st_size != man.side_size:
             raise CacheMismatch("file sizes differ from the manifest")
         if not (0 <= man.count <= man.elements):
             raise CacheMismatch("counts out of range")
@@ -566,8 +607,9 @@ class AnnIndex:
             raise CacheMismatch("ids not sorted")
         if not _in_sorted(ids, a_ids).all() or not np.isfinite(anchors).all():
             raise CacheMismatch("anchors do not match the ids")
-        live = self._scan_graph(graph, man)
-        if len(live) != len(ids) or not np.array_equal(np.sort(live), ids):
+        untouched = bool(man.graph_mtime_ns) and (st.st_ino, st.st_mtime_ns) == (man.graph_ino, man.graph_mtime_ns)
+        live = self._scan_graph(graph, man, full=not untouched)
+        if live is not None and (len(live) != len(ids) or not np.array_equal(np.sort(live), ids)):
             raise CacheMismatch("the graph's live labels differ from the ids")
         idx = hnswlib.Index(space="ip", dim=self.dim)
         # max_elements bounded by the manifest (checked against the header and the file size)
@@ -578,12 +620,14 @@ class AnnIndex:
             raise CacheMismatch("element count differs from the manifest")
         return _State(idx, ids, a_ids, anchors)
 
-    def _scan_graph(self, graph: Path, man: Manifest) -> np.ndarray:
+    def _scan_graph(self, graph: Path, man: Manifest, full: bool = True) -> np.ndarray | None:
         """Check hnswlib's file before hnswlib reads it; returns the labels not marked deleted.
 
         hnswlib allocates what its header says, so the header is checked against the manifest and
-        the file size first; then one pass over the file checks its CRC-32 and, per element of the
-        base layer, that the vector is finite and where the label and deleted mark are.
+        the file size first; then (if *full*) one pass over the file checks its CRC-32 and, per
+        element of the base layer, that the vector is finite and where the label and deleted mark
+        are. Without *full* (the file is the one the manifest's save wrote, untouched since) only
+        the header is checked and None returned.
         """
         with open(graph, "rb") as fh:
             raw = fh.read(_HEADER.size)
@@ -607,6 +651,8 @@ class AnnIndex:
                 or efc != man.ef_construction
             ):
                 raise CacheMismatch("graph header does not match the manifest")
+            if not full:
+                return None
             crc = zlib.crc32(raw)
             labels = np.zeros(cur, np.int64)
             dead = np.zeros(cur, bool)
