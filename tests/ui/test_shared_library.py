@@ -64,3 +64,52 @@ def test_add_shared_library_then_search_finds_its_moments(qtbot, tmp_path: Path,
     with Service(tmp_path / "lib", model="test-color") as again:  # remembered by the next start
         assert again.shared_libraries() == [(uri, [f"/mnt/archive={local_dir}"])]
         assert again.search("red", only="visual")[0].path == str(video)
+
+
+def test_the_shared_libraries_dialog_changes_a_path_map_and_removes_a_library(qtbot, tmp_path: Path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QInputDialog, QMessageBox
+
+    local_dir = tmp_path / "Volumes" / "Archive"
+    video = make_video(local_dir / "cluster.mp4", segments=[("blue", 2.0), ("red", 2.0)], fps=10, gop=10)
+    uri = str(tmp_path / "shared")
+    _shared_library(uri, video)
+    svc = Service(tmp_path / "lib", model="test-color")
+    svc.attach_shared(uri, ["/mnt/archive=/Volumes/Wrong"], remember=True)  # a mount that moved
+    win = MainWindow(svc, autoplay=False, audio=False)
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        assert win.manage_shared_action in win.menuBar().actions()[0].menu().actions()
+        dlg = win.library_ctrl.manage_shared_libraries()
+        qtbot.waitUntil(lambda: dlg.list.count() == 1, timeout=10_000)
+        assert "/mnt/archive=/Volumes/Wrong" in dlg.list.item(0).text() and dlg.edit_btn.isEnabled()
+        with qtbot.waitSignal(win.searchFinished, timeout=20_000):
+            win.query.setText("red")
+        assert win.results.moment(0).path == "/Volumes/Wrong/cluster.mp4"  # the old map: not here
+
+        seen: list[str] = []
+
+        def answer(*a, **k):  # noqa: ANN002, ANN003, ANN202
+            seen.append(k.get("text", ""))
+            return f"/mnt/archive={local_dir}", True
+
+        monkeypatch.setattr(QInputDialog, "getText", answer)
+        dlg.edit_btn.click()
+        assert seen == ["/mnt/archive=/Volumes/Wrong"]  # the field starts from the current map
+        qtbot.waitUntil(lambda: f"/mnt/archive={local_dir}" in dlg.list.item(0).text(), timeout=10_000)
+        assert svc.shared_libraries() == [(uri, [f"/mnt/archive={local_dir}"])]
+        with qtbot.waitSignal(win.searchFinished, timeout=20_000):
+            win.query.setText("red frame")
+        assert win.results.moment(0).path == str(video)  # found on this machine now
+
+        monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+        dlg.remove_btn.click()
+        qtbot.waitUntil(lambda: dlg.list.count() == 0 and dlg.empty.isVisibleTo(dlg), timeout=10_000)
+        assert svc.shared_libraries() == [] and not dlg.remove_btn.isEnabled()
+        assert svc.search("red", only="visual") == []  # its results left the searches
+        dlg.close()
+    finally:
+        win.close()
+        svc.close()
+    with Service(tmp_path / "lib", model="test-color") as again:  # forgotten for the next start too
+        assert again.shared_libraries() == []

@@ -285,6 +285,8 @@ class MainWindowView(QMainWindow):
         self.add_action = action("&Add folder…", QKeySequence.StandardKey.Open, "add")
         self.rescan_action = action("&Rescan all folders", "F5", "refresh")
         self.shared_action = action("Add &shared library…", None, "add")
+        self.manage_shared_action = action("Shared li&braries…")
+        self.manage_shared_action.setToolTip("The shared libraries this desktop searches: path maps, removal")
         self.export_action = action("&Export moments…", "Ctrl+E", "export")
         self.copy_action = action("&Copy timestamps", QKeySequence.StandardKey.Copy, "copy")
         self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -323,7 +325,8 @@ class MainWindowView(QMainWindow):
 
         menu = self.menuBar()
         m = menu.addMenu("&File")
-        for a in (self.add_action, self.shared_action, self.rescan_action, self.export_action):
+        for a in (self.add_action, self.shared_action, self.manage_shared_action, self.rescan_action,
+                  self.export_action):
             m.addAction(a)
         m.addSeparator()
         m.addAction(self.settings_action)

@@ -147,7 +147,8 @@ class MainWindow(MainWindowView):
 
         self.add_action.triggered.connect(self.library_panel.ask_for_folder)
         self.rescan_action.triggered.connect(lambda: lib.rescan(None))
-        self.shared_action.triggered.connect(lib.add_shared_library)
+        self.shared_action.triggered.connect(lambda: lib.add_shared_library())  # not triggered's bool
+        self.manage_shared_action.triggered.connect(lib.manage_shared_libraries)
         self.export_action.triggered.connect(self.export_ctrl.export_dialog)
         self.copy_action.triggered.connect(results.copy_timestamps)
         self.open_action.triggered.connect(self.player.open_external)

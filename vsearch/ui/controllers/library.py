@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMessageBox, QWidget
 
 from vsearch import log
@@ -18,6 +18,7 @@ from vsearch.ui.controllers.watch import FolderWatcher
 from vsearch.ui.library_panel import LibraryPanel
 from vsearch.ui.protocols import AppService
 from vsearch.ui.qtcompat import emit
+from vsearch.ui.shared_dialog import SharedLibrariesDialog
 from vsearch.ui.workers import Failure, IndexController, TaskRunner
 
 #: How often the folder list and status are re-read while indexing runs.
@@ -68,6 +69,7 @@ class LibraryController(ServiceController):
         self._indexed_seen = -1
         self._cancelled_note = False  # a run was cancelled: the next re-read says so
         self._closing = False
+        self._shared_dialog: SharedLibrariesDialog | None = None  # File > Shared libraries…, while open
         self.indexer = IndexController(service, self)
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
@@ -142,7 +144,39 @@ class LibraryController(ServiceController):
             return
         self.indexer.enqueue(paths)
 
-    def add_shared_library(self) -> None:
+    def manage_shared_libraries(self) -> SharedLibrariesDialog:
+        """File > Shared libraries…: list, re-map or remove the remembered shared libraries."""
+        dlg = SharedLibrariesDialog(self._panel.window())
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._shared_dialog = dlg
+
+        def reload() -> None:
+            self._tasks.submit(self._service.shared_libraries, on_done=dlg.set_libraries,
+                               on_error=self._messages.report)  # fmt: skip
+
+        def changed(_result: object = None) -> None:
+            reload()
+            self._after_change()
+
+        def remap(uri: str, maps: list[str]) -> None:
+            self._tasks.submit(
+                partial(self._service.attach_shared, uri, maps, remember=True),
+                on_done=changed,
+                on_error=partial(self._messages.report, title="Could not change the path map"),
+            )
+
+        def remove(uri: str) -> None:
+            self._tasks.submit(self._service.detach_shared, uri, on_done=changed,
+                               on_error=self._messages.report)  # fmt: skip
+
+        dlg.mappingRequested.connect(remap)
+        dlg.removeRequested.connect(remove)
+        dlg.addRequested.connect(lambda: self.add_shared_library(on_added=reload))
+        reload()
+        dlg.show()
+        return dlg
+
+    def add_shared_library(self, on_added: Callable[[], None] | None = None) -> None:
         """Attach a facility's shared library read-only (docs/CLUSTER.md); remembered for later runs."""
         parent = self._panel.window()
         uri, ok = QInputDialog.getText(parent, "Add shared library", "Shared library (folder or URI):")
@@ -158,9 +192,14 @@ class LibraryController(ServiceController):
         maps = [m.strip() for m in mapping.split(";") if m.strip()]
         self._tasks.submit(
             partial(self._service.attach_shared, uri.strip(), maps, remember=True),
-            on_done=lambda _has: self._after_change(),
+            on_done=partial(self._after_attach, on_added),
             on_error=partial(self._messages.report, title="Could not add the shared library"),
         )
+
+    def _after_attach(self, on_added: Callable[[], None] | None, _has: object) -> None:
+        self._after_change()
+        if on_added is not None:
+            on_added()
 
     def refresh(self) -> None:
         """Re-read folders, failures and the library summary (off the GUI thread)."""
