@@ -186,7 +186,11 @@ class SharedAnn:
             return max(0, self.count - old), max(0, old - self.count)
         return 0, 0
 
-    def search(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def anchor_pool(self, q: np.ndarray) -> None:
+        """None: the shared index has no anchors (its IVF-HNSW partitions are searched as they are)."""
+        return None
+
+    def search(self, q: np.ndarray, k: int, *, pool: None = None) -> tuple[np.ndarray, np.ndarray]:
         """The *k* nearest frames by dot product: (frame keys, similarities), best first."""
         if k <= 0 or self.count == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)

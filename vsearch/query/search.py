@@ -255,19 +255,19 @@ class Searcher:
         total = self.ann.count
         fetch = min(total, FETCH_MIN)
         seen: set[int] = set()
+        pool = self.ann.anchor_pool(q) if total > fetch else None  # the anchors' pass: once per query
+        frames: dict[int, tuple[int, float]] = {}  # frame id -> (video, time), read once per query
         while fetch > 0:
-            ids, sims = self.ann.search(q, fetch)
-            frames = self.library.frames(ids)
+            ids, sims = self.ann.search(q, fetch, pool=pool)
+            frames.update(self.library.frames(i for i in ids.tolist() if i not in frames))
             best: dict[int, float] = {}
             best_t: dict[int, float] = {}
-            for fid, s in zip(ids, sims, strict=False):
-                fr = frames.get(int(fid))
-                if fr is None:
+            for fid, s in zip(ids.tolist(), sims.tolist(), strict=False):  # best first: a video's first is its best
+                fr = frames.get(fid)
+                if fr is None or fr[0] in best:
                     continue
-                vid = fr[0]
-                if s > best.get(vid, -np.inf):
-                    best[vid] = float(s)
-                    best_t[vid] = fr[1]
+                best[fr[0]] = s
+                best_t[fr[0]] = fr[1]
             rows = self.library.videos(v for v in best if v not in seen)
             fresh = sorted(
                 ((v, s) for v, s in best.items() if v not in seen),

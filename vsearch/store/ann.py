@@ -359,8 +359,20 @@ class AnnIndex:
         return len(gone)
 
     # -- search ---------------------------------------------------------------------------
-    def search(self, vector: np.ndarray, k: int, *, ef: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k (frame ids, cosine similarities), best first. k is clamped to the count."""
+    def search(
+        self,
+        vector: np.ndarray,
+        k: int,
+        *,
+        ef: int | None = None,
+        pool: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (frame ids, cosine similarities), best first. k is clamped to the count.
+
+        The graph's answers joined with the anchors' (:meth:`anchor_pool`); a caller that asks
+        again for the same query with a larger k passes the *pool* it got, so the exact pass over
+        the anchors runs once per query.
+        """
         q = np.ascontiguousarray(np.asarray(vector, dtype=np.float32).reshape(1, -1))
         with self._rw.read():
             s = self._s
@@ -370,24 +382,45 @@ class AnnIndex:
                 return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
             labels, dists = self._knn(s.index, q, k, max(ef or EF_SEARCH, k))
             ids, sims = labels[0].astype(np.int64), (1.0 - dists[0]).astype(np.float32)
-            if len(s.anchor_ids) == 0 or ANCHORS <= 0 or len(ids) == n:
+            if len(ids) == n:
                 return ids, sims
-            # entry points from an exact pass over the anchors: the graph's answers for the best
-            # anchors (their own neighbourhoods), scored exactly with the true query
-            a = min(ANCHORS, len(s.anchor_ids))
-            asim = s.anchors @ q[0]
-            top = np.argpartition(-asim, a - 1)[:a] if a < len(asim) else np.arange(len(asim))
-            ak = min(ANCHOR_K, n)
-            steer = s.anchors[top] + ANCHOR_MIX * q if ANCHOR_MIX else s.anchors[top]
-            al, _ = self._knn(s.index, np.ascontiguousarray(steer, dtype=np.float32), ak, ak)
-            extra = np.setdiff1d(al.reshape(-1), ids)
-            extra = extra[extra >= 0]
-            if len(extra):
-                xi, xv = self._vectors(s, extra)
-                ids = np.concatenate([ids, xi])
-                sims = np.concatenate([sims, (xv @ q[0]).astype(np.float32)])
+            if pool is None:
+                pool = self._anchor_pool(s, q[0])
+        xi, xv = pool
+        if len(xi):
+            fresh = ~np.isin(xi, ids)
+            ids = np.concatenate([ids, xi[fresh]])
+            sims = np.concatenate([sims, xv[fresh]])
         top = np.argsort(-sims, kind="stable")[:k]
         return ids[top], sims[top]
+
+    def anchor_pool(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(frame ids, exact cosines) of the best anchors' graph neighbourhoods, for :meth:`search`.
+
+        Entry points from an exact pass over the anchors (every ANCHOR_STRIDE-th frame, kept as
+        float32): the graph answers in-distribution queries (an anchor's own vector) well, and a
+        text query, far from every image vector, badly (the modality gap).
+        """
+        q = np.asarray(vector, dtype=np.float32).reshape(-1)
+        with self._rw.read():
+            return self._anchor_pool(self._s, q)
+
+    def _anchor_pool(self, s: _State, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n = len(s.ids)
+        if len(s.anchor_ids) == 0 or ANCHORS <= 0 or n == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        a = min(ANCHORS, len(s.anchor_ids))
+        asim = s.anchors @ q
+        top = np.argpartition(-asim, a - 1)[:a] if a < len(asim) else np.arange(len(asim))
+        ak = min(ANCHOR_K, n)
+        steer = s.anchors[top] + ANCHOR_MIX * q if ANCHOR_MIX else s.anchors[top]
+        al, _ = self._knn(s.index, np.ascontiguousarray(steer, dtype=np.float32), ak, ak)
+        extra = np.unique(al.reshape(-1).astype(np.int64))
+        extra = extra[extra >= 0]
+        if not len(extra):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        xi, xv = self._vectors(s, extra)
+        return xi, (xv @ q).astype(np.float32)
 
     def search_many(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (frame ids [n, k], cosine similarities [n, k]) of many queries in one graph pass.
