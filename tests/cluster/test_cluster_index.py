@@ -258,3 +258,52 @@ def test_a_run_killed_between_commits_leaves_no_duplicates(indexed, tmp_path: Pa
     assert stats.indexed == 1 and stats.unchanged == 4
     _assert_no_duplicates(uri)
     assert SharedDataset(uri).frame_count(model, vid) == len(times)
+
+
+def test_ctrl_c_in_the_terminal_stops_the_cli_cleanly_and_a_rerun_resumes(tmp_path: Path) -> None:
+    """`vsearch cluster index` in a terminal, Ctrl-C once after the first files: a clean stop
+    (exit 130, "run again to resume", no traceback), nothing doubled, and the same command again
+    finishes the rest."""
+    import re
+    import subprocess
+    import sys
+
+    import ray
+
+    root = make_archive(tmp_path / "archive", extra=20)
+    uri = str(tmp_path / "shared")
+    address = ray.get_runtime_context().gcs_address  # the tests' cluster, as `--ray HOST:PORT`
+    cmd = [sys.executable, "-m", "vsearch", "--model", MODEL, "--library", str(tmp_path / "drv"),
+           "cluster", "index", str(root), "--shared", uri, "--ray", address]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # a session of its own, signalled as a whole: what a terminal's Ctrl-C does to its foreground job
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
+    assert proc.stderr is not None
+    err = ""
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        ch = proc.stderr.read(1)
+        if not ch:
+            break
+        err += ch
+        if re.search(r"% +[1-9]\d*/\d+ files", err):
+            os.killpg(proc.pid, signal.SIGINT)
+            break
+    out, rest = proc.communicate(timeout=240)
+    err += rest
+    assert proc.returncode == 130, (out, err)
+    assert "Traceback" not in err and "stopping: finished videos are committed" in err
+    m = re.search(r"indexed (\d+) .*failed (\d+) -- cancelled, run again to resume", out)
+    assert m, out
+    first = int(m.group(1)) + int(m.group(2))
+    print("after Ctrl-C:", out.strip())
+    assert 1 <= first < 25
+    _assert_no_duplicates(uri)
+    again = subprocess.run([*cmd, "-q"], capture_output=True, text=True, env=env, timeout=300)
+    assert again.returncode == 0, again.stderr
+    m2 = re.search(r"(\d+) unchanged; indexed (\d+) .*failed (\d+)", again.stdout)
+    assert m2, again.stdout
+    assert int(m2.group(1)) == first and first + int(m2.group(2)) + int(m2.group(3)) == 25
+    assert _assert_no_duplicates(uri) > 0
+    assert SharedDataset(uri).active_model() is not None
