@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -71,6 +72,7 @@ class HubState:
     corrupt: bool = False
     stall_after: int | None = None  # a full GET stops after this many bytes until release()
     chunk: int = 64 << 10
+    pace: float = 0.0  # seconds to wait after each chunk (a slow connection: speed and ETA show)
     requests: list[Request] = field(default_factory=list)
     released: threading.Event = field(default_factory=threading.Event)
     stalled: threading.Event = field(default_factory=threading.Event)
@@ -135,6 +137,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
                 req.sent += end - pos
                 pos = end
+                if st.pace:
+                    time.sleep(st.pace)
         except (BrokenPipeError, ConnectionResetError):
             return
 

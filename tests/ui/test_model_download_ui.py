@@ -7,6 +7,7 @@ HF_HUB_OFFLINE default is in force, as when the app runs: only the explicit Down
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -96,6 +97,19 @@ def test_download_reaches_100_percent_and_lists_the_model_downloaded(app, online
     assert not dlg.download_btn.isVisible()
     assert dlg.changes() == {"model": hub.NAME}  # OK switches to it
     assert [r.range for r in online.gets()] == [None] and not _parts(svc)
+
+
+def test_a_slow_download_shows_its_speed_and_time_left(app, online, qtbot) -> None:
+    win, dlg, _svc = app
+    online.state.pace = 0.02  # ~100 chunks of 64 KB: about two seconds
+    seen: list[str] = []
+    win.settings_ctrl.downloadProgressed.connect(lambda *_a: seen.append(dlg.download_label.text()))
+    with qtbot.waitSignal(win.settings_ctrl.downloadFinished, timeout=60_000) as done:
+        qtbot.mouseClick(dlg.download_btn, Qt.MouseButton.LeftButton)
+    assert done.args == [hub.NAME, True]
+    shown = [t for t in seen if "MB/s" in t and "s left" in t]
+    assert shown, seen[-3:]
+    assert re.fullmatch(r"[\d.]+ of [\d.]+ MB \(\d+ %\) · [\d.]+ MB/s · about \d+ s left", shown[0]), shown[0]
 
 
 def test_cancel_keeps_the_old_model_and_download_resumes_from_the_partial_bytes(

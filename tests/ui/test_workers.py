@@ -93,6 +93,30 @@ def test_pause_then_cancel_stops_the_run_and_keeps_the_library_consistent(
     assert len(folders) == 1 and folders[0].indexed == stats.indexed
 
 
+def test_pause_holds_the_run_within_one_batch_and_resume_finishes_it(qtbot, controller, tmp_path: Path, service) -> None:
+    d = tmp_path / "long"
+    for i in range(6):
+        make_video(d / f"v{i}.mp4", segments=[("red", 10.0), ("blue", 10.0)], fps=10, gop=5, seed=i)
+    reports: list = []
+    controller.progressed.connect(reports.append)
+    controller.enqueue([str(d)])
+    qtbot.waitUntil(lambda: any(r.done_seconds > 0 for r in reports), timeout=30_000)
+    controller.pause()
+    at_pause = len(reports)
+    qtbot.wait(1500)
+    held = len(reports)
+    # the batch in flight (and a report already queued to the GUI thread) may still arrive; no more
+    assert held - at_pause <= 2, [(r.stage, r.done_files, round(r.done_seconds, 1)) for r in reports[at_pause:]]
+    qtbot.wait(1000)
+    assert len(reports) == held and controller.is_paused() and controller.is_busy()
+    assert reports[-1].done_files < 6  # it was stopped mid-run, not at the end
+    with qtbot.waitSignal(controller.finished, timeout=60_000) as blocker:
+        controller.resume()
+    stats: IndexStats = blocker.args[0]
+    assert not stats.cancelled and stats.indexed == 6
+    assert [f.indexed for f in service.folders()] == [6]
+
+
 def test_queued_folders_run_one_after_another(qtbot, controller, folder, tmp_path, service) -> None:
     other = tmp_path / "other"
     make_video(other / "c.mp4", segments=[("white", 1.0)], fps=10, gop=5)
