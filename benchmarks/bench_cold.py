@@ -64,7 +64,7 @@ def run_once(args: list[str], env: dict[str, str], out: list[str] | None = None)
     return wall, usage.ru_maxrss / 1024  # Linux: kilobytes
 
 
-def measure_video(video: Path, env: dict[str, str], runs: int, tmp: Path) -> None:
+def measure_video(video: Path, env: dict[str, str], runs: int, tmp: Path, extra: list[str] | None = None) -> None:
     """One command indexing one file into a fresh library: wall time beside the frame stage's own time.
 
     The frame stage's seconds come from the summary line ("N.Nx real time" of the file's duration),
@@ -84,13 +84,15 @@ def measure_video(video: Path, env: dict[str, str], runs: int, tmp: Path) -> Non
     walls, stages = [], []
     for i in range(runs):
         out: list[str] = []
-        w, _ = run_once(["--library", str(tmp / f"lib-video-{i}"), "index", str(folder)], env, out)
+        w, _ = run_once(["--library", str(tmp / f"lib-video-{i}"), "index", *(extra or []), str(folder)], env, out)
         m = re.search(r"([\d.]+)x real time", out[0])
         walls.append(w)
         stages.append(duration / float(m.group(1)) if m else float("nan"))
         shutil.rmtree(tmp / f"lib-video-{i}", ignore_errors=True)
+    if i == runs - 1 and out:
+        print("  last run said:", " | ".join(line.strip() for line in out[0].splitlines() if line.strip())[:400])
     print(
-        f"index-video      {video.name} ({duration:.0f} s): wall median {statistics.median(walls):.2f} s "
+        f"index-video {' '.join(extra or [])} {video.name} ({duration:.0f} s): wall median {statistics.median(walls):.2f} s "
         f"(min {min(walls):.2f}, max {max(walls):.2f}); frame stage median {statistics.median(stages):.2f} s; "
         f"around it {statistics.median(walls) - statistics.median(stages):.2f} s   [{runs} runs]"
     )
@@ -116,6 +118,7 @@ def main() -> None:
     ap.add_argument("--repo", type=Path, default=REPO, help="the checkout to time (default: this one)")
     ap.add_argument("--only", choices=["search", "index-unchanged", "index-empty", "index-video"], action="append")
     ap.add_argument("--video", type=Path, help="index-video: a file to index into a fresh library per run")
+    ap.add_argument("--index-args", default="", help='index-video: extra `vsearch index` options, e.g. "--no-ocr --no-speech"')
     ns = ap.parse_args()
     only = set(ns.only or ["search", "index-unchanged", "index-empty"])
     print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}; "
@@ -138,7 +141,7 @@ def main() -> None:
         if "index-video" in only:
             if ns.video is None:
                 raise SystemExit("index-video needs --video FILE")
-            measure_video(ns.video, env, ns.runs, Path(tmp))
+            measure_video(ns.video, env, ns.runs, Path(tmp), ns.index_args.split())
 
 
 if __name__ == "__main__":
