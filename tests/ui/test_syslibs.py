@@ -100,3 +100,23 @@ def test_the_app_exits_3_with_the_line_before_qt_starts(tmp_path: Path) -> None:
     lines = [x for x in r.stderr.splitlines() if x.strip()]
     assert len(lines) == 1, r.stderr
     assert "libxcb-cursor.so.0" in lines[0] and "libxcb-cursor0" in lines[0]
+
+
+@pytest.mark.parametrize("smoke", ["0", "1"])
+def test_the_bundles_entry_point_says_the_same(tmp_path: Path, smoke: str) -> None:
+    """packaging/entry_gui.py, the frozen app's entry (and its smoke mode), run as a script."""
+    entry = Path(__file__).resolve().parents[2] / "packaging" / "entry_gui.py"
+    code = (
+        "import runpy, sys\n"
+        "from vsearch.ui import syslibs\n"
+        "real = syslibs._loads\n"
+        "syslibs._loads = lambda n: n != 'libxcb-cursor.so.0' and real(n)\n"
+        "syslibs.qt_platform_problem.__kwdefaults__['loads'] = syslibs._loads\n"
+        f"runpy.run_path({str(entry)!r}, run_name='__main__')\n"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="xcb", DISPLAY=":99", VSEARCH_HOME=str(tmp_path / "home"),
+               VSEARCH_GUI_SMOKE=smoke)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 3, r.stderr
+    lines = [x for x in r.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and "libxcb-cursor0" in lines[0], r.stderr
