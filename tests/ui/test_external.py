@@ -109,3 +109,27 @@ def test_show_in_folder_falls_back_to_the_folder_when_no_file_manager_answers(qt
         assert p.show_in_folder()
     assert started == [("/usr/bin/xdg-open", "/media/clips")]
     assert "folder" in opened.args[0]
+
+
+def test_in_the_window_the_user_is_told_what_opened_or_what_to_install(qtbot, monkeypatch, colour_window,
+                                                                        colour_video: Path) -> None:
+    """The menu's "Open in system player" ends in words the user sees: the status bar and a message box."""
+    from PySide6.QtWidgets import QMessageBox
+
+    win = colour_window
+    win.player.open_moment(Moment(str(colour_video), 2.0, 4.0, 0.5, 3.0, fps=10.0, duration=6.0), [(2.0, 4.0)], 0)
+    started: list[tuple[str, ...]] = []
+    win.player.launcher = lambda argv: started.append(tuple(argv)) or True
+    monkeypatch.setattr(external.shutil, "which", on_path())
+    monkeypatch.setattr(external.sys, "platform", "linux")
+    win.open_action.trigger()
+    assert not started
+    assert "No video player found" in win.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: any(b.isVisible() and "No video player found" in b.text()
+                                for b in win.findChildren(QMessageBox)), timeout=5000)  # fmt: skip
+    for b in win.findChildren(QMessageBox):
+        b.close()
+    monkeypatch.setattr(external.shutil, "which", on_path("mpv"))
+    win.open_action.trigger()
+    assert started == [("/usr/bin/mpv", "--start=2", str(colour_video))]
+    assert "mpv" in win.statusBar().currentMessage()
