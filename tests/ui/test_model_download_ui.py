@@ -162,3 +162,65 @@ def test_import_refuses_a_file_that_is_not_a_checkpoint(app, qtbot, tmp_path: Pa
     assert "not an open_clip checkpoint" in dlg.download_label.text()
     assert "\n" not in dlg.download_label.text() and dlg.model.count() == before
     assert "fake" not in {m.name for m in svc.models()}
+
+
+def test_import_through_the_picker_and_architecture_choice_lists_and_selects_the_model(
+    app, qtbot, tmp_path: Path, monkeypatch
+) -> None:
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    from tests.unit.test_registry import save_tiny_checkpoint
+
+    win, dlg, svc = app
+    ckpt = save_tiny_checkpoint(tmp_path / "my clip.pt")
+    offered: list[list[str]] = []
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(ckpt), ""))
+
+    def choose(parent, title, label, items, *a, **k):  # noqa: ANN001, ANN002, ANN003, ANN202
+        offered.append(list(items))
+        return "tiny_clip", True  # typed in: the combo is editable
+
+    monkeypatch.setattr(QInputDialog, "getItem", choose)
+    before = dlg.model.count()
+    qtbot.mouseClick(dlg.import_btn, Qt.MouseButton.LeftButton)
+    assert offered and offered[0][0] == "ViT-B-32"  # the presets' architectures are offered
+    qtbot.waitUntil(lambda: dlg.download_label.text().startswith("Imported"), timeout=60_000)
+    assert "my clip.pt" in dlg.download_label.text()
+    assert dlg.model.count() == before + 1
+    name = dlg.model.currentData()
+    assert name and "not downloaded" not in dlg.model.currentText()
+    assert dlg.changes() == {"model": name}  # OK switches to it
+    assert any(m.name == name and m.present and m.kind == "imported" for m in svc.models())
+
+
+def test_the_offers_one_click_downloads_switches_and_rescans(online, qtbot, tmp_path: Path, monkeypatch) -> None:
+    """The better-model offer's "Download and switch", with the local hub standing in for the hub."""
+    from tests.helpers.videos import make_video
+    from vsearch.ui.controllers import offer as offer_mod
+
+    make_video(tmp_path / "videos" / "a.mp4", segments=[("red", 2.0), ("blue", 2.0)])
+    svc = Service(tmp_path / "lib")  # as the app opens it: the settings' model (none yet: the starter)
+    svc.update_settings(speech=False, ocr=False)
+    assert svc.model_name() == "starter"
+    monkeypatch.setattr(offer_mod, "OFFERED", hub.NAME)  # the tiny preset the local hub serves
+    real_models = svc.models
+    monkeypatch.setattr(svc, "models", lambda: [*real_models(), TINY])
+    win = MainWindow(svc, autoplay=False, audio=False, state_file=tmp_path / "config" / "window.ini")
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        with qtbot.waitSignal(win.offer_ctrl.offered, timeout=180_000) as shown:
+            win.add_folders([str(tmp_path / "videos")])
+        offer = shown.args[0]
+        qtbot.waitUntil(lambda: not win.indexer.is_busy(), timeout=60_000)
+        with qtbot.waitSignal(win.settings_ctrl.saved, timeout=60_000) as saved:
+            qtbot.mouseClick(offer.download_btn, Qt.MouseButton.LeftButton)
+        assert saved.args == [{"model": hub.NAME}]
+        assert svc.settings.model == hub.NAME
+        assert "re-indexing with it in the background" in offer.status.text()
+        qtbot.waitUntil(lambda: win.indexer.is_busy() or svc.status().model == hub.NAME, timeout=30_000)
+        qtbot.waitUntil(lambda: not win.indexer.is_busy(), timeout=180_000)
+        assert svc.status().model == hub.NAME  # the library now searches with the new model
+    finally:
+        win.close()
+        svc.close()

@@ -136,8 +136,9 @@ class OfferController(ServiceController):
         if self.offer is None or name != self.offer.name():
             return
         if ok:
-            self._settings.apply_settings({"model": name})
-            self._library.rescan(None)
+            # the rescan only once the new model is saved: started before, it indexes with the old
+            # one and finds the library up to date
+            self._settings.apply_settings({"model": name}, then=lambda: self._library.rescan(None))
             self.offer.download_finished(True, f"Downloaded {name}; re-indexing with it in the background.")
             self._later = True
         else:

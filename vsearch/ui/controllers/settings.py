@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from functools import partial
 
 from PySide6.QtCore import QObject, Signal
@@ -198,12 +199,17 @@ class SettingsController(ServiceController):
         if ok and arch.strip():
             self.import_checkpoint(path, arch.strip())
 
-    def apply_settings(self, changes: dict[str, object]) -> None:
-        """Save *changes* on the pool; ``saved`` follows (or a message if they could not be saved)."""
+    def apply_settings(self, changes: dict[str, object], then: Callable[[], None] | None = None) -> None:
+        """Save *changes* on the pool; once saved, *then* runs and ``saved`` follows.
+
+        If they could not be saved, a message says so and neither happens.
+        """
         if not changes:
             return
 
         def done(_settings: object) -> None:
+            if then is not None:
+                then()
             notes = []
             if "model" in changes or "sampling" in changes or "interval" in changes:
                 notes.append("rescan (F5) to re-index with the new settings")
