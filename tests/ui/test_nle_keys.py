@@ -113,3 +113,27 @@ def test_player_keys_work_from_the_library_and_the_filters_but_not_the_search_bo
     window.query.setFocus()
     qtbot.keyClick(window.query, Qt.Key.Key_L)
     assert window.query.text().endswith("l") and p.shuttle_speed() == 0
+
+
+def test_n_and_p_from_the_grid_walk_this_videos_marks_then_the_next_result(qtbot, window: MainWindow) -> None:
+    """N/P with the focus on the results (not the player): the current video's marks first."""
+    window.view.setFocus()
+    window.view.setCurrentIndex(window.results.index(0, 0))
+    ready(qtbot, window)
+    p = window.player
+    first, second = window.results.moment(0), window.results.moment(1)
+    start, marks = p.timeline.current_mark(), p.timeline.marks()
+    for i in range(start + 1, len(marks)):  # on through this video's later matches
+        qtbot.keyClick(window.view, Qt.Key.Key_N)
+        assert p.timeline.current_mark() == i and p.moment().path == first.path
+    qtbot.keyClick(window.view, Qt.Key.Key_N)  # past the last: the next result
+    qtbot.waitUntil(lambda: window.view.currentIndex().row() == 1, timeout=5000)
+    assert p.moment() == second
+    ready(qtbot, window)
+    here = p.timeline.current_mark()
+    qtbot.keyClick(window.view, Qt.Key.Key_P)
+    if here > 0:  # an earlier match of this video
+        assert p.timeline.current_mark() == here - 1 and p.moment().path == second.path
+    else:  # its first match: back to the previous result
+        qtbot.waitUntil(lambda: window.view.currentIndex().row() == 0, timeout=5000)
+        assert p.moment().path == first.path
