@@ -186,3 +186,32 @@ def test_results_drag_out_as_files_and_an_fcpxml_timeline(qtbot, tmp_path: Path,
     finally:
         win.close()
         svc.close()
+
+
+@pytest.mark.parametrize("choice", ["Stream copy", "Re-encode", "Cancel"])
+def test_the_clip_question_offers_both_modes_and_says_what_each_costs(qtbot, tmp_path: Path, folder: Path,
+                                                                      choice: str) -> None:  # fmt: skip
+    """The real question box (not patched): both modes, what each does, Cancel; the answer is what was clicked."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    win, svc = open_window(qtbot, tmp_path, folder)
+    seen: dict[str, object] = {}
+
+    def answer() -> None:
+        box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
+        texts = [b.text() for b in box.buttons()]
+        seen["buttons"], seen["info"] = texts, box.informativeText()
+        button = next(b for b in box.buttons() if b.text().replace("&", "").startswith(choice))
+        button.click()
+
+    try:
+        QTimer.singleShot(300, answer)
+        mode = win.export_ctrl.ask_clip_mode()
+        assert any(t.startswith("Stream copy") for t in seen["buttons"])  # type: ignore[union-attr]
+        assert any(t.startswith("Re-encode") for t in seen["buttons"])  # type: ignore[union-attr]
+        assert "keyframe" in str(seen["info"]) and "exactly" in str(seen["info"])
+        assert mode == {"Stream copy": "copy", "Re-encode": "reencode", "Cancel": None}[choice]
+    finally:
+        win.close()
+        svc.close()
