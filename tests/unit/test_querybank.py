@@ -101,3 +101,45 @@ def test_the_starter_bank_ships_with_the_package() -> None:
     vecs = np.load(path)
     assert vecs.shape == (len(qbank.sentences()), 384)
     assert np.allclose(np.linalg.norm(vecs.astype(np.float32), axis=1), 1.0, atol=1e-2)
+
+
+def _add_video(lib: Library, model, ann: AnnIndex, path: str, n: int, seed: int, away: np.ndarray) -> None:  # noqa: ANN001
+    """A video of *n* frames near *away* (far from every query: it wins none)."""
+    rng = np.random.default_rng(seed)
+    vid = lib.add_video(VideoFile(path, 5000 + seed, 1.0), None)
+    lib.set_probe(vid, VideoInfo(duration=2.0 * n, fps=25.0, width=64, height=64))
+    lib.add_frames(vid, model.id, np.arange(n, dtype=np.float64) * 2.0, _unit(away + 0.1 * rng.normal(size=(n, DIM))))
+    lib.finish_video(vid, model.id)
+    ann.sync(lib, model.id)
+
+
+def test_a_large_librarys_hub_set_is_reused_while_it_only_grows_a_little(tmp_path: Path, monkeypatch) -> None:
+    """Each written batch is a new generation; a search during indexing must not search the whole
+    bank again (3.4 s at 1M frames) for a few new frames, but must after deletions or much growth."""
+    from vsearch.query import search as search_mod
+
+    lib, model, ann, queries, bank = _library(tmp_path)
+    s = Searcher(lib, model, ann, embedder=None, bank=qbank.QueryBank(bank))  # type: ignore[arg-type]
+    before = _winners(s, queries)
+    away = -queries.mean(axis=0)
+    n0 = ann.count
+    assert s._act is not None and s._act[3] == n0
+    # the default threshold: a library this small recomputes at every new generation
+    _add_video(lib, model, ann, "/videos/new1.mp4", 4, seed=1, away=away)
+    _winners(s, queries)
+    assert s._act[0] == ann.generation and s._act[3] == ann.count
+
+    monkeypatch.setattr(search_mod, "ACTIVATION_REUSE_MIN", 10)  # as if it were a large library
+    monkeypatch.setattr(search_mod, "ACTIVATION_REUSE_GROWTH", 0.2)
+    n1 = ann.count
+    _add_video(lib, model, ann, "/videos/new2.mp4", 4, seed=2, away=away)  # +5 %: reused
+    assert _winners(s, queries) == before
+    assert s._act[3] == n1 and s._act[0] != ann.generation
+    _add_video(lib, model, ann, "/videos/new3.mp4", 30, seed=3, away=away)  # +35 % since the pass: recomputed
+    _winners(s, queries)
+    assert s._act[3] == ann.count and s._act[0] == ann.generation
+    victim = next(v for v in lib.videos().values() if v.path == "/videos/new3.mp4")
+    lib.delete_videos([victim.id])
+    ann.sync(lib, model.id)
+    assert _winners(s, queries) == before  # after deletions: recomputed, not reused
+    assert s._act[3] == ann.count and s._act[0] == ann.generation

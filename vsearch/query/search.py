@@ -28,6 +28,11 @@ BOUND_EPS = 1e-4  # ANN and curve similarities of one frame may differ by float 
 LONG_VIDEO_FRAMES = 600  # videos with more samples get a curve only around their best hit ...
 WINDOW_SECONDS = 180.0  # ... this far on each side (moments are far shorter; reads stay small)
 TYPICAL_SAMPLE = 256  # frames that set a library's typical bank offset (querybank normalisation)
+#: A large library's activation set is reused while it grows by at most this share of its vectors
+#: (and loses none): recomputing it searches the whole bank (2,644 queries, 3.4 s at 1M frames),
+#: which every search during indexing would otherwise pay, as each written batch is a new generation
+ACTIVATION_REUSE_GROWTH = 0.05
+ACTIVATION_REUSE_MIN = 50_000  # ... in libraries of at least this many vectors (smaller ones recompute: cheap)
 CACHE_FRAMES = 100_000  # per-video vectors cached between queries (float16: ~100 MB at 512-d)
 
 
@@ -78,7 +83,8 @@ class Searcher:
         self._vcache: OrderedDict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = OrderedDict()
         self._cache_frames = 0
         self._cache_gen = -1
-        self._act: tuple[int, set[tuple[int, int]], float] | None = None
+        # (generation, hubs, typical offset, vector count and deleted entries when computed)
+        self._act: tuple[int, set[tuple[int, int]], float, int, int] | None = None
         self._lock = threading.RLock()
 
     def query_vector(self, text: str) -> np.ndarray:
@@ -179,9 +185,20 @@ class Searcher:
         sample of what generic queries retrieve).
         """
         gen = self.ann.generation
+        count, deleted = int(self.ann.count), int(getattr(self.ann, "deleted", 0))
         with self._lock:
-            if self._act is not None and self._act[0] == gen:
-                return self._act[1], self._act[2]
+            if self._act is not None:
+                gen0, hubs0, typical0, count0, deleted0 = self._act
+                if gen0 == gen:
+                    return hubs0, typical0
+                if (
+                    count0 >= ACTIVATION_REUSE_MIN
+                    and deleted == deleted0
+                    and count0 <= count <= count0 * (1 + ACTIVATION_REUSE_GROWTH)
+                ):
+                    # only additions, and few: the bank's nearest frames are still those (or new
+                    # frames, which get the typical offset until the next full pass)
+                    return hubs0, typical0
         assert self.bank is not None
         top1: set[int] = set()
         near: set[int] = set()
@@ -210,7 +227,7 @@ class Searcher:
         typical = float(np.median(np.concatenate(norms))) / self.bank.beta if norms else 0.0
         hubs = {keys[f] for f in top1 if f in keys}
         with self._lock:
-            self._act = (gen, hubs, typical)
+            self._act = (gen, hubs, typical, count, deleted)
         return hubs, typical
 
     @staticmethod
