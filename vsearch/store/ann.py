@@ -755,11 +755,15 @@ class AnnIndex:
                 )
                 self.invalidate()
             self._verified = True
-        gen = library.generation(model_pk)
-        if gen == self.generation and self._loaded:
-            return 0, 0
-        truth = np.unique(library.vector_ids(model_pk))
+        if library.generation(model_pk) == self.generation and self._loaded:
+            return 0, 0  # the usual case, without waiting for a writer
         with self._mutate:
+            # SQLite read under the lock: an add() between reading the truth and looking at what
+            # the graph holds would make the indexer's newest vectors look stale (and deleted)
+            gen = library.generation(model_pk)
+            if gen == self.generation and self._loaded:
+                return 0, 0
+            truth = np.unique(library.vector_ids(model_pk))
             have = self._s.ids
             missing = np.setdiff1d(truth, have, assume_unique=True)
             stale = np.setdiff1d(have, truth, assume_unique=True)
