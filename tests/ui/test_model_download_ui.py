@@ -196,6 +196,7 @@ def test_import_through_the_picker_and_architecture_choice_lists_and_selects_the
 def test_the_offers_one_click_downloads_switches_and_rescans(online, qtbot, tmp_path: Path, monkeypatch) -> None:
     """The better-model offer's "Download and switch", with the local hub standing in for the hub."""
     from tests.helpers.videos import make_video
+    from tests.ui.test_model_offer import offer_after_indexing
     from vsearch.ui.controllers import offer as offer_mod
 
     make_video(tmp_path / "videos" / "a.mp4", segments=[("red", 2.0), ("blue", 2.0)])
@@ -206,12 +207,8 @@ def test_the_offers_one_click_downloads_switches_and_rescans(online, qtbot, tmp_
     real_models = svc.models
     monkeypatch.setattr(svc, "models", lambda: [*real_models(), TINY])
     win = MainWindow(svc, autoplay=False, audio=False, state_file=tmp_path / "config" / "window.ini")
-    qtbot.addWidget(win)
-    win.show()
     try:
-        with qtbot.waitSignal(win.offer_ctrl.offered, timeout=180_000) as shown:
-            win.add_folders([str(tmp_path / "videos")])
-        offer = shown.args[0]
+        offer = offer_after_indexing(qtbot, win, tmp_path / "videos")
         qtbot.waitUntil(lambda: not win.indexer.is_busy(), timeout=60_000)
         with qtbot.waitSignal(win.settings_ctrl.saved, timeout=60_000) as saved:
             qtbot.mouseClick(offer.download_btn, Qt.MouseButton.LeftButton)

@@ -18,18 +18,23 @@ def test_expected_speed_scales_the_measured_starter_rate() -> None:
     assert expected_rate(30.0, "best") < expected_rate(30.0, "fast") < expected_rate(30.0, "balanced")
 
 
+def offer_after_indexing(qtbot, win: MainWindow, videos: Path):  # noqa: ANN001, ANN201
+    """Show *win*, index *videos* in it and return the better-model offer shown afterwards."""
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(win.offer_ctrl.offered, timeout=180_000) as shown:
+        win.add_folders([str(videos)])
+    return shown.args[0]
+
+
 def test_the_offer_follows_the_first_indexing_and_declining_is_remembered(qtbot, tmp_path: Path) -> None:
     make_video(tmp_path / "videos" / "a.mp4", segments=[("red", 2.0), ("blue", 2.0)])
     state = tmp_path / "config" / "window.ini"
     svc = Service(tmp_path / "lib", model="starter")
     svc.update_settings(speech=False, ocr=False)
     win = MainWindow(svc, autoplay=False, audio=False, state_file=state)
-    qtbot.addWidget(win)
-    win.show()
     try:
-        with qtbot.waitSignal(win.offer_ctrl.offered, timeout=180_000) as shown:
-            win.add_folders([str(tmp_path / "videos")])
-        offer = shown.args[0]
+        offer = offer_after_indexing(qtbot, win, tmp_path / "videos")
         assert offer.isVisible() and not offer.isModal()
         text = offer.text.text()
         assert "balanced" in offer.title.text() and "605 MB" in text and GAINS in text
