@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 
 from tests.helpers.videos import make_video
 from vsearch.service import Service
@@ -69,6 +70,7 @@ def test_deleted_file_is_marked_missing_within_the_debounce_and_can_be_located(
                     timeout=WATCH_DEBOUNCE_MS + 20_000)  # fmt: skip
     m = win.results.moment(0)
     assert m.missing and m.path == str(d / "sub" / "blue.mp4")
+    assert "missing: not found at the last scan (right-click: Locate…)" in _top(win).data(Qt.ItemDataRole.ToolTipRole)
     win.view.setCurrentIndex(_top(win))
     assert win.locate_action.isEnabled()
 
