@@ -58,3 +58,28 @@ def test_path_map_takes_the_longest_prefix_and_whole_components() -> None:
     assert map_path("/mnt/archive/a/b.mp4", m) == "/Volumes/Archive/a/b.mp4"
     assert map_path("/mnt/archived/b.mp4", m) == "/x/archived/b.mp4"
     assert map_path("/other/b.mp4", m) == "/other/b.mp4"
+
+
+def test_many_queries_on_a_small_table_are_answered_exactly_in_one_pass(tmp_path: Path) -> None:
+    """The query bank's first search: one exact pass, the same answers as one search per query."""
+    from vsearch.cluster import attach
+
+    ds = SharedDataset(str(tmp_path / "shared"), readonly=False)
+    model = ds.ensure_model("synthetic-v1", "synthetic", DIM)
+    vecs = _unit(600, 1)
+    vids, times = np.repeat(np.arange(1, 7), 100), np.tile(np.arange(100, dtype=np.float64), 6)
+    ds.add_frames(model, vids, times, vecs)
+    reader = SharedDataset(str(tmp_path / "shared"))
+    view = SharedView(reader, reader.model("synthetic-v1"), [])
+    ann = SharedAnn(view)
+    queries = _unit(300, 2)
+    ids, sims = ann.search_many(queries, 10)
+    assert ids.shape == sims.shape == (300, 10) and (np.diff(sims, axis=1) <= 1e-6).all()
+    exact = queries @ vecs.T  # brute force over the stored (float16-rounded) vectors
+    best = np.argmax(exact, axis=1)
+    assert sims[:, 0] == pytest.approx(exact.max(axis=1), abs=1e-5)
+    assert all(view.frames([int(ids[j, 0])])[int(ids[j, 0])] == (int(vids[best[j]]), float(times[best[j]]))
+               for j in range(300))  # fmt: skip
+    one_each = [ann.search(q, 10) for q in queries[:20]]  # the per-query path (no index: exact too)
+    assert [list(i) for i, _ in one_each] == [list(r) for r in ids[:20]]
+    assert attach.EXACT_MANY >= 600
