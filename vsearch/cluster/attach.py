@@ -28,7 +28,7 @@ from vsearch.query.bank import QueryBank
 from vsearch.query.moments import drop_near_duplicates
 from vsearch.query.search import Searcher, SearchOptions
 from vsearch.store.library import ModelRow, ModelState, VideoRow, VideoStatus
-from vsearch.store.shared import SharedDataset, SharedModel, SharedVideo
+from vsearch.store.shared import SharedDataset, SharedModel, SharedVideo, frame_columns
 from vsearch.types import Moment
 
 NPROBES = 32  # IVF partitions an indexed query visits (LanceDB's default is 20)
@@ -186,10 +186,7 @@ class SharedAnn:
 
     def _exact_many(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         tb = self.table.to_lance().to_table(columns=["video_id", "t", "vector"])
-        vids = np.asarray(tb.column("video_id").to_numpy(), dtype=np.int64)
-        times = np.asarray(tb.column("t").to_numpy(), dtype=np.float64)
-        flat = tb.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
-        vecs = np.asarray(flat, dtype=np.float32).reshape(len(vids), -1)
+        vids, times, vecs = frame_columns(tb, self.view.model.dim)
         keys = np.array([frame_key(int(v), float(t)) for v, t in zip(vids, times, strict=True)], dtype=np.int64)
         self.view.remember(keys, vids, times)
         k = min(k, len(keys))
@@ -198,10 +195,7 @@ class SharedAnn:
         step = max(8, min(256, 50_000_000 // len(keys)))  # queries x frames scored at a time: <= 200 MB
         for a in range(0, len(q), step):
             s = q[a : a + step] @ vecs.T
-            if k < s.shape[1]:
-                top = np.argpartition(-s, k - 1, axis=1)[:, :k]
-            else:
-                top = np.tile(np.arange(s.shape[1]), (len(s), 1))
+            top = np.argpartition(-s, k - 1, axis=1)[:, :k]  # k <= the frames here
             ts = np.take_along_axis(s, top, axis=1)
             order = np.argsort(-ts, axis=1, kind="stable")
             top, ts = np.take_along_axis(top, order, axis=1), np.take_along_axis(ts, order, axis=1)

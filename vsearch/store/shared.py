@@ -403,14 +403,19 @@ def _asdict(obj: Any) -> dict[str, object]:
     return {f: getattr(obj, f) for f in obj.__slots__}
 
 
+def frame_columns(tb: Any, dim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An Arrow table (video_id, t, vector) -> (video ids int64, times float64, float32 vectors [N, dim])."""
+    vids = np.asarray(tb.column("video_id").to_numpy(), dtype=np.int64)
+    times = np.asarray(tb.column("t").to_numpy(), dtype=np.float64)
+    vec = tb.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
+    return vids, times, np.asarray(vec).reshape(-1, dim).astype(np.float32)
+
+
 def split_vectors(tb: Any, dim: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """An Arrow table (video_id, t, vector) -> video_id -> (times, float32 vectors), time order."""
     if tb.num_rows == 0:
         return {}
-    vids = np.asarray(tb.column("video_id").to_numpy())
-    times = np.asarray(tb.column("t").to_numpy(), dtype=np.float64)
-    vec = tb.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
-    vecs = np.asarray(vec).reshape(-1, dim).astype(np.float32)
+    vids, times, vecs = frame_columns(tb, dim)
     order = np.lexsort((times, vids))
     vids, times, vecs = vids[order], times[order], vecs[order]
     out = {}

@@ -18,7 +18,7 @@ from vsearch.ui.controllers.watch import FolderWatcher
 from vsearch.ui.library_panel import LibraryPanel
 from vsearch.ui.protocols import AppService
 from vsearch.ui.qtcompat import emit
-from vsearch.ui.shared_dialog import SharedLibrariesDialog
+from vsearch.ui.shared_dialog import SharedLibrariesDialog, parse_maps
 from vsearch.ui.workers import Failure, IndexController, TaskRunner
 
 #: How often the folder list and status are re-read while indexing runs.
@@ -69,7 +69,6 @@ class LibraryController(ServiceController):
         self._indexed_seen = -1
         self._cancelled_note = False  # a run was cancelled: the next re-read says so
         self._closing = False
-        self._shared_dialog: SharedLibrariesDialog | None = None  # File > Shared libraries…, while open
         self.indexer = IndexController(service, self)
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
@@ -148,7 +147,6 @@ class LibraryController(ServiceController):
         """File > Shared libraries…: list, re-map or remove the remembered shared libraries."""
         dlg = SharedLibrariesDialog(self._panel.window())
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self._shared_dialog = dlg
 
         def reload() -> None:
             self._tasks.submit(self._service.shared_libraries, on_done=dlg.set_libraries,
@@ -189,7 +187,7 @@ class LibraryController(ServiceController):
         )
         if not ok:
             return
-        maps = [m.strip() for m in mapping.split(";") if m.strip()]
+        maps = parse_maps(mapping)
         self._tasks.submit(
             partial(self._service.attach_shared, uri.strip(), maps, remember=True),
             on_done=partial(self._after_attach, on_added),
