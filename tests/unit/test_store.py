@@ -107,3 +107,39 @@ def test_damaged_cache_is_rebuilt_from_the_library(tmp_path: Path, damage: str) 
     assert again.sync(lib, model.id) == (300, 0)
     assert again.search(x[17], 1)[0][0] == fids[17]
     lib.close()
+
+
+def test_frame_lookups_follow_frames_written_after_first_use(tmp_path: Path) -> None:
+    """Searches map frame ids to (video, time) from memory: frames written later, by this or
+    another process, and the frames of a re-indexed video must still map right."""
+    from vsearch.types import VideoFile, VideoInfo
+
+    lib = Library(tmp_path)
+    model = lib.ensure_model("rand-v1", "rand", 4)
+    rng = np.random.default_rng(1)
+
+    def video(i: int, n: int, into: Library) -> tuple[int, list[int]]:
+        vid = into.add_video(VideoFile(f"/v/{i}.mp4", 100 + i, 1.0), None)
+        into.set_probe(vid, VideoInfo(duration=float(n), fps=25.0, width=8, height=8))
+        v = rng.normal(size=(n, 4))
+        ids = into.add_frames(vid, model.id, np.arange(n) + 0.5, v / np.linalg.norm(v, axis=1, keepdims=True))
+        return vid, ids
+
+    a, a_ids = video(1, 5, lib)
+    assert lib.frames(a_ids) == {f: (a, t + 0.5) for t, f in enumerate(a_ids)}  # the map is built here
+    b, b_ids = video(2, 3, lib)
+    other = Library(tmp_path)  # another process writing to the same library
+    c, c_ids = video(3, 2, other)
+    other.close()
+    got = lib.frames([*b_ids, *c_ids, a_ids[0], 10**9])
+    assert got == {**{f: (b, t + 0.5) for t, f in enumerate(b_ids)}, **{f: (c, t + 0.5) for t, f in enumerate(c_ids)},
+                   a_ids[0]: (a, 0.5)}
+    vids, times, found = lib.frame_arrays(np.array([c_ids[1], 10**9, b_ids[0]]))
+    assert found.tolist() == [True, False, True]
+    assert vids[found].tolist() == [c, b] and times[found].tolist() == [1.5, 0.5]
+    lib.reset_video(a, VideoFile("/v/1.mp4", 999, 2.0))  # changed: its frames are replaced by new ids
+    v = rng.normal(size=(2, 4))
+    new = lib.add_frames(a, model.id, np.array([7.0, 8.0]), v / np.linalg.norm(v, axis=1, keepdims=True))
+    assert min(new) > max(c_ids)
+    assert lib.frames(new) == {new[0]: (a, 7.0), new[1]: (a, 8.0)}
+    lib.close()

@@ -98,6 +98,16 @@ class SharedView:
         with self._lock:
             return {int(i): self._frames[int(i)] for i in ids if int(i) in self._frames}
 
+    def frame_arrays(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(video ids, times, found) of frame ids, as arrays (the Library's interface)."""
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        with self._lock:
+            got = [self._frames.get(int(i)) for i in ids]
+        found = np.array([g is not None for g in got], dtype=bool)
+        vids = np.array([g[0] if g else -1 for g in got], dtype=np.int64)
+        ts = np.array([g[1] if g else np.nan for g in got], dtype=np.float64)
+        return vids, ts, found
+
     def _row(self, v: SharedVideo) -> VideoRow:
         return VideoRow(
             v.video_id, None, map_path(v.path, self.mapping), v.size, v.mtime, v.duration, v.fps,

@@ -85,6 +85,7 @@ class Searcher:
         self._cache_gen = -1
         # (generation, hubs, typical offset, vector count and deleted entries when computed)
         self._act: tuple[int, set[tuple[int, int]], float, int, int] | None = None
+        self._hubs_by_video: tuple[set[tuple[int, int]], dict[int, np.ndarray]] | None = None
         self._lock = threading.RLock()
 
     def query_vector(self, text: str) -> np.ndarray:
@@ -169,10 +170,27 @@ class Searcher:
             return None
         hubs, typical = self._activation()
         out = np.full(len(vecs), typical)
-        hit = np.array([(video_id, _time_key(t)) in hubs for t in times], dtype=bool)
+        keys = self._hub_keys(hubs).get(video_id)
+        if keys is None:
+            return out
+        # _time_key, vectorised (np.rint rounds half to even, as round() does)
+        hit = np.isin(np.rint(np.asarray(times, dtype=np.float64) * 1000).astype(np.int64), keys)
         if hit.any():
             own = self.bank.normalisers(np.asarray(vecs, dtype=np.float32)[hit]) / self.bank.beta
             out[hit] = np.maximum(own, typical)
+        return out
+
+    def _hub_keys(self, hubs: set[tuple[int, int]]) -> dict[int, np.ndarray]:
+        """The activation set by video: video id -> its hub frames' time keys (cached per set)."""
+        with self._lock:
+            if self._hubs_by_video is not None and self._hubs_by_video[0] is hubs:
+                return self._hubs_by_video[1]
+        by: dict[int, list[int]] = {}
+        for vid, tk in hubs:
+            by.setdefault(vid, []).append(tk)
+        out = {vid: np.array(sorted(tks), dtype=np.int64) for vid, tks in by.items()}
+        with self._lock:
+            self._hubs_by_video = (hubs, out)
         return out
 
     def _activation(self) -> tuple[set[tuple[int, int]], float]:
@@ -273,28 +291,24 @@ class Searcher:
         fetch = min(total, FETCH_MIN)
         seen: set[int] = set()
         pool = self.ann.anchor_pool(q) if total > fetch else None  # the anchors' pass: once per query
-        frames: dict[int, tuple[int, float]] = {}  # frame id -> (video, time), read once per query
         while fetch > 0:
             ids, sims = self.ann.search(q, fetch, pool=pool)
-            frames.update(self.library.frames(i for i in ids.tolist() if i not in frames))
-            best: dict[int, float] = {}
-            best_t: dict[int, float] = {}
-            for fid, s in zip(ids.tolist(), sims.tolist(), strict=False):  # best first: a video's first is its best
-                fr = frames.get(fid)
-                if fr is None or fr[0] in best:
-                    continue
-                best[fr[0]] = s
-                best_t[fr[0]] = fr[1]
-            rows = self.library.videos(v for v in best if v not in seen)
+            vids, ts, found = self.library.frame_arrays(ids)
+            vids, ts, sims = vids[found], ts[found], sims[found]
+            # best first, so a video's first frame is its best
+            uniq, first = np.unique(vids, return_index=True)
+            new = ~np.isin(uniq, np.fromiter(seen, np.int64, len(seen))) if seen else np.ones(len(uniq), bool)
+            uniq, first = uniq[new], first[new]
+            rows = self.library.videos(uniq.tolist())
             fresh = sorted(
-                ((v, s) for v, s in best.items() if v not in seen),
+                zip(uniq.tolist(), sims[first].tolist(), ts[first].tolist(), strict=True),
                 key=lambda x: (-x[1], rows[x[0]].path if x[0] in rows else "", x[0]),
             )
-            for vid, s in fresh:
+            for vid, s, t in fresh:
                 seen.add(vid)
                 row = rows.get(vid)
                 if row is not None and passes_filters(row, opts):
-                    yield row, s, best_t[vid]
+                    yield row, s, t
             if fetch >= total or fetch >= FETCH_MAX:
                 return
             fetch = min(total, FETCH_MAX, fetch * 4)
