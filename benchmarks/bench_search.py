@@ -121,6 +121,7 @@ class SyntheticTextEmbedder:
         else:  # an open_clip architecture with random weights (speed does not depend on them)
             self.tiny = ClipEmbedder(text_model, None, device="cpu", precision=precision)
         self.tiny.embed_text(["warm up"])
+        self.text_in_torch = getattr(self.tiny, "text_in_torch", False)  # as the app's embedder says
         self.cen = centres()
 
     def embed_images(self, images: list) -> np.ndarray:  # pragma: no cover - search only

@@ -32,6 +32,10 @@ class Embedder(Protocol):
             short side is about this size before they cross process boundaries.
         device: where it computes ("cpu", "cuda" or "mps"); the indexer sizes its decoder
             pool by it.
+
+    An embedder may also say ``text_in_torch = True`` (its text tower runs in torch, whose
+    threads still spin after a query is encoded): a process that searches with it keeps
+    numpy's BLAS on one thread (vsearch/threads.py).
     """
 
     model_id: str

@@ -59,6 +59,8 @@ class ClipEmbedder:
         weights_path: the checkpoint file loaded, or None for random weights.
     """
 
+    text_in_torch = True  # a process searching with it keeps BLAS on one thread (vsearch/threads.py)
+
     def __init__(
         self,
         arch: str,

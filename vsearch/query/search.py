@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vsearch import log
+from vsearch import log, threads
 from vsearch.embed.base import Embedder
 from vsearch.query.bank import QueryBank
 from vsearch.query.moments import DEFAULT, MomentParams, drop_near_duplicates, find_spans
@@ -78,6 +78,8 @@ class Searcher:
         self.model = model
         self.ann = ann
         self.embedder = embedder
+        if getattr(embedder, "text_in_torch", False):
+            threads.one_blas_thread()  # BLAS would fight the text tower's spinning threads for the cores
         self.params = params
         self._qcache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vcache: OrderedDict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = OrderedDict()
