@@ -109,10 +109,13 @@ def test_damaged_cache_is_rebuilt_from_the_library(tmp_path: Path, damage: str) 
     lib.close()
 
 
-def test_frame_lookups_follow_frames_written_after_first_use(tmp_path: Path) -> None:
+def test_frame_lookups_follow_frames_written_after_first_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Searches map frame ids to (video, time) from memory: frames written later, by this or
     another process, and the frames of a re-indexed video must still map right."""
+    from vsearch.store import library
     from vsearch.types import VideoFile, VideoInfo
+
+    monkeypatch.setattr(library, "FRAME_MAP_CHUNK", 2)  # the map is read in several chunks
 
     lib = Library(tmp_path)
     model = lib.ensure_model("rand-v1", "rand", 4)

@@ -255,6 +255,8 @@ class WriteLock:
         return self._fh is not None
 
 
+FRAME_MAP_CHUNK = 50_000  # frame rows read at a time into the in-memory frame map (Library.frames)
+
 class Library:
     """Data access for one library folder. Thread-safe: one connection, serialised by a lock.
 
@@ -929,19 +931,28 @@ class Library:
             top = int(fids[-1]) if len(fids) else 0
             if upto <= top and self._fmap_read:
                 return self._fmap
-            # a damaged time (not a number) reads as NaN, as video_vectors treats it
-            rows = self._sql.query(
-                "SELECT id, video_id, CASE WHEN typeof(t) IN ('real', 'integer') THEN t END "
-                "FROM frames WHERE id > ? ORDER BY id",
-                (top,),
-            )
-            self._fmap_read = True
-            if rows:
+            # a damaged time (not a number) reads as NaN, as video_vectors treats it; in chunks,
+            # so the rows' Python objects never add up to much (1M rows at once: ~150 MB more peak)
+            parts = [(fids, vids, ts)]
+            while True:
+                rows = self._sql.query(
+                    "SELECT id, video_id, CASE WHEN typeof(t) IN ('real', 'integer') THEN t END "
+                    "FROM frames WHERE id > ? ORDER BY id LIMIT ?",
+                    (top, FRAME_MAP_CHUNK),
+                )
+                if not rows:
+                    break
                 arr = np.array(rows, dtype=np.float64).reshape(-1, 3)
+                parts.append((arr[:, 0].astype(np.int64), arr[:, 1].astype(np.int64), arr[:, 2]))
+                top = int(arr[-1, 0])
+                if len(rows) < FRAME_MAP_CHUNK:
+                    break
+            self._fmap_read = True
+            if len(parts) > 1:
                 self._fmap = (
-                    np.concatenate([fids, arr[:, 0].astype(np.int64)]),
-                    np.concatenate([vids, arr[:, 1].astype(np.int64)]),
-                    np.concatenate([ts, arr[:, 2]]),
+                    np.concatenate([p[0] for p in parts]),
+                    np.concatenate([p[1] for p in parts]),
+                    np.concatenate([p[2] for p in parts]),
                 )
             return self._fmap
 
