@@ -341,6 +341,44 @@ def recall_curve(
     return out
 
 
+def searcher_frame_recall(folder: Path, nq: int = 200, k: int = 10, noise: float = 0.7) -> tuple[float, float]:
+    """(frame recall@k, video recall) of what a search scores: the frames of the videos it reads.
+
+    The Searcher scores every frame of each candidate video exactly (the moment builder reads
+    them all), so the frames a user's results can come from are the exact top-k over the first
+    FLOOR_VIDEOS candidate videos (those every search reads); video recall is the share of the
+    videos holding the exact top-k frames among those.
+    """
+    from vsearch.query.search import FLOOR_VIDEOS, Searcher, SearchOptions
+    from vsearch.store.ann import AnnIndex
+    from vsearch.store.library import Library
+
+    q, truth = truth_for(folder, nq, k, noise)
+    lib = Library(folder, readonly=True)
+    model = lib.models()[0]
+    ann = AnnIndex(folder / "ann", MODEL_ID, DIM)
+    ann.load()
+    ann.sync(lib, model.id)
+    searcher = Searcher(lib, model, ann, embedder=None)  # type: ignore[arg-type]  # vectors only
+    frec, vrec = [], []
+    for qi, tr in zip(q, truth, strict=True):
+        ids, sims, videos = [], [], []
+        for row, _, _ in searcher._candidates(qi, SearchOptions(k=k)):
+            fids, _, vecs = lib.video_vectors(row.id, model.id, DIM)
+            ids.append(fids)
+            sims.append(vecs @ qi)
+            videos.append(row.id)
+            if len(videos) >= FLOOR_VIDEOS:
+                break
+        all_ids, all_sims = np.concatenate(ids), np.concatenate(sims)
+        top = set(all_ids[np.argsort(-all_sims, kind="stable")[:k]].tolist())
+        frec.append(len(top & {int(i) for i in tr}) / k)
+        want = {(int(i) - 1) // FRAMES_PER_VIDEO + 1 for i in tr}
+        vrec.append(len(want & set(videos)) / len(want))
+    lib.close()
+    return float(np.mean(frec)), float(np.mean(vrec))
+
+
 QUERIES = [
     "a dog running on the beach",
     "red car at night",
@@ -494,11 +532,16 @@ def main() -> None:
     ap.add_argument(
         "--precision", default=None, help="of an open_clip --text-model: auto (default), fp32, bf16"
     )
+    ap.add_argument(
+        "--searcher-recall", type=int, nargs="*", default=[],
+        help="library sizes: frame and video recall of what a search scores (the candidate videos' frames)",
+    )
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         child(args.child, args.queries, args.text_model, args.precision)
         return
+    from vsearch.query.search import FLOOR_VIDEOS
     from vsearch.store.ann import EF_SEARCH
 
     print(f"{os.cpu_count()} CPUs, {_load()}")
@@ -532,6 +575,22 @@ def main() -> None:
                 print(
                     f"  ef={p:<4} frame recall@10 {rec:.3f}  video recall {vrec:.3f}  "
                     f"search(k=10) p50 {ms:.2f} ms  [{_load()}]",
+                    flush=True,
+                )
+            srec, svrec = searcher_frame_recall(folder, noise=noise)
+            print(
+                f"  as a search scores them (the exact top-10 over the first {FLOOR_VIDEOS} candidate videos' "
+                f"frames): frame recall@10 {srec:.3f}, video recall {svrec:.3f}",
+                flush=True,
+            )
+    if args.searcher_recall:
+        for n in args.searcher_recall:
+            folder = build(n)
+            for noise in (0.7, 2.0):
+                srec, svrec = searcher_frame_recall(folder, noise=noise)
+                print(
+                    f"{n:>8} frames, query noise {noise}: frame recall@10 {srec:.3f}, video recall {svrec:.3f} "
+                    f"(the exact top-10 over the first {FLOOR_VIDEOS} candidate videos' frames)  [{_load()}]",
                     flush=True,
                 )
     if args.text_models:
