@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -767,7 +768,27 @@ class Service:
             precision=self.precision,
             **options,  # type: ignore[arg-type]  # ClusterOptions fields by name; the dataclass rejects unknown ones
         )
-        return index(uri, roots, opts, address=address, progress=progress, cancel=cancel)
+        stats = index(uri, roots, opts, address=address, progress=progress, cancel=cancel)
+        if not stats.cancelled:
+            self._store_shared_activation(uri)
+        return stats
+
+    def _store_shared_activation(self, uri: str) -> None:
+        """After a cluster run: the query bank's activation stored in the shared dataset for desktops."""
+        from vsearch.cluster.attach import store_activation
+        from vsearch.store.shared import SharedDataset
+
+        emb = self.embedder(self.model_name())
+        qb = self.query_bank(emb)
+        if qb is None:
+            return
+        ds = SharedDataset(uri, readonly=False)
+        model = ds.model(emb.model_id)
+        if model is None:
+            return
+        t0 = time.perf_counter()
+        if store_activation(ds, model, emb, qb):
+            log.store.info("shared library: query bank activation stored in %.1f s", time.perf_counter() - t0)
 
     def similarity_curve(self, text: str, video_id: int) -> tuple[np.ndarray, np.ndarray]:
         """(times, scores in 0..1) of a query across one video, for the heat strip."""

@@ -24,11 +24,11 @@ import numpy as np
 from vsearch.cluster import REMEMBERED_FILE
 from vsearch.embed.base import Embedder
 from vsearch.errors import UserError
-from vsearch.query.bank import QueryBank
+from vsearch.query.bank import QueryBank, bank_key
 from vsearch.query.moments import drop_near_duplicates
-from vsearch.query.search import Searcher, SearchOptions
+from vsearch.query.search import ACTIVATION_REUSE_GROWTH, ACTIVATION_REUSE_MIN, Searcher, SearchOptions
 from vsearch.store.library import ModelRow, ModelState, VideoRow, VideoStatus
-from vsearch.store.shared import SharedDataset, SharedModel, SharedVideo, frame_columns
+from vsearch.store.shared import SharedActivation, SharedDataset, SharedModel, SharedVideo, frame_columns
 from vsearch.types import Moment
 
 NPROBES = 32  # IVF partitions an indexed query visits (LanceDB's default is 20)
@@ -258,6 +258,24 @@ class SharedSearcher(Searcher):
         super().__init__(view, row, ann, embedder)  # type: ignore[arg-type]  # SharedView/SharedAnn provide the Library/AnnIndex members Searcher reads
         self.view = view
 
+    def _activation(self) -> tuple[set[tuple[int, int]], float]:
+        """The activation set the cluster driver stored when it is current, else computed here.
+
+        Computing it searches the table once per bank sentence (2,644 LanceDB searches beyond
+        EXACT_MANY frames: tens of seconds at a first search); the driver does it once per run.
+        """
+        gen = self.ann.generation
+        with self._lock:
+            if self._act is not None and self._act[0] == gen:
+                return self._act[1], self._act[2]
+        act = current_activation(self)
+        if act is None:
+            return super()._activation()
+        hubs = set(act.hubs)
+        with self._lock:
+            self._act = (gen, hubs, act.typical, act.frames, 0)
+        return hubs, act.typical
+
     def _candidates(self, q: np.ndarray, opts: SearchOptions) -> Iterator[tuple[VideoRow, float, float]]:
         """The base class's lazy stream, with the next candidates' vectors fetched in one request.
 
@@ -271,6 +289,44 @@ class SharedSearcher(Searcher):
                 return
             self.view.prefetch([row.id for row, _, _ in chunk])
             yield from chunk
+
+
+def current_activation(searcher: SharedSearcher) -> SharedActivation | None:
+    """The driver's stored activation, when it was computed for this bank and these frames.
+
+    The frame count must match, or (from ACTIVATION_REUSE_MIN frames) have grown by at most
+    ACTIVATION_REUSE_GROWTH, the rule by which a local library reuses its own activation set.
+    """
+    if searcher.bank is None:
+        return None
+    act = searcher.view.ds.activation(searcher.view.model)
+    if act is None or act.bank != bank_key(searcher.view.model.model_id) or act.beta != searcher.bank.beta:
+        return None
+    n = int(searcher.ann.count)
+    if n == act.frames or (act.frames >= ACTIVATION_REUSE_MIN and act.frames <= n <= act.frames * (1 + ACTIVATION_REUSE_GROWTH)):
+        return act
+    return None
+
+
+def store_activation(ds: SharedDataset, model: SharedModel, embedder: Embedder, bank: QueryBank) -> bool:
+    """Compute the query bank's activation over the shared frames and store it (the driver, after a run).
+
+    Returns False when the stored one is current already (a re-run over an unchanged archive
+    writes nothing) or there are no frames.
+    """
+    view = SharedView(ds, model, ())
+    searcher = SharedSearcher(view, SharedAnn(view), embedder)
+    searcher.bank = bank
+    if searcher.ann.count == 0:
+        return False
+    act = current_activation(searcher)
+    if act is not None and act.frames == searcher.ann.count:
+        return False
+    hubs, typical = Searcher._activation(searcher)  # the full computation, never the stored shortcut
+    ds.put_activation(
+        model, SharedActivation(bank_key(model.model_id), bank.beta, int(searcher.ann.count), typical, frozenset(hubs))
+    )
+    return True
 
 
 def open_shared(

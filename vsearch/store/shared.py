@@ -17,6 +17,10 @@ Layout under the dataset URI (a folder on a shared filesystem, or an object-stor
   whose file is unchanged and deletes the frames of "writing" ones before writing them again,
   so a run killed between the two commits leaves no duplicates.
 - ``frames_<hash>``: one table per model: video_id, t, model_id, vector (float16 [dim]).
+- ``activation``: one row per model: the query bank's activation set (its hub frames as video
+  ids and time keys) and typical offset, computed by the driver after a run changed the frames,
+  with the bank's key and beta and the frame count it describes. A desktop's first search
+  reads it instead of searching the whole table once per bank sentence (2,644 searches).
 
 One process writes (the cluster driver; ``SharedDataset(readonly=False)``); any number read.
 Lance commits are versioned: a reader sees a consistent snapshot and picks up new versions
@@ -119,7 +123,29 @@ def _schemas(pa: Any) -> dict[str, Any]:
                 ("state", pa.string()),
             ]
         ),
+        "activation": pa.schema(
+            [
+                ("model_id", pa.string()),
+                ("bank", pa.string()),
+                ("beta", pa.float64()),
+                ("frames", pa.int64()),
+                ("typical", pa.float64()),
+                ("video_id", pa.list_(pa.int64())),
+                ("t_key", pa.list_(pa.int64())),
+            ]
+        ),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class SharedActivation:
+    """A model's stored querybank activation (see the ``activation`` table)."""
+
+    bank: str
+    beta: float
+    frames: int
+    typical: float
+    hubs: frozenset[tuple[int, int]]
 
 
 def frames_schema(pa: Any, dim: int) -> Any:
@@ -260,7 +286,28 @@ class SharedDataset:
         tb = self._read(model.table, ["video_id", "t", "vector"], where)
         return split_vectors(tb, model.dim)
 
+    def activation(self, model: SharedModel) -> SharedActivation | None:
+        """The stored activation of *model* (None: none yet, or a dataset from before the table)."""
+        if "activation" not in self._table_names():
+            return None
+        rows = self._read("activation", where=f"model_id = {_str(model.model_id)}").to_pylist()
+        if not rows:
+            return None
+        r = rows[0]
+        hubs = frozenset(zip((int(v) for v in r["video_id"]), (int(t) for t in r["t_key"]), strict=True))
+        return SharedActivation(str(r["bank"]), float(r["beta"]), int(r["frames"]), float(r["typical"]), hubs)
+
     # -- writes (the cluster driver only) ---------------------------------------------------
+    def put_activation(self, model: SharedModel, act: SharedActivation) -> None:
+        """Store (replace) the activation of *model*."""
+        self._writable()
+        hubs = sorted(act.hubs)
+        row = {
+            "model_id": model.model_id, "bank": act.bank, "beta": act.beta, "frames": act.frames,
+            "typical": act.typical, "video_id": [v for v, _ in hubs], "t_key": [t for _, t in hubs],
+        }
+        self._upsert("activation", "model_id", [row])
+
     def _writable(self) -> None:
         if self.readonly:
             raise UserError("the shared library is open read-only")
