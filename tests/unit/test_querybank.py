@@ -143,3 +143,42 @@ def test_a_large_librarys_hub_set_is_reused_while_it_only_grows_a_little(tmp_pat
     ann.sync(lib, model.id)
     assert _winners(s, queries) == before  # after deletions: recomputed, not reused
     assert s._act[3] == ann.count and s._act[0] == ann.generation
+
+
+def test_the_hub_set_is_kept_beside_the_index_and_a_restart_does_not_search_the_bank_again(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Computing the activation set took ~10 s at 1M frames at the first search of every start;
+    it is saved with the index and reused while it describes the library and the bank."""
+    lib, model, ann, queries, bank = _library(tmp_path)
+    first = Searcher(lib, model, ann, embedder=None, bank=qbank.QueryBank(bank))  # type: ignore[arg-type]
+    before = _winners(first, queries)
+    assert ann.activation_path.is_file()
+    passes = []
+    real = AnnIndex.search_many
+
+    def counted(self: AnnIndex, vectors: np.ndarray, k: int):  # noqa: ANN202
+        passes.append(len(vectors))
+        return real(self, vectors, k)
+
+    monkeypatch.setattr(AnnIndex, "search_many", counted)
+
+    def restart(b: np.ndarray) -> Searcher:  # a new process: the library and its index opened again
+        lib2 = Library(tmp_path)
+        model2 = lib2.model(model.model_id)
+        ann2 = AnnIndex(tmp_path / "ann", model.model_id, DIM)
+        ann2.sync(lib2, model2.id)
+        return Searcher(lib2, model2, ann2, embedder=None, bank=qbank.QueryBank(b))  # type: ignore[arg-type]
+
+    again = restart(bank)
+    assert _winners(again, queries) == before
+    assert passes == []  # read from the saved set, not searched
+    assert again._act[1] == first._act[1] and again._act[2] == first._act[2]
+    victim = next(v for v in lib.videos().values() if v.path == "/videos/v00.mp4")
+    lib.delete_videos([victim.id])  # the library changed: searched again
+    _winners(restart(bank), queries)
+    assert passes == [len(bank)]
+    _winners(restart(bank), queries)  # ... and that set saved in turn
+    assert passes == [len(bank)]
+    _winners(restart(bank[::-1].copy()), queries)  # another bank (another model version's): searched again
+    assert passes == [len(bank), len(bank)]

@@ -24,7 +24,7 @@ import numpy as np
 from vsearch.cluster import REMEMBERED_FILE
 from vsearch.embed.base import Embedder
 from vsearch.errors import UserError
-from vsearch.query.bank import QueryBank, bank_key
+from vsearch.query.bank import QueryBank
 from vsearch.query.moments import drop_near_duplicates
 from vsearch.query.search import ACTIVATION_REUSE_GROWTH, ACTIVATION_REUSE_MIN, Searcher, SearchOptions
 from vsearch.store.library import ModelRow, ModelState, VideoRow, VideoStatus
@@ -300,7 +300,7 @@ def current_activation(searcher: SharedSearcher) -> SharedActivation | None:
     if searcher.bank is None:
         return None
     act = searcher.view.ds.activation(searcher.view.model)
-    if act is None or act.bank != bank_key(searcher.view.model.model_id) or act.beta != searcher.bank.beta:
+    if act is None or act.bank != searcher.bank.fingerprint or act.beta != searcher.bank.beta:
         return None
     n = int(searcher.ann.count)
     if n == act.frames or (act.frames >= ACTIVATION_REUSE_MIN and act.frames <= n <= act.frames * (1 + ACTIVATION_REUSE_GROWTH)):
@@ -324,7 +324,7 @@ def store_activation(ds: SharedDataset, model: SharedModel, embedder: Embedder, 
         return False
     hubs, typical = Searcher._activation(searcher)  # the full computation, never the stored shortcut
     ds.put_activation(
-        model, SharedActivation(bank_key(model.model_id), bank.beta, int(searcher.ann.count), typical, frozenset(hubs))
+        model, SharedActivation(bank.fingerprint, bank.beta, int(searcher.ann.count), typical, frozenset(hubs))
     )
     return True
 

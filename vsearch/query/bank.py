@@ -27,6 +27,7 @@ temperature; see docs/MODELS.md for how it was chosen (cross-validated, not per 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections.abc import Callable, Sequence
@@ -139,6 +140,11 @@ class QueryBank:
         self.beta = float(beta)
         self._log_n = float(np.log(len(self.vectors))) if len(self.vectors) else 0.0
         self._mean_norm = float(np.linalg.norm(self.vectors.mean(axis=0))) if len(self.vectors) else 0.0
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """A short hash of the bank's vectors as float16 (the same whether embedded now or read from a cache)."""
+        return hashlib.blake2b(self.vectors.astype("<f2").tobytes(), digest_size=8).hexdigest()
 
     def normalisers(self, items: np.ndarray) -> np.ndarray:
         """N(g) of each row of *items* (float [m, dim], unit rows): float64 [m].

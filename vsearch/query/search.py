@@ -220,6 +220,11 @@ class Searcher:
                     # frames, which get the typical offset until the next full pass)
                     return hubs0, typical0
         assert self.bank is not None
+        saved = self._saved_activation(gen, count, deleted)
+        if saved is not None:
+            with self._lock:
+                self._act = (gen, saved[0], saved[1], count, deleted)
+            return saved
         top1: set[int] = set()
         near: set[int] = set()
         k = min(10, self.ann.count)
@@ -248,7 +253,40 @@ class Searcher:
         hubs = {keys[f] for f in top1 if f in keys}
         with self._lock:
             self._act = (gen, hubs, typical, count, deleted)
+        if hasattr(self.ann, "save_activation") and not getattr(self.library, "readonly", True):
+            self.ann.save_activation(
+                {
+                    "version": 1, "bank": self.bank.fingerprint, "beta": self.bank.beta,
+                    "generation": gen, "count": count, "deleted": deleted, "typical": typical,
+                    "hubs": sorted([v, t] for v, t in hubs),
+                }
+            )
         return hubs, typical
+
+    def _saved_activation(self, gen: int, count: int, deleted: int) -> tuple[set[tuple[int, int]], float] | None:
+        """The activation set a previous process saved beside the index, if it still describes it.
+
+        It does when it was computed for this bank at this generation, or (as in memory, from
+        ACTIVATION_REUSE_MIN vectors) when the index only grew, by at most ACTIVATION_REUSE_GROWTH.
+        At 1M frames computing it takes ~10 s, which a first search after every start paid.
+        """
+        if not hasattr(self.ann, "load_activation") or self.bank is None:
+            return None
+        r = self.ann.load_activation()
+        try:
+            if r is None or r.get("version") != 1 or r.get("bank") != self.bank.fingerprint:
+                return None
+            if float(r["beta"]) != self.bank.beta:  # type: ignore[arg-type]  # checked by float()
+                return None
+            gen0, count0, deleted0 = int(r["generation"]), int(r["count"]), int(r["deleted"])  # type: ignore[call-overload]
+            same = gen0 == gen and gen >= 0 and count0 == count
+            grown = count0 >= ACTIVATION_REUSE_MIN and deleted0 == deleted and count0 <= count <= count0 * (1 + ACTIVATION_REUSE_GROWTH)
+            if not (same or grown):
+                return None
+            hubs = {(int(v), int(t)) for v, t in r["hubs"]}  # type: ignore[attr-defined]
+            return hubs, float(r["typical"])  # type: ignore[arg-type]
+        except (KeyError, TypeError, ValueError):
+            return None
 
     @staticmethod
     def _scores(sims: np.ndarray, offsets: np.ndarray | None) -> np.ndarray:

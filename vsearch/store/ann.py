@@ -475,6 +475,29 @@ class AnnIndex:
             return np.zeros(0, np.int64), np.zeros((0, self.dim), np.float32)
         return ids, np.asarray(s.index.get_items(ids, return_type="numpy"), dtype=np.float32)
 
+    # -- the query bank's activation set, kept beside the graph ----------------------------
+    @property
+    def activation_path(self) -> Path:
+        """Where the Searcher keeps the query bank's activation set for this index (a JSON cache)."""
+        return self.folder / f"{self._base}.activation.json"
+
+    def save_activation(self, record: dict[str, object]) -> None:
+        """Write the activation record atomically; a folder that cannot be written is not an error."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with atomic_write(self.activation_path, "w") as fh:
+                json.dump(record, fh)
+        except OSError as e:
+            log.store.debug("activation set not saved: %s", e)
+
+    def load_activation(self) -> dict[str, object] | None:
+        """The saved activation record, or None (absent or unreadable: it is computed again)."""
+        try:
+            raw = json.loads(self.activation_path.read_text())
+        except (OSError, ValueError):
+            return None
+        return raw if isinstance(raw, dict) else None
+
     # -- persistence ----------------------------------------------------------------------
     def _files(self, token: str) -> tuple[Path, Path]:
         return self.folder / f"{self._base}-{token}.vidx", self.folder / f"{self._base}-{token}.side"

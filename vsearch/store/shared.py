@@ -19,7 +19,7 @@ Layout under the dataset URI (a folder on a shared filesystem, or an object-stor
 - ``frames_<hash>``: one table per model: video_id, t, model_id, vector (float16 [dim]).
 - ``activation``: one row per model: the query bank's activation set (its hub frames as video
   ids and time keys) and typical offset, computed by the driver after a run changed the frames,
-  with the bank's key and beta and the frame count it describes. A desktop's first search
+  with a fingerprint of the bank's vectors, its beta and the frame count it describes. A desktop's first search
   reads it instead of searching the whole table once per bank sentence (2,644 searches).
 
 One process writes (the cluster driver; ``SharedDataset(readonly=False)``); any number read.
