@@ -491,6 +491,32 @@ def run_child(folder: Path, nq: int, text_model: str = "tiny-random", precision:
     return d
 
 
+def reopen_child(folder: str, text_model: str) -> None:
+    """In a fresh process: open the library writable (so the activation set may be saved) and time the first search."""
+    from vsearch.service import Service
+
+    t0 = time.perf_counter()
+    svc = Service(folder, model=MODEL_NAME, device="cpu")
+    nframes = json.loads((Path(folder) / "built.json").read_text())["frames"]
+    svc._embedders[MODEL_NAME] = SyntheticTextEmbedder(max(1, nframes // FRAMES_PER_VIDEO), text_model)
+    t1 = time.perf_counter()
+    svc.search("first query of the session", k=10)
+    print(json.dumps({"open_s": t1 - t0, "first_search_s": time.perf_counter() - t1}))
+    svc.close()
+
+
+def reopen(folder: Path, text_model: str, runs: int = 3) -> list[dict]:
+    """First search after opening, in *runs* fresh processes one after another (the first may save the activation set)."""
+    out = []
+    for _ in range(runs):
+        res = subprocess.run(
+            [sys.executable, __file__, "--reopen-child", str(folder), "--text-model", text_model],
+            check=True, capture_output=True, text=True, cwd=ROOT,
+        )
+        out.append(json.loads(res.stdout.strip().splitlines()[-1]))
+    return out
+
+
 def text_models(n: int = 30) -> None:
     from vsearch.embed.clip import ClipEmbedder
     from vsearch.embed.registry import load_embedder
@@ -536,10 +562,18 @@ def main() -> None:
         "--searcher-recall", type=int, nargs="*", default=[],
         help="library sizes: frame and video recall of what a search scores (the candidate videos' frames)",
     )
+    ap.add_argument(
+        "--reopen", type=int, nargs="*", default=[],
+        help="library sizes: the first search after opening, in three fresh processes (writable library)",
+    )
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--reopen-child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         child(args.child, args.queries, args.text_model, args.precision)
+        return
+    if args.reopen_child:
+        reopen_child(args.reopen_child, args.text_model)
         return
     from vsearch.query.search import FLOOR_VIDEOS
     from vsearch.store.ann import EF_SEARCH
@@ -581,6 +615,13 @@ def main() -> None:
             print(
                 f"  as a search scores them (the exact top-10 over the first {FLOOR_VIDEOS} candidate videos' "
                 f"frames): frame recall@10 {srec:.3f}, video recall {svrec:.3f}",
+                flush=True,
+            )
+    for n in args.reopen:
+        for r in reopen(build(n), args.text_model):
+            print(
+                f"{n:>8} frames, a fresh process: Service open {r['open_s']:.2f} s, first search "
+                f"{r['first_search_s']:.2f} s ({args.text_model})  [{_load()}]",
                 flush=True,
             )
     if args.searcher_recall:
