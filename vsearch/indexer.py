@@ -7,8 +7,9 @@ a bounded queue so memory stays flat; and one consumer (``_Consumer``) embeds ea
 writes it. That consumer is the only writer: each batch of frames and vectors is one SQLite
 transaction, a video is marked done only when all its frames are stored, every failure goes
 through one path (``_Consumer._failed``), and ``ProgressTracker`` turns the events into
-progress, rate and ETA. The ANN cache is saved atomically every ``ANN_SAVE_EVERY`` seconds and
-at the end, a failed save being logged either time (SQLite holds everything).
+progress, rate and ETA. The ANN cache is saved atomically every ``ANN_SAVE_EVERY`` seconds (a
+large one less often: ``ANN_SAVE_COST_FACTOR``) and at the end, a failed save being logged either
+time (SQLite holds everything).
 A kill at any point leaves a library that opens; the next run resumes each video after its
 last stored frame.
 """
@@ -38,6 +39,12 @@ from vsearch.types import CancelToken, FrameBatch, IndexStats, Progress, VideoIn
 
 ProgressFn = Callable[[Progress], None]
 ANN_SAVE_EVERY = 30.0  # seconds
+#: ... or, for a large index, this many times the last save's duration: hnswlib's save_index holds
+#: Python's lock for the whole write (measured at 1M vectors: 6-7 s in which no other Python thread,
+#: the app's window included, ran; benchmarks/bench_gil.py), so a big library saves rarely: at 1M
+#: about every 10 minutes. SQLite holds every vector; after a crash the next open adds what the
+#: saved cache lacks (10 minutes of indexing at 40x real time: ~12k vectors, ~1 s).
+ANN_SAVE_COST_FACTOR = 100.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +119,7 @@ class Indexer:
         self.options = options
         self.model: ModelRow | None = None
         self.ann: AnnIndex | None = None
+        self._save_seconds = 0.0  # how long the last ANN save took (see ANN_SAVE_COST_FACTOR)
 
     @property
     def embedder(self) -> Embedder:
@@ -256,7 +264,9 @@ class Indexer:
         if not self.ann.dirty:
             return
         try:
+            t0 = time.perf_counter()
             self.ann.save(self.ann.generation)
+            self._save_seconds = time.perf_counter() - t0
         except OSError as e:
             log.store.error("could not save the ANN index (%s); it will be rebuilt from the library", e)
 
@@ -321,7 +331,7 @@ class Indexer:
                 self.health_check(emb)
             for event in pool.events(lambda: _cancelled(cancel, stats), waited=sink.waited):
                 path = sink.handle(event)
-                if time.perf_counter() - last_save > ANN_SAVE_EVERY:
+                if time.perf_counter() - last_save > max(ANN_SAVE_EVERY, ANN_SAVE_COST_FACTOR * self._save_seconds):
                     self._save_ann()
                     last_save = time.perf_counter()
                 if progress is not None:
