@@ -33,10 +33,11 @@ def _limit(nbytes: int):  # noqa: ANN202
 
 
 def _digest(folder: Path) -> dict[str, str]:
+    """The index files and their manifest (not the query bank's activation cache a search writes beside them)."""
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.suffix in (".vidx", ".json")
+        if p.is_file() and p.suffix in (".vidx", ".json") and not p.name.endswith(".activation.json")
     }
 
 
