@@ -35,7 +35,7 @@ NPROBES = 32  # IVF partitions an indexed query visits (LanceDB's default is 20)
 #: shared tables up to this many frames answer the query bank by one exact pass (float32: 1 GB at 512-d)
 EXACT_MANY = 500_000
 PREFETCH = 32  # candidate videos whose vectors one request fetches, read ahead of the moment builder
-PREFETCH_FRAMES = 200_000  # candidate videos' vectors kept between queries (float32: ~400 MB at 512-d)
+PREFETCH_FRAMES = 200_000  # candidate videos' vectors kept between queries (float16 as stored: ~200 MB at 512-d)
 
 
 def parse_map(specs: Iterable[str]) -> list[tuple[str, str]]:
@@ -142,7 +142,7 @@ class SharedView:
         got = self.ds.video_vectors(self.model, todo)
         with self._lock:
             for vid in todo:
-                entry = got.get(vid, (np.zeros(0), np.zeros((0, self.model.dim), np.float32)))
+                entry = got.get(vid, (np.zeros(0), np.zeros((0, self.model.dim), np.float16)))
                 self._vectors[vid] = entry
                 self._cached += len(entry[0])
             while self._cached > PREFETCH_FRAMES and len(self._vectors) > 1:
@@ -162,11 +162,11 @@ class SharedView:
         self, video_id: int, model_pk: int, dim: int, between: tuple[float, float] | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(frame ids (zeros: the shared table has none), times, vectors) of a video, optionally within *between*."""
-        times, vecs = self._entry(video_id)
+        times, vecs = self._entry(video_id)  # float16, as stored and cached
         if between is not None:
             keep = (times >= between[0]) & (times <= between[1])
             times, vecs = times[keep], vecs[keep]
-        return np.zeros(len(times), dtype=np.int64), times, vecs
+        return np.zeros(len(times), dtype=np.int64), times, vecs.astype(np.float32)
 
 
 class SharedAnn:
