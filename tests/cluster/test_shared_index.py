@@ -83,3 +83,18 @@ def test_many_queries_on_a_small_table_are_answered_exactly_in_one_pass(tmp_path
     one_each = [ann.search(q, 10) for q in queries[:20]]  # the per-query path (no index: exact too)
     assert [list(i) for i, _ in one_each] == [list(r) for r in ids[:20]]
     assert attach.EXACT_MANY >= 600
+
+
+def test_a_search_prints_nothing_to_the_terminal(tmp_path: Path, capfd: pytest.CaptureFixture) -> None:
+    """Lance logged a deprecation warning to stderr on every search that named its columns
+    without `_distance`: one line per search in a user's terminal."""
+    ds = SharedDataset(str(tmp_path / "shared"), readonly=False)
+    model = ds.ensure_model("synthetic-v1", "synthetic", DIM)
+    ds.add_frames(model, np.repeat(np.arange(1, 4), 50), np.tile(np.arange(50, dtype=np.float64), 3), _unit(150, 3))
+    reader = SharedDataset(str(tmp_path / "shared"))
+    ann = SharedAnn(SharedView(reader, reader.model("synthetic-v1"), []))
+    capfd.readouterr()
+    ids, sims = ann.search(_unit(1, 4)[0], 5)
+    assert len(ids) == 5
+    out, err = capfd.readouterr()
+    assert "warning" not in err.lower() and out == "", err

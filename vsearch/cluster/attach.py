@@ -237,7 +237,7 @@ class SharedAnn:
             .distance_type("dot")
             .nprobes(NPROBES)
             .limit(int(k))
-            .select(["video_id", "t"])
+            .select(["video_id", "t", "_distance"])  # named: Lance warns on every search otherwise
             .to_arrow()
         )
         vids = np.asarray(res.column("video_id").to_numpy(), dtype=np.int64)
