@@ -122,8 +122,8 @@ def test_the_driver_stores_the_query_banks_activation_and_a_desktop_searches_wit
 ) -> None:
     """A desktop's first search reads the activation the driver stored instead of searching the
     table once per bank sentence (2,644 LanceDB searches on a large table), with the same result."""
+    from vsearch.cluster import attach
     from vsearch.cluster.attach import SharedAnn, current_activation
-    from vsearch.query.search import Searcher
 
     _, local, uri, _ = indexed
     ds = SharedDataset(uri)
@@ -143,7 +143,9 @@ def test_the_driver_stores_the_query_banks_activation_and_a_desktop_searches_wit
         sh = desk._shared[0]
         assert current_activation(sh) is not None
         sh._act = None
-        hubs, typical = Searcher._activation(sh)  # computed on the desktop, as without the table
+        with monkeypatch.context() as mp:  # computed on the desktop, as without the table
+            mp.setattr(attach, "current_activation", lambda searcher: None)
+            hubs, typical = sh._activation()
     assert hubs == set(act.hubs) and typical == pytest.approx(act.typical, abs=1e-12)
     assert [(m.path, m.start, m.end) for m in got] == [(m.path, m.start, m.end) for m in want]
 

@@ -26,7 +26,7 @@ from vsearch.embed.base import Embedder
 from vsearch.errors import UserError
 from vsearch.query.bank import QueryBank
 from vsearch.query.moments import drop_near_duplicates
-from vsearch.query.search import ACTIVATION_REUSE_GROWTH, ACTIVATION_REUSE_MIN, Searcher, SearchOptions
+from vsearch.query.search import Searcher, SearchOptions, grew_little
 from vsearch.store.library import ModelRow, ModelState, VideoRow, VideoStatus
 from vsearch.store.shared import SharedActivation, SharedDataset, SharedModel, SharedVideo, frame_columns
 from vsearch.types import Moment
@@ -258,23 +258,17 @@ class SharedSearcher(Searcher):
         super().__init__(view, row, ann, embedder)  # type: ignore[arg-type]  # SharedView/SharedAnn provide the Library/AnnIndex members Searcher reads
         self.view = view
 
-    def _activation(self) -> tuple[set[tuple[int, int]], float]:
-        """The activation set the cluster driver stored when it is current, else computed here.
+    def _saved_activation(self, gen: int, count: int, deleted: int) -> tuple[set[tuple[int, int]], float] | None:
+        """The activation set the cluster driver stored, when it is current (:func:`current_activation`).
 
-        Computing it searches the table once per bank sentence (2,644 LanceDB searches beyond
-        EXACT_MANY frames: tens of seconds at a first search); the driver does it once per run.
+        Computing it here searches the table once per bank sentence (2,644 LanceDB searches
+        beyond EXACT_MANY frames: tens of seconds at a first search); the driver does it once per run.
         """
-        gen = self.ann.generation
-        with self._lock:
-            if self._act is not None and self._act[0] == gen:
-                return self._act[1], self._act[2]
         act = current_activation(self)
-        if act is None:
-            return super()._activation()
-        hubs = set(act.hubs)
-        with self._lock:
-            self._act = (gen, hubs, act.typical, act.frames, 0)
-        return hubs, act.typical
+        return (set(act.hubs), act.typical) if act is not None else None
+
+    def _save_activation(self, gen: int, count: int, deleted: int, hubs: set[tuple[int, int]], typical: float) -> None:
+        """Nothing: a desktop reads the shared dataset only (the driver stores it: :func:`store_activation`)."""
 
     def _candidates(self, q: np.ndarray, opts: SearchOptions) -> Iterator[tuple[VideoRow, float, float]]:
         """The base class's lazy stream, with the next candidates' vectors fetched in one request.
@@ -294,8 +288,8 @@ class SharedSearcher(Searcher):
 def current_activation(searcher: SharedSearcher) -> SharedActivation | None:
     """The driver's stored activation, when it was computed for this bank and these frames.
 
-    The frame count must match, or (from ACTIVATION_REUSE_MIN frames) have grown by at most
-    ACTIVATION_REUSE_GROWTH, the rule by which a local library reuses its own activation set.
+    The frame count must match, or have grown a little since (:func:`grew_little`, the rule by
+    which a local library reuses its own activation set).
     """
     if searcher.bank is None:
         return None
@@ -303,9 +297,7 @@ def current_activation(searcher: SharedSearcher) -> SharedActivation | None:
     if act is None or act.bank != searcher.bank.fingerprint or act.beta != searcher.bank.beta:
         return None
     n = int(searcher.ann.count)
-    if n == act.frames or (act.frames >= ACTIVATION_REUSE_MIN and act.frames <= n <= act.frames * (1 + ACTIVATION_REUSE_GROWTH)):
-        return act
-    return None
+    return act if n == act.frames or grew_little(act.frames, 0, n, 0) else None
 
 
 def store_activation(ds: SharedDataset, model: SharedModel, embedder: Embedder, bank: QueryBank) -> bool:
@@ -322,7 +314,7 @@ def store_activation(ds: SharedDataset, model: SharedModel, embedder: Embedder, 
     act = current_activation(searcher)
     if act is not None and act.frames == searcher.ann.count:
         return False
-    hubs, typical = Searcher._activation(searcher)  # the full computation, never the stored shortcut
+    hubs, typical = searcher._activation()  # not current (above): computed in full
     ds.put_activation(
         model, SharedActivation(bank.fingerprint, bank.beta, int(searcher.ann.count), typical, frozenset(hubs))
     )

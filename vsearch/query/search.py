@@ -209,15 +209,7 @@ class Searcher:
         with self._lock:
             if self._act is not None:
                 gen0, hubs0, typical0, count0, deleted0 = self._act
-                if gen0 == gen:
-                    return hubs0, typical0
-                if (
-                    count0 >= ACTIVATION_REUSE_MIN
-                    and deleted == deleted0
-                    and count0 <= count <= count0 * (1 + ACTIVATION_REUSE_GROWTH)
-                ):
-                    # only additions, and few: the bank's nearest frames are still those (or new
-                    # frames, which get the typical offset until the next full pass)
+                if gen0 == gen or grew_little(count0, deleted0, count, deleted):
                     return hubs0, typical0
         assert self.bank is not None
         saved = self._saved_activation(gen, count, deleted)
@@ -253,24 +245,30 @@ class Searcher:
         hubs = {keys[f] for f in top1 if f in keys}
         with self._lock:
             self._act = (gen, hubs, typical, count, deleted)
-        if hasattr(self.ann, "save_activation") and not getattr(self.library, "readonly", True):
-            self.ann.save_activation(
-                {
-                    "version": 1, "bank": self.bank.fingerprint, "beta": self.bank.beta,
-                    "generation": gen, "count": count, "deleted": deleted, "typical": typical,
-                    "hubs": sorted([v, t] for v, t in hubs),
-                }
-            )
+        self._save_activation(gen, count, deleted, hubs, typical)
         return hubs, typical
+
+    def _save_activation(self, gen: int, count: int, deleted: int, hubs: set[tuple[int, int]], typical: float) -> None:
+        """Keep a computed activation set beside the index for the next process (not in a read-only library)."""
+        assert self.bank is not None
+        if getattr(self.library, "readonly", True):
+            return
+        self.ann.save_activation(
+            {
+                "version": 1, "bank": self.bank.fingerprint, "beta": self.bank.beta,
+                "generation": gen, "count": count, "deleted": deleted, "typical": typical,
+                "hubs": sorted([v, t] for v, t in hubs),
+            }
+        )
 
     def _saved_activation(self, gen: int, count: int, deleted: int) -> tuple[set[tuple[int, int]], float] | None:
         """The activation set a previous process saved beside the index, if it still describes it.
 
-        It does when it was computed for this bank at this generation, or (as in memory, from
-        ACTIVATION_REUSE_MIN vectors) when the index only grew, by at most ACTIVATION_REUSE_GROWTH.
+        It does when it was computed for this bank at this generation, or when the index only
+        grew a little since (:func:`grew_little`, the rule the set in memory is reused by).
         At 1M frames computing it takes ~10 s, which a first search after every start paid.
         """
-        if not hasattr(self.ann, "load_activation") or self.bank is None:
+        if self.bank is None:
             return None
         r = self.ann.load_activation()
         try:
@@ -280,8 +278,7 @@ class Searcher:
                 return None
             gen0, count0, deleted0 = int(r["generation"]), int(r["count"]), int(r["deleted"])  # type: ignore[call-overload]
             same = gen0 == gen and gen >= 0 and count0 == count
-            grown = count0 >= ACTIVATION_REUSE_MIN and deleted0 == deleted and count0 <= count <= count0 * (1 + ACTIVATION_REUSE_GROWTH)
-            if not (same or grown):
+            if not (same or grew_little(count0, deleted0, count, deleted)):
                 return None
             hubs = {(int(v), int(t)) for v, t in r["hubs"]}  # type: ignore[attr-defined]
             return hubs, float(r["typical"])  # type: ignore[arg-type]
@@ -428,6 +425,16 @@ class Searcher:
         result = _above_floor(moments, typical)
         log.query.debug("%d moments from %d candidate videos", len(result), n)
         return result
+
+
+def grew_little(count0: int, deleted0: int, count: int, deleted: int) -> bool:
+    """Whether an activation set computed at (*count0* vectors, *deleted0* deleted) still serves now.
+
+    It does from ACTIVATION_REUSE_MIN vectors when there were only additions, and few (at most
+    ACTIVATION_REUSE_GROWTH): the bank's nearest frames are still those, or new frames, which
+    get the typical offset until the next full pass.
+    """
+    return count0 >= ACTIVATION_REUSE_MIN and deleted == deleted0 and count0 <= count <= count0 * (1 + ACTIVATION_REUSE_GROWTH)
 
 
 def _time_key(t: float) -> int:
