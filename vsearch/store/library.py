@@ -291,7 +291,6 @@ class Library:
         self._fmap: tuple[np.ndarray, np.ndarray, np.ndarray] = (
             np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64)
         )
-        self._fmap_read = False
 
     # -- plumbing -------------------------------------------------------------------------
     def close(self) -> None:
@@ -929,7 +928,7 @@ class Library:
         with self._map_lock:
             fids, vids, ts = self._fmap
             top = int(fids[-1]) if len(fids) else 0
-            if upto <= top and self._fmap_read:
+            if upto <= top:
                 return self._fmap
             # a damaged time (not a number) reads as NaN, as video_vectors treats it; in chunks,
             # so the rows' Python objects never add up to much (1M rows at once: ~150 MB more peak)
@@ -947,7 +946,6 @@ class Library:
                 top = int(arr[-1, 0])
                 if len(rows) < FRAME_MAP_CHUNK:
                     break
-            self._fmap_read = True
             if len(parts) > 1:
                 self._fmap = (
                     np.concatenate([p[0] for p in parts]),
