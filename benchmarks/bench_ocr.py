@@ -5,6 +5,7 @@ Usage::
     python benchmarks/make_ocr_clips.py --no-eval     # the clips with text (benchmarks/out/ocr-clips)
     python benchmarks/bench_ocr.py                    # OCR only, one run, per file
     python benchmarks/bench_ocr.py --visual --runs 3  # also the visual stage; medians of 3 runs
+    python benchmarks/bench_ocr.py --visual --visual-model openclip:ViT-B-32:random  # next to a preset
 
 Three sets of footage: the dev set's four videos (real footage, nearly text-free: 304 s), the five
 dev clips with burned-in text (t01-t05, 120 s) and the same five stretches without text
@@ -64,14 +65,19 @@ def ocr_cost(engine: OcrEngine, files: list[Path], verbose: bool) -> tuple[float
         secs, cpu, wall = secs + info.duration, cpu + c, wall + w
         if verbose:
             print(f"    {f.name}: {len(spans)} spans, cpu {c:5.1f} s, wall {w:5.1f} s; frames {st.frames}, "
-                  f"unchanged {st.skipped}, detected {st.detected} (gate cleared {getattr(st, 'gated', 0)}), refined {st.refined}, "
+                  f"unchanged {st.skipped}, detected {st.detected} (gate cleared {st.gated}, carried {st.carried}, "
+                  f"gate runs {st.gate_area:.1f} frames' worth), refined {st.refined}, "
                   f"boxes {st.boxes}, recognised {st.recognised}; "
                   + ", ".join(f"{s.text!r} {s.start}-{s.end}" for s in spans))
     return secs, cpu, wall
 
 
-def visual_cost(files: list[Path]) -> tuple[float, float]:
-    """(CPU s, wall s) of indexing *files* (frames only), the starter model loaded beforehand."""
+def visual_cost(files: list[Path], model: str = "starter") -> tuple[float, float]:
+    """(CPU s, wall s) of indexing *files* (frames only) with *model*, loaded beforehand.
+
+    ``openclip:ARCH:random`` is a preset's architecture with random weights: its cost is the
+    preset's (no weights can be downloaded here), its vectors mean nothing.
+    """
     from vsearch.config import Settings
     from vsearch.service import Service
 
@@ -80,7 +86,7 @@ def visual_cost(files: list[Path]) -> tuple[float, float]:
         folder.mkdir()
         for f in files:
             (folder / f.name).symlink_to(f.resolve())
-        with Service(Path(tmp) / "lib", model="starter") as svc:
+        with Service(Path(tmp) / "lib", model=model) as svc:
             svc.settings = Settings(speech=False, ocr=False)  # defaults otherwise, whatever settings.toml says
             svc.embedder(svc.model_name())
             w0, c0 = time.perf_counter(), time.process_time()
@@ -93,6 +99,9 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "ocr-clips")
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--visual", action="store_true", help="measure the visual stage too")
+    ap.add_argument("--visual-model", default="starter",
+                    help="the visual stage's model: starter, or openclip:ARCH:random for a preset's cost "
+                         "(openclip:ViT-B-32:random is 'balanced', openclip:MobileCLIP2-S0:random 'fast')")
     ap.add_argument("-v", "--verbose", action="store_true", help="per file")
     ap.add_argument("--sets", default="dev,text,plain", help="which: dev (the dev set), text, plain (the clips)")
     args = ap.parse_args()
@@ -100,7 +109,7 @@ def main() -> None:
     all_sets = sets(args.out)
     groups = {name: all_sets[name] for key, name in pick.items() if key in args.sets.split(",")}
     engine = OcrEngine()
-    print(f"load average {os.getloadavg()[0]:.1f} at start")
+    print(f"load average {os.getloadavg()[0]:.1f} at start" + (f"; visual stage: {args.visual_model}" if args.visual else ""))
     res: dict[str, dict[str, list[float]]] = {k: {} for k in groups}
     for run in range(args.runs):
         for name, files in groups.items():
@@ -110,7 +119,7 @@ def main() -> None:
             r.setdefault("ocr_cpu", []).append(cpu)
             r.setdefault("ocr_wall", []).append(wall)
             if args.visual:
-                vc, vw = visual_cost(files)
+                vc, vw = visual_cost(files, args.visual_model)
                 r.setdefault("vis_cpu", []).append(vc)
                 r.setdefault("vis_wall", []).append(vw)
             print(f"run {run + 1} {name}: ocr cpu {cpu:.1f} s" + (f", visual cpu {vc:.1f} s" if args.visual else "")

@@ -150,3 +150,31 @@ def test_run_together_words_get_their_spaces_back() -> None:
     assert respace("SALE50%OFF") == "SALE 50% OFF" and respace("BREAKINGNEWS") == "BREAKING NEWS"
     # names and long words are not cut into fragments
     assert respace("EXTINGUISHER") == "EXTINGUISHER" and respace("Dr. Maria Lopez") == "Dr. Maria Lopez"
+
+
+def test_unchanged_text_over_moving_footage_is_carried_without_the_detector(engine) -> None:  # noqa: ANN001
+    """A lower third or a logo over moving footage: the gate sees only that box, so it is not detected again."""
+    stats = ReadStats()
+    spans = read_frames(_frames([Overlay("CLOSED", 0.0, 9.0, "box")], 9.0), engine, interval=0.5, duration=9.0, stats=stats)
+    s = _find(spans, "CLOSED")
+    assert (s.start, s.end) == (0.0, 9.0) and len(spans) == 1
+    # 18 frames on the grid, 7 anchors (every third and the last): the first is detected; at the
+    # other six the footage moved, the gate lit only that box and its pixels did not change
+    assert stats.detected == 1 and stats.carried == 6 and stats.recognised == 1
+
+
+def test_text_replaced_in_the_same_place_is_read_again(engine) -> None:  # noqa: ANN001
+    shown = [Overlay("SALE 50% OFF", 0.0, 4.5, "box"), Overlay("SOLD OUT", 4.5, 9.0, "box")]
+    spans = read_frames(_frames(shown, 9.0), engine, interval=0.5, duration=9.0)
+    a, b = _find(spans, "SALE 50% OFF"), _find(spans, "SOLD OUT")
+    assert (a.start, a.end) == (0.0, 4.5) and (b.start, b.end) == (4.5, 9.0)
+
+
+def test_the_gate_looks_only_at_what_changed_and_still_sees_small_text_there(engine) -> None:  # noqa: ANN001
+    """On a still picture, corner text appearing is found by a gate run on the changed corner only."""
+    stats = ReadStats()
+    spans = read_frames(_frames([Overlay("EXIT", 1.5, 4.0, "corner")], 4.0, moving=False), engine, duration=4.0, stats=stats)
+    s = _find(spans, "EXIT")
+    assert (s.start, s.end) == (1.5, 4.0)
+    # the first frame: the whole picture; the anchor at 1.5 s: a corner; then nothing changed
+    assert 1.0 < stats.gate_area < 1.5

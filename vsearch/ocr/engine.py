@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import Any
 
+import cv2
 import numpy as np
 
 from vsearch.errors import ModelMissing
 
 RAPIDOCR_VERSION = "1.4.4"
 MODEL_ID = f"rapidocr:{RAPIDOCR_VERSION}:ppocrv4-ch"
+
+#: (x0, y0, x1, y1) in frame pixels.
+Rect = tuple[float, float, float, float]
 
 #: The detector sees frames at most this long on their longer side (no upscaling).
 DETECT_SIDE = 960
@@ -58,25 +63,56 @@ class OcrEngine:
         self._ocr = RapidOCR(**kwargs)
         _quiet_sessions(self._ocr, threads)
         det = self._ocr.text_det
-        from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
-
-        self._gate_pre = DetPreProcess(GATE_SIDE, "max", det.mean, det.std)
+        self._mean = np.asarray(det.mean, dtype=np.float32)
+        self._std = np.asarray(det.std, dtype=np.float32)
         self._lock = threading.Lock()
 
     def has_text(self, rgb: np.ndarray) -> bool:
-        """Whether the frame may hold text: the detector's probability map at GATE_SIDE.
+        """Whether the frame may hold text (:meth:`text_regions` found some)."""
+        return bool(self.text_regions(rgb))
 
-        About a quarter of a full detection's cost; frames it clears are not detected at full
-        size. Frames no larger than GATE_SIDE are always passed on (the full run is as cheap).
+    def text_regions(self, rgb: np.ndarray, region: Rect | None = None) -> list[Rect]:
+        """Where the frame may hold text: the detector's probability map at GATE_SIDE.
+
+        Returns the rectangles (x0, y0, x1, y1, frame pixels) of the map's connected areas that
+        reach GATE_PROB; [] means no text. About a quarter of a full detection's cost; frames it
+        clears are not detected at full size. *region* (frame pixels) limits the look to that part
+        of the frame, at the scale the whole frame would have (the rest is known to the caller),
+        for a cost in proportion to its area. Frames no larger than GATE_SIDE are not gated (the
+        full run is as cheap): the whole frame is returned.
         """
-        if max(rgb.shape[0], rgb.shape[1]) <= GATE_SIDE:
-            return True
-        pre = self._gate_pre(np.ascontiguousarray(rgb[:, :, ::-1]))
-        if pre is None:
-            return True
+        h, w = rgb.shape[:2]
+        if max(h, w) <= GATE_SIDE:
+            return [(0.0, 0.0, float(w), float(h))]
+        # sized as rapidocr's DetPreProcess sizes a whole frame: scaled, then rounded to multiples of 32
+        ratio = GATE_SIDE / max(h, w)
+        fw, fh = max(32, int(round(int(w * ratio) / 32) * 32)), max(32, int(round(int(h * ratio) / 32) * 32))
+        small = cv2.resize(np.ascontiguousarray(rgb[:, :, ::-1]), (fw, fh))
+        # a region is cut from that picture on the network's 32-pixel grid: the map inside it is
+        # the whole frame's (resizing a crop instead rounds its scale, and small text then fades)
+        if region is None:
+            x0 = y0 = 0
+            x1, y1 = fw, fh
+        else:
+            x0, y0 = int(region[0] * fw / w) // 32 * 32, int(region[1] * fh / h) // 32 * 32
+            x1 = min(fw, -(-int(math.ceil(region[2] * fw / w)) // 32) * 32)
+            y1 = min(fh, -(-int(math.ceil(region[3] * fh / h)) // 32) * 32)
+            if x1 - x0 < 32 or y1 - y0 < 32:
+                return []
+        rw, rh = x1 - x0, y1 - y0
+        x = (small[y0:y1, x0:x1].astype(np.float32) / 255.0 - self._mean) / self._std
+        x = np.ascontiguousarray(x.transpose(2, 0, 1)[None], dtype=np.float32)
         with self._lock:
-            prob = self._ocr.text_det.infer(pre)[0]
-        return bool(float(np.max(prob)) >= GATE_PROB)
+            prob = np.asarray(self._ocr.text_det.infer(x)[0]).reshape(rh, rw)
+        lit = (prob >= GATE_PROB).astype(np.uint8)
+        if not lit.any():
+            return []
+        n, _, boxes, _ = cv2.connectedComponentsWithStats(lit, connectivity=8)
+        sx, sy = w / fw, h / fh
+        return [
+            ((x0 + bx) * sx, (y0 + by) * sy, (x0 + bx + bw) * sx, (y0 + by + bh) * sy)
+            for bx, by, bw, bh, _area in boxes[1:n].tolist()
+        ]
 
     def detect(self, rgb: np.ndarray) -> list[np.ndarray]:
         """Quadrilaterals (float32 [4, 2], pixels, clockwise from top-left) of text lines, top to bottom."""

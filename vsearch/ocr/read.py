@@ -5,8 +5,11 @@ Cost control (docs/OCR.md has the measurements):
 * anchors are decoded every ``STRIDE`` x ``interval`` seconds at most ``short_side`` pixels high
   (no upscaling) and read; the ``interval`` grid between two anchors is decoded and read only where
   their text differs, so spans keep the fine grid's boundaries at about 1/STRIDE of its cost;
-* a cheap gate (``OcrEngine.has_text``: the detector at 384 px) clears frames without text before
-  the full-size detector runs;
+* a cheap gate (``OcrEngine.text_regions``: the detector at 384 px) clears frames without text
+  before the full-size detector runs. It looks only at the part of the frame that changed since
+  the last read frame (the changed tiles' bounding box, two tiles wider) when that part is small,
+  and when all it finds is the last frame's text, whose boxes did not change, that text is carried
+  over without the full-size detector (a logo or a lower third over moving footage);
 * a frame none of whose tiles changed since the last *read* frame is not read at all: its text
   is carried over (static shots, slates, slides). Tiles are 5x5 pixels of a 160x90 grey
   thumbnail (1/32 of the width), so small corner text appearing on a still picture counts as a change;
@@ -42,6 +45,8 @@ MIN_CHARS = 2  # letters/digits a line needs to be kept
 SAME_TEXT = 0.75  # similarity of keys above which two samples show the same text
 MAX_MISSES = 1  # samples a span may miss (detector blink) and still continue
 STRIDE = 3  # read every STRIDE-th frame (1.5 s); the ones between only where the text changed
+GATE_MARGIN = 2  # tiles around the changed ones that the gate sees too (context for the detector)
+GATE_PART = 0.75  # a changed part larger than this fraction of the frame: the gate sees the whole frame
 
 
 class TextReader(Protocol):
@@ -57,7 +62,9 @@ class TextReader(Protocol):
         """(text, confidence) of each box."""
         ...
 
-    # Optional: ``has_text(rgb) -> bool``, a cheap gate; a frame it clears is not detected.
+    # Optional, a cheap gate: ``text_regions(rgb, region=None) -> list[rect]``, where the frame
+    # (or its *region*, frame pixels) may hold text, [] for none; or the older ``has_text(rgb) ->
+    # bool``. A frame the gate clears is not detected.
 
 
 #: One block of text in a frame: (text, rect (x0, y0, x1, y1), mean confidence).
@@ -98,7 +105,9 @@ class ReadStats:
     frames: int = 0
     skipped: int = 0  # frames not read because nothing changed
     refined: int = 0  # frames between anchors read because the text changed around them
-    gated: int = 0  # frames the cheap gate (OcrEngine.has_text) found without text: not detected
+    gated: int = 0  # frames the cheap gate (OcrEngine.text_regions) found without text: not detected
+    carried: int = 0  # frames where the gate found only the last frame's unchanged text: carried over, not detected
+    gate_area: float = 0.0  # the gate's runs in whole frames (a run on a quarter of the frame adds 0.25)
     detected: int = 0  # frames the full-size detector ran on
     boxes: int = 0
     recognised: int = 0  # boxes the recogniser ran on
@@ -149,10 +158,54 @@ def _thumb(rgb: np.ndarray, w: int, h: int) -> np.ndarray:
     return cv2.resize(g, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
 
 
+def _tiles(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Mean absolute difference of each 5x5-pixel tile of two 160x90 thumbnails ([18, 32])."""
+    return np.abs(a - b).reshape(18, 5, 32, 5).mean(axis=(1, 3))
+
+
 def _changed(a: np.ndarray, b: np.ndarray) -> float:
     """Largest mean absolute difference over the 5x5-pixel tiles of two 160x90 thumbnails."""
-    d = np.abs(a - b).reshape(18, 5, 32, 5).mean(axis=(1, 3))
-    return float(d.max())
+    return float(_tiles(a, b).max())
+
+
+def _changed_part(tiles: np.ndarray, width: int, height: int) -> tuple[float, float, float, float] | None:
+    """The frame part (pixels) the gate must see: the changed tiles' box, GATE_MARGIN tiles wider.
+
+    None when that is most of the frame (the whole frame is as cheap to look at).
+    """
+    rows, cols = np.nonzero(tiles >= STATIC_DIFF)
+    r0, r1 = max(0, int(rows.min()) - GATE_MARGIN), min(tiles.shape[0], int(rows.max()) + 1 + GATE_MARGIN)
+    c0, c1 = max(0, int(cols.min()) - GATE_MARGIN), min(tiles.shape[1], int(cols.max()) + 1 + GATE_MARGIN)
+    if (r1 - r0) * (c1 - c0) > GATE_PART * tiles.size:
+        return None
+    tw, th = width / tiles.shape[1], height / tiles.shape[0]
+    return (c0 * tw, r0 * th, c1 * tw, r1 * th)
+
+
+def _grow(r: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    m = 0.5 * (r[3] - r[1]) + 2.0
+    return (r[0] - m, r[1] - m, r[2] + m, r[3] + m)
+
+
+def _only_known_text(lit: list[tuple[float, float, float, float]], rgb: np.ndarray, state: _State) -> bool:
+    """Whether the gate's lit areas are the last read frame's text, unchanged.
+
+    Every line of that frame must look as it did (its grey crop within CROP_DIFF), and every lit
+    area must lie within the (grown) lines it touches: a new or longer line, or a changed one,
+    sends the frame to the full detector.
+    """
+    for ln in state.lines:
+        if float(np.abs(_crop_sig(rgb, ln.rect) - ln.sig).mean()) >= CROP_DIFF:
+            return False
+    grown = [_grow(ln.rect) for ln in state.lines]
+    for r in lit:
+        near = [g for g in grown if g[0] < r[2] and r[0] < g[2] and g[1] < r[3] and r[1] < g[3]]
+        if not near:
+            return False
+        if r[0] < min(g[0] for g in near) or r[1] < min(g[1] for g in near) \
+                or r[2] > max(g[2] for g in near) or r[3] > max(g[3] for g in near):
+            return False
+    return True
 
 
 def _rect(box: np.ndarray) -> tuple[float, float, float, float]:
@@ -275,14 +328,29 @@ def _read_one(rgb: np.ndarray, engine: TextReader, state: _State, stats: ReadSta
     import time
 
     th = _thumb(rgb, 160, 90)
-    if state.thumb is not None and _changed(th, state.thumb) < STATIC_DIFF:
+    tiles = None if state.thumb is None else _tiles(th, state.thumb)
+    if tiles is not None and float(tiles.max()) < STATIC_DIFF:
         stats.skipped += 1
         return state
-    gate = getattr(engine, "has_text", None)
-    if gate is not None:
+    regions = getattr(engine, "text_regions", None)
+    if regions is not None:
+        h, w = rgb.shape[:2]
+        part = None if tiles is None else _changed_part(tiles, w, h)
+        t0 = time.perf_counter()
+        lit = regions(rgb, part)
+        stats.gate_s += time.perf_counter() - t0
+        stats.gate_area += 1.0 if part is None else (part[2] - part[0]) * (part[3] - part[1]) / (w * h)
+        if not lit and (part is None or not state.lines):  # no text anywhere
+            stats.gated += 1
+            return _State(th, [], [])
+        if state.lines and _only_known_text(lit, rgb, state):
+            stats.carried += 1
+            return _State(th, state.lines, state.items)
+    elif (gate := getattr(engine, "has_text", None)) is not None:
         t0 = time.perf_counter()
         maybe = gate(rgb)
         stats.gate_s += time.perf_counter() - t0
+        stats.gate_area += 1.0
         if not maybe:
             stats.gated += 1
             return _State(th, [], [])
