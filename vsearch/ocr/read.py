@@ -160,7 +160,7 @@ def _thumb(rgb: np.ndarray, w: int, h: int) -> np.ndarray:
 
 def _tiles(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Mean absolute difference of each 5x5-pixel tile of two 160x90 thumbnails ([18, 32])."""
-    return np.abs(a - b).reshape(18, 5, 32, 5).mean(axis=(1, 3))
+    return np.asarray(np.abs(a - b).reshape(18, 5, 32, 5).mean(axis=(1, 3)))
 
 
 def _changed(a: np.ndarray, b: np.ndarray) -> float:
