@@ -38,6 +38,13 @@ if TYPE_CHECKING:
     from vsearch.speech.text import SentenceEncoder
 
 SETTINGS_FILE = "settings.toml"
+#: A search's sync that changed at most this fraction of a large ANN index does not save it:
+#: hnswlib's save holds Python's lock (7 s at 1M vectors, the app stops responding), while adding
+#: those vectors again at the next open costs less (3600 vectors in 0.5-0.7 s at 1M; break-even
+#: near 4 %: docs/PERFORMANCE.md). The indexer saves on its own schedule and at its end.
+RESAVE_FRACTION = 0.02
+#: Below this many vectors a save takes well under a second: always saved after a change.
+RESAVE_ALWAYS_BELOW = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -548,7 +555,8 @@ class Service:
                 )
             ann = self._ann(row)
             added, removed = ann.sync(self.library, row.id)
-            if (added or removed or ann.dirty) and not self.readonly:
+            worth = ann.count < RESAVE_ALWAYS_BELOW or added + removed > RESAVE_FRACTION * ann.count
+            if (added or removed or ann.dirty) and worth and not self.readonly:
                 try:
                     # the generation read before the sync read the vectors: an indexer writing
                     # meanwhile makes it older than the contents (rebuilt next time), never newer

@@ -321,3 +321,35 @@ def test_searches_while_a_folder_is_indexed_in_the_same_process(tmp_path: Path) 
         assert set(ann._ids.tolist()) == set(
             svc.library.vector_ids(svc.library.model_by_name(MODEL).id).tolist()
         )
+
+
+@pytest.mark.parametrize(("fraction", "saved"), [(0.5, False), (0.0, True)])
+def test_a_search_that_adds_a_few_vectors_does_not_resave_a_large_index(
+    lib: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fraction: float, saved: bool
+) -> None:
+    """hnswlib's save holds Python's lock (7 s at 1M: a frozen app), so a search's sync that adds
+    a few vectors another process indexed keeps them in memory; a large change is saved."""
+    import shutil
+
+    import vsearch.service as svcmod
+
+    monkeypatch.setattr(svcmod, "RESAVE_ALWAYS_BELOW", 0)  # the test library counts as large
+    monkeypatch.setattr(svcmod, "RESAVE_FRACTION", fraction)
+    before = tmp_path / "ann-before"
+    shutil.copytree(lib / "ann", before)
+    more = tmp_path / "more"
+    make_video(more / "purple.mp4", segments=[("purple", 3.0), ("purple", 3.0)], fps=10, gop=5, seed=9)
+    assert cli(lib, "index", "-q", "--no-speech", "--sampling", "exact", "--interval", "0.25", str(more)).returncode == 0
+    # the index files as they were before that video: its indexer was killed before saving
+    shutil.rmtree(lib / "ann")
+    shutil.copytree(before, lib / "ann")
+
+    def index_files() -> dict[str, bytes]:  # the graph, its side file and manifest (not the activation cache)
+        return {f.name: f.read_bytes() for f in (lib / "ann").iterdir() if not f.name.endswith(".activation.json")}
+
+    files = index_files()
+    for _ in range(2):  # the next open finds the video again (added by its own sync)
+        with Service(lib, model=MODEL) as svc:
+            assert Path(svc.search("purple", k=1)[0].path).name == "purple.mp4"
+        assert (index_files() == files) is not saved, sorted(set(index_files()) ^ set(files))
+    check_sound(lib)
