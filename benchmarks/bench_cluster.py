@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_cluster.py throughput [--cpus 1 2] [--model starter] [--videos DIR]
     python benchmarks/bench_cluster.py search [--frames 1000000] [--dim 512]
     python benchmarks/bench_cluster.py capacity --rate 40 [--rate-gpu 329]
+    python benchmarks/bench_cluster.py ann --frames 10000000 --cache-gb 12 [--queries 5]
 
 ``throughput`` indexes a folder (default: the dev set, ../shared/data/devset/videos) with the
 local indexer and then on a fresh one-machine Ray cluster with 1, 2, ... CPUs ("workers"), each
@@ -15,6 +16,10 @@ excluded, actor start-up and the commits included).
 frames table, builds its vector index (IVF_HNSW_SQ, dot), then, in a fresh subprocess that only
 attaches read-only, times searches (ANN candidates + one vector read for the candidate videos
 + the moment builder: the desktop's path) and reports that process's RSS.
+
+``ann`` times ANN queries alone on an existing synthetic table (``search`` writes it) in this
+process, with LanceDB's index cache set to ``--cache-gb`` (default: what vsearch uses, half the
+RAM), printing per query the seconds, the bytes read (``/proc/self/io``) and the RSS.
 
 ``capacity`` prints machines x hours for 100k hours of footage at the given per-machine rates.
 Everything goes under benchmarks/out/ (git-ignored). Note `uptime` beside the numbers.
@@ -209,6 +214,37 @@ def search(args: argparse.Namespace) -> None:
     (OUT / f"search-{args.frames}.json").write_text(json.dumps(res, indent=1))
 
 
+def ann(args: argparse.Namespace) -> None:
+    import lancedb
+    import numpy as np
+
+    from vsearch.store import shared
+
+    uri = OUT / f"synthetic-{args.frames}-{args.dim}"
+    if not uri.exists():
+        raise SystemExit(f"{uri} not found: run `search --frames {args.frames}` first")
+    if args.cache_gb is not None:
+        shared.index_cache_bytes = lambda: int(args.cache_gb * 2**30)
+    from vsearch.cluster.attach import SharedAnn, SharedView
+
+    def status(key: str, path: str) -> float:
+        with open(path) as f:
+            return next(int(line.split()[1]) for line in f if line.startswith(key))
+
+    ds = shared.SharedDataset(str(uri))
+    view = SharedView(ds, ds.active_model(), [])
+    a = SharedAnn(view)
+    print(f"index cache {shared.index_cache_bytes() / 2**30:.1f} GiB (lancedb {lancedb.__version__}; {_load()})")
+    rng = np.random.default_rng(1)
+    for i in range(args.queries):
+        q = rng.normal(size=args.dim).astype(np.float32)
+        q /= np.linalg.norm(q)
+        r0, t0 = status("rchar", "/proc/self/io"), time.perf_counter()
+        a.search(q, 200)
+        dt, read = time.perf_counter() - t0, (status("rchar", "/proc/self/io") - r0) / 2**30
+        print(f"query {i}: {dt:.2f} s, read {read:.2f} GiB, RSS {status('VmRSS', '/proc/self/status') / 1024:.0f} MB")
+
+
 def capacity(args: argparse.Namespace) -> None:
     hours = args.hours
     print(f"{hours:,.0f} hours of footage; machine-hours = footage hours / rate (x real time)")
@@ -233,12 +269,17 @@ def main() -> None:
     s.add_argument("--queries", type=int, default=30)
     s.add_argument("--rebuild", action="store_true")
     s.add_argument("--bank", action="store_true", help="also the first search with a query bank: stored activation vs computed")
+    a = sub.add_parser("ann")
+    a.add_argument("--frames", type=int, default=10_000_000)
+    a.add_argument("--dim", type=int, default=512)
+    a.add_argument("--queries", type=int, default=5)
+    a.add_argument("--cache-gb", type=float, help="LanceDB's index cache (default: vsearch's, half the RAM)")
     c = sub.add_parser("capacity")
     c.add_argument("--hours", type=float, default=100_000)
     c.add_argument("--rate", type=float, required=True, help="x real time of one CPU machine")
     c.add_argument("--rate-gpu", type=float, default=0.0, help="x real time of one GPU machine")
     args = p.parse_args()
-    {"throughput": throughput, "search": search, "capacity": capacity}[args.part](args)
+    {"throughput": throughput, "search": search, "ann": ann, "capacity": capacity}[args.part](args)
 
 
 if __name__ == "__main__":
