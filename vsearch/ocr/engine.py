@@ -67,10 +67,6 @@ class OcrEngine:
         self._std = np.asarray(det.std, dtype=np.float32)
         self._lock = threading.Lock()
 
-    def has_text(self, rgb: np.ndarray) -> bool:
-        """Whether the frame may hold text (:meth:`text_regions` found some)."""
-        return bool(self.text_regions(rgb))
-
     def text_regions(self, rgb: np.ndarray, region: Rect | None = None) -> list[Rect]:
         """Where the frame may hold text: the detector's probability map at GATE_SIDE.
 
@@ -90,15 +86,12 @@ class OcrEngine:
         small = cv2.resize(np.ascontiguousarray(rgb[:, :, ::-1]), (fw, fh))
         # a region is cut from that picture on the network's 32-pixel grid: the map inside it is
         # the whole frame's (resizing a crop instead rounds its scale, and small text then fades)
-        if region is None:
-            x0 = y0 = 0
-            x1, y1 = fw, fh
-        else:
-            x0, y0 = int(region[0] * fw / w) // 32 * 32, int(region[1] * fh / h) // 32 * 32
-            x1 = min(fw, -(-int(math.ceil(region[2] * fw / w)) // 32) * 32)
-            y1 = min(fh, -(-int(math.ceil(region[3] * fh / h)) // 32) * 32)
-            if x1 - x0 < 32 or y1 - y0 < 32:
-                return []
+        rx0, ry0, rx1, ry1 = region if region is not None else (0.0, 0.0, float(w), float(h))
+        x0, y0 = int(rx0 * fw / w) // 32 * 32, int(ry0 * fh / h) // 32 * 32
+        x1 = min(fw, -(-math.ceil(rx1 * fw / w) // 32) * 32)
+        y1 = min(fh, -(-math.ceil(ry1 * fh / h) // 32) * 32)
+        if x1 - x0 < 32 or y1 - y0 < 32:
+            return []
         rw, rh = x1 - x0, y1 - y0
         x = (small[y0:y1, x0:x1].astype(np.float32) / 255.0 - self._mean) / self._std
         x = np.ascontiguousarray(x.transpose(2, 0, 1)[None], dtype=np.float32)

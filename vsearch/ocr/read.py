@@ -63,8 +63,7 @@ class TextReader(Protocol):
         ...
 
     # Optional, a cheap gate: ``text_regions(rgb, region=None) -> list[rect]``, where the frame
-    # (or its *region*, frame pixels) may hold text, [] for none; or the older ``has_text(rgb) ->
-    # bool``. A frame the gate clears is not detected.
+    # (or its *region*, frame pixels) may hold text, [] for none. A frame it clears is not detected.
 
 
 #: One block of text in a frame: (text, rect (x0, y0, x1, y1), mean confidence).
@@ -161,11 +160,6 @@ def _thumb(rgb: np.ndarray, w: int, h: int) -> np.ndarray:
 def _tiles(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Mean absolute difference of each 5x5-pixel tile of two 160x90 thumbnails ([18, 32])."""
     return np.asarray(np.abs(a - b).reshape(18, 5, 32, 5).mean(axis=(1, 3)))
-
-
-def _changed(a: np.ndarray, b: np.ndarray) -> float:
-    """Largest mean absolute difference over the 5x5-pixel tiles of two 160x90 thumbnails."""
-    return float(_tiles(a, b).max())
 
 
 def _changed_part(tiles: np.ndarray, width: int, height: int) -> tuple[float, float, float, float] | None:
@@ -346,14 +340,6 @@ def _read_one(rgb: np.ndarray, engine: TextReader, state: _State, stats: ReadSta
         if state.lines and _only_known_text(lit, rgb, state):
             stats.carried += 1
             return _State(th, state.lines, state.items)
-    elif (gate := getattr(engine, "has_text", None)) is not None:
-        t0 = time.perf_counter()
-        maybe = gate(rgb)
-        stats.gate_s += time.perf_counter() - t0
-        stats.gate_area += 1.0
-        if not maybe:
-            stats.gated += 1
-            return _State(th, [], [])
     t0 = time.perf_counter()
     boxes = engine.detect(rgb)
     stats.detect_s += time.perf_counter() - t0
