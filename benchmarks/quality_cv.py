@@ -2,7 +2,7 @@
 
 Usage:
     python benchmarks/quality_cv.py --set dev=/tmp/devlib:GT.json:VIDEOS [--set extra=LIB:GT:VIDEOS ...]
-        [--grid beta=10,20,30] [--ablate]
+        [--grid beta=10,20,30] [--ablate] [--templates]
 
 Each ``--set`` is an indexed library, its ground truth and its videos folder (the dev set, the
 extra material of ``benchmarks/extra_set``). Folds are the sets' videos: a query belongs to the
@@ -10,6 +10,9 @@ fold of its first ground-truth video, so no fold shares footage with another. ``
 a constant by leave-one-fold-out: for each fold the value best on the other folds is scored on
 it; the table reports the held-out mean and the fold-to-fold spread (min-max) for that choice,
 beside every fixed value. ``--ablate`` prints the mechanisms alone and together.
+``--templates`` compares query prompt templates (CLIP-style prompt engineering and
+ensembling on the query side, the bank embedded the same way), per fold and by
+leave-one-fold-out (docs/MODELS.md, "Query templates: tried, off").
 
 Query vectors and per-video vectors are cached between settings, so a grid takes seconds per
 value on an indexed library.
@@ -26,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+import numpy as np  # noqa: E402
 
 from vsearch import evaluate  # noqa: E402
 from vsearch.query import bank as qbank  # noqa: E402
@@ -143,11 +148,68 @@ def loo_choice(
     )
 
 
+TEMPLATES: dict[str, tuple[str, ...]] = {
+    "plain": ("{}",),
+    "photo": ("a photo of {}",),  # the form of the starter's label prompts ("a photo of a {name}.")
+    "ensemble": ("{}", "a photo of {}", "a video frame showing {}"),
+}
+
+
+def _templated(embed: Callable, templates: tuple[str, ...]) -> Callable:
+    """An embed_text that embeds each text in every template and averages (normalised)."""
+
+    def embed_text(texts: list[str]) -> np.ndarray:
+        texts = list(texts)
+        v = np.asarray(embed([t.format(x) for x in texts for t in templates]), dtype=np.float32)
+        v = v.reshape(len(texts), len(templates), -1).mean(axis=1)
+        out: np.ndarray = v / np.linalg.norm(v, axis=1, keepdims=True)
+        return out
+
+    return embed_text
+
+
+def compare_templates(sets: list[EvalSet]) -> None:
+    """Each template set on the query and the bank; per-fold objectives and the leave-one-fold-out choice."""
+    folds = folds_of(sets)
+    runs = {}
+    for name, templates in TEMPLATES.items():
+        for es in sets:
+            s = es.svc.searcher()
+            assert s is not None
+            plain = type(s.embedder).embed_text.__get__(s.embedder)
+            embed = plain if templates == ("{}",) else _templated(plain, templates)
+            s.query_vector = lambda text, s=s, embed=embed: embed([text])[0]  # type: ignore[method-assign]
+            texts = qbank.sentences()
+            vecs = np.concatenate([embed(texts[i : i + 128]) for i in range(0, len(texts), 128)])
+            s.bank = qbank.QueryBank(vecs.astype(np.float32), qbank.BETA)
+            s._vcache.clear()
+            s._act = None
+            s._cache_gen = -1
+        runs[name] = run(sets, {})
+        print(table_row(name, runs[name], folds), flush=True)
+    ids = lambda qs: [(es.name, q["id"]) for es, q in qs]  # noqa: E731
+    print(f"{'fold':16s} {'n':>3s} " + " ".join(f"{n:>9s}" for n in runs))
+    for f, qs in folds.items():
+        print(f"{f:16s} {len(qs):3d} " + " ".join(f"{objective(mean(r, ids(qs))):9.1f}" for r in runs.values()))
+    held, chosen = [], []
+    for f, qs in folds.items():
+        others = [x for g, oq in folds.items() if g != f for x in ids(oq)]
+        best = max(runs, key=lambda n: objective(mean(runs[n], others)))
+        chosen.append(best)
+        held.append(objective(mean(runs[best], ids(qs))))
+    base = [objective(mean(runs["plain"], ids(qs))) for qs in folds.values()]
+    print(
+        f"leave-one-fold-out template: chosen {chosen}, held-out objective {statistics.fmean(held):.1f} "
+        f"(folds {min(held):.1f}-{max(held):.1f}) against plain {statistics.fmean(base):.1f}"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--set", action="append", required=True, help="NAME=LIBRARY:GROUND_TRUTH:VIDEOS")
     ap.add_argument("--grid", action="append", default=[], help="KEY=v1,v2,... (beta, or calibrate.FIELD)")
     ap.add_argument("--ablate", action="store_true")
+    ap.add_argument("--templates", action="store_true", help="compare query prompt templates")
     ap.add_argument("--only-ablations", default="", help="comma-separated names' prefixes to run (default all)")
     ap.add_argument("--base", default="{}", help="JSON config the grid starts from, e.g. '{\"bank\": true}'")
     args = ap.parse_args()
@@ -164,6 +226,8 @@ def main() -> None:
         for name, cfg in ABLATIONS.items():
             if not wanted or any(name.startswith(w) for w in wanted):
                 print(table_row(name, run(sets, cfg), folds), flush=True)
+    if args.templates:
+        compare_templates(sets)
     for g in args.grid:
         key, vals = g.split("=", 1)
         values = [float(v) for v in vals.split(",")]
