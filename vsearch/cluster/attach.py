@@ -34,7 +34,10 @@ from vsearch.types import Moment
 NPROBES = 32  # IVF partitions an indexed query visits (LanceDB's default is 20)
 #: shared tables up to this many frames answer the query bank by one exact pass (float32: 1 GB at 512-d)
 EXACT_MANY = 500_000
-PREFETCH = 32  # candidate videos whose vectors one request fetches, read ahead of the moment builder
+#: candidate videos whose vectors one request fetches, read ahead of the moment builder: a k = 10
+#: search scores 10 videos (median; at most 16) on the 1M synthetic table, and 32 read 16k rows it
+#: did not use (1M: p50 126 -> 111 ms with 16; docs/PERFORMANCE.md, "Facility mode")
+PREFETCH = 16
 PREFETCH_FRAMES = 200_000  # candidate videos' vectors kept between queries (float16 as stored: ~200 MB at 512-d)
 
 
