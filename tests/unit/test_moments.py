@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vsearch.query.moments import find_spans, sample_bounds
+from vsearch.query.moments import MomentParams, find_spans, sample_bounds
 
 
 def test_span_covers_the_high_run() -> None:
@@ -29,6 +29,37 @@ def test_two_separate_matches_give_two_moments() -> None:
     (a1, b1, *_), (a2, b2, *_) = spans[:2]
     assert a1 < 6 < a2 or a2 < 6 < a1
     assert b1 <= a2 or b2 <= a1  # no overlap
+
+
+def _two_shots(event: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """40 s sampled every second: a dark first shot (0-20 s), then one continuous fixed-camera
+    shot (20-40 s) in which, when *event*, something happens from 28 to 32 s."""
+    t = np.arange(0, 40, 1.0)
+    s = np.where(t < 20, -0.2, 0.10) + 0.005 * np.sin(t)  # a little noise, as real curves have
+    if event:
+        s[(t >= 28) & (t < 32)] = 0.25
+    adj = np.full(39, 0.95)
+    adj[19] = 0.3  # the cut between samples 19 and 20
+    return t, s, adj
+
+
+WITHIN = MomentParams(shot_cut=0.7, local_drop=0.5, min_contrast=0.03)
+
+
+def test_within_shot_rule_gives_an_event_inside_one_shot_its_own_span() -> None:
+    t, s, adj = _two_shots(event=True)
+    # by default the span grows over the whole shot (everything in it beats the video's median) ...
+    a, b, *_ = find_spans(t, s, 40.0, adjacent_sim=adj)[0]
+    assert (a, b) == (20.0, 40.0)
+    # ... with the within-shot rule (issue 17.3; off by default, docs/MODELS.md) it follows the event
+    a, b, _, best = find_spans(t, s, 40.0, adjacent_sim=adj, params=WITHIN)[0]
+    assert (a, b) == (28.0, 32.0) and 28 <= best < 32
+
+
+def test_within_shot_rule_keeps_the_whole_shot_where_the_curve_is_flat() -> None:
+    t, s, adj = _two_shots(event=False)
+    a, b, *_ = find_spans(t, s, 40.0, adjacent_sim=adj, params=WITHIN)[0]
+    assert (a, b) == (20.0, 40.0)
 
 
 def test_cut_stops_growth() -> None:
