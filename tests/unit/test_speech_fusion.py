@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vsearch.speech.fusion import SpeechHit, fuse, speech_confidence, visual_confidences, why
+from vsearch.speech.fusion import DEFAULT_PARAMS, SpeechHit, fuse, speech_confidence, visual_confidences, why
 from vsearch.types import Moment
 
 
@@ -98,3 +98,16 @@ def test_why_shows_the_spoken_line_or_visual() -> None:
     assert reasons[1] == "\u201chello there\u201d + visual"
     assert reasons[2] == "\u201cbye now\u201d"
     assert reasons[9] == "visual"
+
+
+def test_one_shared_word_of_a_long_description_is_not_a_word_match() -> None:
+    """An FTS OR-match says only that one query word occurs; its weight is the share of the query's words."""
+    coffee = "A carbon hot coffee on a wooden table is the best way to start the day"
+    one_word = SpeechHit(
+        video_id=1, path="/v/1.mp4", start=9.0, end=13.6, text=coffee, semantic=-0.04, fts=True, coverage=0.1
+    )
+    assert speech_confidence(one_word) < DEFAULT_PARAMS.min_speech_confidence  # not a speech-only result
+    visual = [vm(2, 15.0, 25.0, 0.30), vm(1, 8.0, 16.0, 0.29)] + BACKGROUND
+    assert fuse(visual, [one_word])[0].video_id == 2  # the visual answer is not outranked by it
+    whole = SpeechHit(video_id=1, path="/v/1.mp4", start=9.0, end=13.6, text=coffee, semantic=0.51, fts=True)
+    assert speech_confidence(whole) >= DEFAULT_PARAMS.fts_confidence  # a query all of whose words were said

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vsearch.speech.text import SentenceEncoder, fts_query, quoted_phrases
+from vsearch.speech.text import SentenceEncoder, fts_coverage, fts_query, quoted_phrases
 
 LINES = [
     "My grandmother baked a chocolate cake for the party.",
@@ -85,6 +85,17 @@ def test_any_input_is_a_valid_match_expression(text: str) -> None:
     conn.execute("CREATE VIRTUAL TABLE seg USING fts5(text)")
     conn.execute("INSERT INTO seg(text) VALUES ('some words here')")
     match(conn, text)
+
+
+def test_coverage_is_the_share_of_the_query_words_a_sentence_holds() -> None:
+    said = "A carbon hot coffee on a wooden table is the best way to start the day"
+    assert fts_coverage("coffee", said) == 1.0
+    assert fts_coverage('"hot coffee"', said) == 1.0  # a quoted match already needs the phrase
+    # ten content words, and only "car" (as the prefix of "carbon") is in the sentence
+    long = "a young man in a suit and red bow tie talking in the back seat of a car"
+    assert fts_coverage(long, said) == pytest.approx(1 / 10)
+    assert fts_coverage("bake in a cafe", "Caf\u00e9s where she baked bread") == 1.0  # prefixes, accents
+    assert fts_coverage("submarine", said) == 0.0
 
 
 def test_stop_words_alone_still_search_and_nothing_gives_empty() -> None:

@@ -10,7 +10,8 @@ The formula (docs/SPEECH.md explains the choices):
     ``visual_sd_floor`` so a handful of near-equal moments is not blown up).
   - speech: ``ps = sigmoid((cos - speech_center) / speech_width)`` on the MiniLM cosine
     between the query and the spoken segment (a fixed model, so a fixed calibration);
-    an FTS match adds ``fts_confidence`` by noisy-OR: ``ps = 1 - (1 - ps) * (1 - fts_confidence)``.
+    an FTS match adds ``fts_confidence`` times the share of the query's words the sentence
+    holds (``SpeechHit.coverage``) by noisy-OR: ``ps = 1 - (1 - ps) * (1 - fts_confidence * coverage)``.
 
 * A speech hit and a visual moment of the same video whose spans overlap (after widening the
   speech span by ``overlap_slack`` seconds each side) are one moment; pairs are matched
@@ -51,6 +52,9 @@ class SpeechHit:
             not computed (counts as no semantic support).
         fts: whether the segment matched the FTS5 expression of the query.
         bm25: FTS5 ``bm25()`` of the match (lower is better), informational.
+        coverage: the share of the query's words the segment holds when it matched FTS
+            (:func:`vsearch.speech.text.fts_coverage`; 1.0 for a quoted query), which weighs the
+            word match in the confidence.
         duration, fps: the video's, copied into the Moment.
     """
 
@@ -62,6 +66,7 @@ class SpeechHit:
     semantic: float | None = None
     fts: bool = False
     bm25: float | None = None
+    coverage: float = 1.0
     duration: float = 0.0
     fps: float = 0.0
 
@@ -125,7 +130,7 @@ def speech_confidence(hit: SpeechHit, params: FusionParams = DEFAULT_PARAMS) -> 
     if hit.semantic is not None:
         ps = sigmoid((float(hit.semantic) - params.speech_center) / params.speech_width)
     if hit.fts:
-        ps = 1.0 - (1.0 - ps) * (1.0 - params.fts_confidence)
+        ps = 1.0 - (1.0 - ps) * (1.0 - params.fts_confidence * hit.coverage)
     return ps
 
 

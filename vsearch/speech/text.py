@@ -117,14 +117,45 @@ def fts_query(user_text: str, *, prefix: bool = True) -> str:
     phrases = quoted_phrases(user_text)
     if phrases:
         return " AND ".join(_quote(p) for p in phrases)
-    words = [w.lower() for w in _tokens(user_text)]
-    seen: dict[str, None] = {}
-    for w in words:
-        seen.setdefault(w, None)
-    terms = list(seen)
-    content = [w for w in terms if w not in _STOPWORDS]
-    if content:
-        terms = content
+    terms = _terms(user_text)
     if not terms:
         return ""
     return " OR ".join(_quote(w) + ("*" if prefix and len(w) >= 3 else "") for w in terms)
+
+
+def _terms(user_text: str) -> list[str]:
+    """The words of an unquoted query that fts_query ORs.
+
+    Lower case, each once, stop words dropped when other words remain.
+    """
+    seen: dict[str, None] = {}
+    for w in _tokens(user_text):
+        seen.setdefault(w.lower(), None)
+    terms = list(seen)
+    content = [w for w in terms if w not in _STOPWORDS]
+    return content or terms
+
+
+def _fold(word: str) -> str:
+    """Lower case without diacritics, as FTS5's unicode61 tokenizer compares words."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
+
+
+def fts_coverage(user_text: str, text: str, *, prefix: bool = True) -> float:
+    """The share of an unquoted query's FTS terms that *text* holds (0-1), as fts_query matches them.
+
+    An OR match says only that one query word occurs: "car" (as the prefix of "carbon") in a
+    sentence about coffee matches a ten-word description of a man in a car. The fusion weighs a
+    word match by this share, so a one-word query that matches counts fully and one shared word
+    of a long description hardly at all. A quoted query's match already needs every phrase: 1.0.
+    """
+    if quoted_phrases(user_text):
+        return 1.0
+    terms = [_fold(t) for t in _terms(user_text)]
+    if not terms:
+        return 0.0
+    words = {_fold(w) for w in _tokens(text)}
+    found = sum(
+        1 for t in terms if t in words or (prefix and len(t) >= 3 and any(w.startswith(t) for w in words))
+    )
+    return found / len(terms)
