@@ -87,6 +87,15 @@ def test_any_input_is_a_valid_match_expression(text: str) -> None:
     match(conn, text)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40), st.text(max_size=60))
+def test_coverage_of_any_query_and_sentence_is_a_share(query: str, said: str) -> None:
+    f = fts_coverage(query, said)
+    assert 0.0 <= f <= 1.0
+    if fts_query(query) and not quoted_phrases(query):
+        assert fts_coverage(query, query) == 1.0  # a sentence that says the query holds all of it
+
+
 def test_coverage_is_the_share_of_the_query_words_a_sentence_holds() -> None:
     said = "A carbon hot coffee on a wooden table is the best way to start the day"
     assert fts_coverage("coffee", said) == 1.0
