@@ -178,3 +178,16 @@ def test_the_gate_looks_only_at_what_changed_and_still_sees_small_text_there(eng
     assert (s.start, s.end) == (1.5, 4.0)
     # the first frame: the whole picture; the anchor at 1.5 s: a corner; then nothing changed
     assert 1.0 < stats.gate_area < 1.5
+
+
+def test_a_reading_that_differs_in_its_digits_starts_a_new_span() -> None:
+    """A clock, a scoreboard, a take number: the fuzzy same-text match must not fold 3 into 4.
+
+    Letters may still slip (a misread letter stays in its span); a changed digit does not.
+    """
+    m = SpanMerger(0.5, 3.0)
+    box = (10.0, 10.0, 100.0, 30.0)
+    for t, text in [(0.0, "SCENE 12 TAKE 3"), (0.5, "SCENE 12 TAKF 3"), (1.0, "SCENE 12 TAKE 4"), (1.5, "SCENE 12 TAKE 4")]:
+        m.add(t, [(text, box, 0.9)])
+    spans = [(sp.start, sp.end, sp.text) for sp in m.spans(200, 100)]
+    assert spans == [(0.0, 1.0, "SCENE 12 TAKE 3"), (1.0, 2.0, "SCENE 12 TAKE 4")]

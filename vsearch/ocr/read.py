@@ -152,6 +152,16 @@ def similarity(a: str, b: str) -> float:
     return 1.0 - prev[-1] / max(len(a), len(b))
 
 
+def _digits(k: str) -> str:
+    """The digits of a key, in order: two readings that differ in them show different text.
+
+    A clock, a timecode, a scoreboard or a counter changes only its digits, which the fuzzy
+    SAME_TEXT match would fold into one span with one reading ("00:00:07" for ten seconds of a
+    running clock); letters may still slip (keys fold the look-alikes o/0 and i/l/1 already).
+    """
+    return "".join(c for c in k if c.isdigit())
+
+
 def _thumb(rgb: np.ndarray, w: int, h: int) -> np.ndarray:
     g = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     return cv2.resize(g, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
@@ -265,7 +275,7 @@ class SpanMerger:
                 if i in used:
                     continue
                 s = similarity(k, tr.key)
-                if s >= best_s and (_iou(rect, tr.rect) > 0.2 or s >= 0.95):
+                if s >= best_s and (_iou(rect, tr.rect) > 0.2 or s >= 0.95) and _digits(k) == _digits(tr.key):
                     best, best_s = i, s
             if best is None:
                 self.open.append(_Track(t, t, {text: conf}, [conf], rect, k))
