@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from vsearch.speech.fusion import SpeechHit
-from vsearch.speech.text import SentenceEncoder, fts_coverage, fts_query
+from vsearch.speech.text import SentenceEncoder, coverage_of, fts_query
 from vsearch.store.speech import SpeechStore
 
 SEMANTIC_TOP = 50  # sentences kept by MiniLM cosine (FTS matches are kept on top of these)
@@ -39,6 +39,7 @@ class SpeechSearcher:
         sims = vecs @ q
         expr = fts_query(text)
         fts = self.store.match_text(expr) if expr else {}
+        coverage = coverage_of(text)
         pick = {int(i) for i in np.argsort(-sims)[:SEMANTIC_TOP]}
         pick.update(i for i, s in enumerate(spans) if s.id in fts)
         out = []
@@ -56,7 +57,7 @@ class SpeechSearcher:
                     semantic=float(sims[i]),
                     fts=s.id in fts,
                     bm25=fts.get(s.id),
-                    coverage=fts_coverage(text, s.text) if s.id in fts else 0.0,
+                    coverage=coverage(s.text) if s.id in fts else 0.0,
                     duration=s.duration,
                     fps=s.fps,
                 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -149,13 +150,22 @@ def fts_coverage(user_text: str, text: str, *, prefix: bool = True) -> float:
     word match by this share, so a one-word query that matches counts fully and one shared word
     of a long description hardly at all. A quoted query's match already needs every phrase: 1.0.
     """
+    return coverage_of(user_text, prefix=prefix)(text)
+
+
+def coverage_of(user_text: str, *, prefix: bool = True) -> Callable[[str], float]:
+    """:func:`fts_coverage` for one query and many sentences: the query is parsed once."""
     if quoted_phrases(user_text):
-        return 1.0
+        return lambda text: 1.0
     terms = [_fold(t) for t in _terms(user_text)]
-    if not terms:
-        return 0.0
-    words = {_fold(w) for w in _tokens(text)}
-    found = sum(
-        1 for t in terms if t in words or (prefix and len(t) >= 3 and any(w.startswith(t) for w in words))
-    )
-    return found / len(terms)
+
+    def share(text: str) -> float:
+        if not terms:
+            return 0.0
+        words = {_fold(w) for w in _tokens(text)}
+        found = sum(
+            1 for t in terms if t in words or (prefix and len(t) >= 3 and any(w.startswith(t) for w in words))
+        )
+        return found / len(terms)
+
+    return share
