@@ -38,7 +38,7 @@ from vsearch.query import calibrate, gating  # noqa: E402
 from vsearch.query.engine import QueryEngine  # noqa: E402
 from vsearch.query.moments import MomentParams  # noqa: E402
 from vsearch.query.screen_text import ScreenTextSearcher  # noqa: E402
-from vsearch.query.search import SearchOptions  # noqa: E402
+from vsearch.query.search import Searcher, SearchOptions  # noqa: E402
 from vsearch.query.speech import SpeechSearcher  # noqa: E402
 from vsearch.service import Service  # noqa: E402
 
@@ -95,14 +95,19 @@ def apply(es: EvalSet, config: dict[str, object]) -> None:
     else:
         want = None
     if (s.bank is None) != (want is None) or (want is not None and s.bank is not None and s.bank.beta != want.beta):
-        s.bank = want
-        s._vcache.clear()  # offsets depend on the bank
-        s._act = None
-        s._cache_gen = -1
+        _set_bank(s, want)
     s.params = MomentParams(**config.get("moments", {}))  # type: ignore[arg-type]
     calibrate.PARAMS = replace(calibrate.DEFAULT, **config.get("calibrate", {}))  # type: ignore[arg-type]
     gating.TEMPERATURE = float(config.get("temperature", _TEMPERATURE))  # type: ignore[arg-type]
     gating.QUOTED_VISUAL = float(config.get("quoted_visual", _QUOTED_VISUAL))  # type: ignore[arg-type]
+
+
+def _set_bank(s: Searcher, bank: qbank.QueryBank | None) -> None:
+    """Give a searcher another query bank and drop what was computed with the old one."""
+    s.bank = bank
+    s._vcache.clear()  # offsets depend on the bank
+    s._act = None
+    s._cache_gen = -1
 
 
 def mean(per_q: dict[str, dict[str, dict[str, float]]], ids: list[tuple[str, str]]) -> dict[str, float]:
@@ -176,15 +181,12 @@ def compare_templates(sets: list[EvalSet]) -> None:
         for es in sets:
             s = es.svc.searcher()
             assert s is not None
-            plain = type(s.embedder).embed_text.__get__(s.embedder)
+            plain = s.embedder.embed_text
             embed = plain if templates == ("{}",) else _templated(plain, templates)
-            s.query_vector = lambda text, s=s, embed=embed: embed([text])[0]  # type: ignore[method-assign]
+            s.query_vector = lambda text, embed=embed: embed([text])[0]  # type: ignore[method-assign]
             texts = qbank.sentences()
             vecs = np.concatenate([embed(texts[i : i + 128]) for i in range(0, len(texts), 128)])
-            s.bank = qbank.QueryBank(vecs.astype(np.float32), qbank.BETA)
-            s._vcache.clear()
-            s._act = None
-            s._cache_gen = -1
+            _set_bank(s, qbank.QueryBank(vecs.astype(np.float32), qbank.BETA))
         runs[name] = run(sets, {})
         print(table_row(name, runs[name], folds), flush=True)
     ids = lambda qs: [(es.name, q["id"]) for es, q in qs]  # noqa: E731
