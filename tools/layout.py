@@ -24,7 +24,7 @@ OTHER = [
     ("resources/", "desktop entry and icons for packaging"),
     ("packaging/", "PyInstaller spec, runtime hooks, smoke test of the bundle"),
     ("benchmarks/", "speed, memory and quality scripts; results go to docs/PERFORMANCE.md, MODELS.md, OCR.md"),
-    ("tools/", "screenshots of the running app, this layout"),
+    ("tools/", "screenshots of the running app, this layout, the starter's shipped query bank"),
     ("docs/", "ARCHITECTURE, MODELS, PERFORMANCE, RELIABILITY, SPEECH, OCR, CLUSTER, EXPORT, PACKAGING"),
 ]
 

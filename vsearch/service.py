@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vsearch import config, log, paths
-from vsearch.embed.base import Embedder
+from vsearch.embed.base import Embedder, query_templates
 from vsearch.embed.health import probe_model
 from vsearch.errors import EnvironmentProblem, UserError
 from vsearch.query import bank
@@ -451,7 +451,7 @@ class Service:
         """
         if not self.settings.querybank:
             return None
-        return bank.for_model(emb.model_id, emb.embed_text, self.dirs.cache)
+        return bank.for_model(emb.model_id, emb.embed_text, self.dirs.cache, query_templates(emb))
 
     def sentence_encoder(self) -> SentenceEncoder:
         """The MiniLM sentence encoder of speech and on-screen text (the starter's text tower when loaded), made once."""

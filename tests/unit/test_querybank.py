@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from vsearch.query import bank as qbank
 from vsearch.query import calibrate
@@ -93,14 +94,54 @@ def test_calibrated_scores_are_confidences_and_the_floor_is_one(tmp_path: Path) 
     assert all(m.score >= 0.99 for m in floored)
 
 
-def test_the_starter_bank_ships_with_the_package() -> None:
+def test_the_starter_bank_ships_with_the_package_embedded_as_its_queries_are() -> None:
+    """The shipped bank must be the bank the starter would embed: its sentences in the query
+    templates the starter's searches use, or the normaliser compares unlike with unlike."""
+    from vsearch.embed.base import embed_queries, query_templates
     from vsearch.embed.starter import StarterEmbedder
 
-    path = qbank.shipped_path(StarterEmbedder().model_id)
-    assert path.is_file(), "regenerate with benchmarks/quality_cv.py's notes in docs/MODELS.md"
-    vecs = np.load(path)
+    emb = StarterEmbedder()
+    assert query_templates(emb) == ("{}", "a photo of {}")
+    path = qbank.shipped_path(emb.model_id, query_templates(emb))
+    assert path.is_file(), "regenerate with python tools/querybank.py"
+    vecs = np.load(path).astype(np.float32)
     assert vecs.shape == (len(qbank.sentences()), 384)
-    assert np.allclose(np.linalg.norm(vecs.astype(np.float32), axis=1), 1.0, atol=1e-2)
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-2)
+    picks = [0, 1, 1000, len(vecs) - 1]
+    now = embed_queries(emb, [qbank.sentences()[i] for i in picks])
+    assert (np.einsum("ij,ij->i", now, vecs[picks]) > 0.999).all(), "stale: python tools/querybank.py"
+    # and the loader finds it without embedding anything
+    loaded = qbank.for_model(emb.model_id, lambda texts: pytest.fail("embedded"), None, query_templates(emb))
+    assert loaded.vectors.shape == vecs.shape
+
+
+def test_a_query_is_embedded_in_its_models_templates(tmp_path: Path) -> None:
+    """The visual expert averages the query's vectors in the model's templates (the query as typed
+    without any); the bank is embedded the same way, under a cache key of its own."""
+    seen: list[str] = []
+
+    def fake_vectors(texts):  # noqa: ANN001, ANN202
+        seen.extend(texts)
+        return _unit(np.array([[1.0, 0, 0, 0] if t.startswith("a photo") else [0, 1.0, 0, 0] for t in texts]))
+
+    class Plain:
+        model_id, dim = "plain-test", 4
+        embed_text = staticmethod(fake_vectors)
+
+    class Templated(Plain):
+        query_templates = ("{}", "a photo of {}")
+
+    lib, model, ann, _queries, _bank = _library(tmp_path)
+    v_plain = Searcher(lib, model, ann, embedder=Plain()).query_vector("a dog")  # type: ignore[arg-type]
+    v_pair = Searcher(lib, model, ann, embedder=Templated()).query_vector("a dog")  # type: ignore[arg-type]
+    assert seen == ["a dog", "a dog", "a photo of a dog"]
+    assert np.allclose(v_plain, [0, 1, 0, 0]) and np.allclose(v_pair, np.array([1, 1, 0, 0]) / np.sqrt(2))
+    assert qbank.bank_key("m") != qbank.bank_key("m", Templated.query_templates)
+    seen.clear()
+    b = qbank.for_model("m-tpl", fake_vectors, tmp_path, Templated.query_templates)
+    texts = qbank.sentences()
+    assert sorted(seen) == sorted(texts + ["a photo of " + t for t in texts])
+    assert np.allclose(b.vectors[0], np.array([1, 1, 0, 0]) / np.sqrt(2), atol=1e-3)
 
 
 def _add_video(lib: Library, model, ann: AnnIndex, path: str, n: int, seed: int, away: np.ndarray) -> None:  # noqa: ANN001
@@ -182,3 +223,23 @@ def test_the_hub_set_is_kept_beside_the_index_and_a_restart_does_not_search_the_
     assert passes == [len(bank)]
     _winners(restart(bank[::-1].copy()), queries)  # another bank (another model version's): searched again
     assert passes == [len(bank), len(bank)]
+
+
+def test_the_starter_embeds_a_searched_query_once_for_every_expert(monkeypatch) -> None:
+    """The visual expert embeds the query in its templates in one batch; speech, on-screen text and
+    gating then embed it as typed, which must come from memory, unchanged."""
+    from vsearch.embed.base import embed_queries
+    from vsearch.embed.starter import StarterEmbedder
+
+    emb = StarterEmbedder()
+    batches: list[list[str]] = []
+    real = emb._embed_uncached
+    monkeypatch.setattr(emb, "_embed_uncached", lambda texts: (batches.append(list(texts)), real(texts))[1])
+    q = "a dog jumps into the lake"
+    v = embed_queries(emb, [q])[0]
+    again = emb.embed_text([q])[0]
+    assert batches == [[q, "a photo of " + q]]
+    fresh = StarterEmbedder().embed_text([q])[0]
+    assert np.allclose(again, fresh, atol=1e-6)
+    both = StarterEmbedder().embed_text(["a photo of " + q])[0] + fresh
+    assert np.allclose(v, both / np.linalg.norm(both), atol=1e-5)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -13,9 +13,12 @@ __all__ = [
     "PRECISIONS",
     "Embedder",
     "cpu_has_fast_bf16",
+    "embed_queries",
+    "embed_templated",
     "l2_normalise",
     "pick_device",
     "pick_precision",
+    "query_templates",
     "torch_dtype",
 ]
 
@@ -36,6 +39,11 @@ class Embedder(Protocol):
     An embedder may also say ``text_in_torch = True`` (its text tower runs in torch, whose
     threads still spin after a query is encoded): a process that searches with it keeps
     numpy's BLAS on one thread (vsearch/threads.py).
+
+    It may also name ``query_templates`` (``str.format`` patterns with one ``{}`` each): the
+    forms a search query takes before its text tower embeds it, their vectors averaged
+    (prompt ensembling, Radford et al. 2021), and the query bank with them
+    (:func:`embed_queries`). Without them a query is embedded as typed.
     """
 
     model_id: str
@@ -54,6 +62,36 @@ class Embedder(Protocol):
     def release(self) -> None:
         """Free the loaded weights (memory, GPU); the next embed call loads them again."""
         ...
+
+
+def query_templates(embedder: object) -> tuple[str, ...]:
+    """The embedder's query templates (``("{}",)``: the query as typed)."""
+    tpls = getattr(embedder, "query_templates", ("{}",))
+    if isinstance(tpls, str):
+        tpls = (tpls,)
+    tpls = tuple(t for t in tpls if isinstance(t, str) and "{}" in t)
+    return tpls or ("{}",)
+
+
+def embed_templated(
+    embed_text: Callable[[Sequence[str]], np.ndarray], texts: Sequence[str], templates: Sequence[str]
+) -> np.ndarray:
+    """*texts* embedded in each of *templates*, the vectors averaged and L2-normalised: float32 [N, dim].
+
+    One ``embed_text`` call for all the forms (a batch of two costs 1.5x one sentence, not 2x);
+    the starter remembers each sentence of so small a batch, so the experts that embed the
+    query as typed (speech, on-screen text, gating) get it from memory.
+    """
+    texts, templates = list(texts), tuple(templates)
+    if templates == ("{}",):
+        return np.asarray(embed_text(texts), dtype=np.float32)
+    v = np.asarray(embed_text([tpl.format(t) for t in texts for tpl in templates]), dtype=np.float32)
+    return l2_normalise(v.reshape(len(texts), len(templates), -1).sum(axis=1))
+
+
+def embed_queries(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """Search queries -> float32 [N, dim] as the embedder's visual search embeds them (its query templates)."""
+    return embed_templated(embedder.embed_text, texts, query_templates(embedder))
 
 
 def l2_normalise(x: np.ndarray) -> np.ndarray:

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from vsearch import log
+from vsearch.embed.base import embed_templated
 
 #: Bump on any change to the word lists or templates below (the cache key includes it).
 BANK_VERSION = 1
@@ -118,9 +119,12 @@ def sentences() -> list[str]:
     return list(dict.fromkeys(out))  # duplicates dropped, order kept
 
 
-def bank_key(model_id: str) -> str:
-    """The cache key of one model's embedded bank (model identity, bank version, its sentences)."""
-    h = hashlib.sha256(f"{model_id}\n{BANK_VERSION}\n".encode())
+def bank_key(model_id: str, templates: Sequence[str] = ("{}",)) -> str:
+    """The cache key of one model's embedded bank (model identity, bank version, query templates, its sentences)."""
+    head = f"{model_id}\n{BANK_VERSION}\n"
+    if tuple(templates) != ("{}",):
+        head += "".join(f"template={t}\n" for t in templates)
+    h = hashlib.sha256(head.encode())
     for s in sentences():
         h.update(s.encode())
         h.update(b"\n")
@@ -180,25 +184,31 @@ _lock = threading.Lock()
 _loaded: dict[str, QueryBank] = {}
 
 
-def shipped_path(model_id: str) -> Path:
+def shipped_path(model_id: str, templates: Sequence[str] = ("{}",)) -> Path:
     """Where a precomputed bank for *model_id* ships inside the package (the starter's)."""
-    return _SHIPPED / f"bank-{bank_key(model_id)}.npy"
+    return _SHIPPED / f"bank-{bank_key(model_id, templates)}.npy"
 
 
 def for_model(
-    model_id: str, embed_text: Callable[[Sequence[str]], np.ndarray], cache: Path | None
+    model_id: str,
+    embed_text: Callable[[Sequence[str]], np.ndarray],
+    cache: Path | None,
+    templates: Sequence[str] = ("{}",),
 ) -> QueryBank:
     """The bank of *model_id*: shipped, cached under *cache*, or embedded now (then cached).
 
-    Embedding takes seconds for the starter's MiniLM and about half a minute for a CLIP text
-    tower on a 2-core CPU, once per model; a cache that cannot be written is not an error.
+    Each sentence is embedded as the model's search queries are, in its query *templates*
+    (vsearch.embed.base.embed_templated), so the normaliser compares a query with bank queries
+    of the same form. Embedding takes seconds for the starter's MiniLM and about half a minute
+    for a CLIP text tower on a 2-core CPU, once per model; a cache that cannot be written is
+    not an error.
     """
-    key = bank_key(model_id)
+    key = bank_key(model_id, templates)
     with _lock:
         hit = _loaded.get(key)
         if hit is not None:
             return hit
-        candidates = [shipped_path(model_id)]
+        candidates = [shipped_path(model_id, templates)]
         if cache is not None:
             candidates.append(cache / "querybank" / f"bank-{key}.npy")
         vecs: np.ndarray | None = None
@@ -213,7 +223,7 @@ def for_model(
                     log.query.warning("ignoring unreadable query bank %s: %s", p, e)
         if vecs is None:
             texts = sentences()
-            vecs = np.concatenate([np.asarray(embed_text(texts[i : i + 256]), dtype=np.float32) for i in range(0, len(texts), 256)])
+            vecs = np.concatenate([embed_templated(embed_text, texts[i : i + 256], templates) for i in range(0, len(texts), 256)])
             if cache is not None:
                 try:
                     (cache / "querybank").mkdir(parents=True, exist_ok=True)

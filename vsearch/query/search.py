@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vsearch import log, threads
-from vsearch.embed.base import Embedder
+from vsearch.embed.base import Embedder, embed_queries
 from vsearch.query.bank import QueryBank
 from vsearch.query.moments import DEFAULT, MomentParams, drop_near_duplicates, find_spans
 from vsearch.store.ann import AnnIndex
@@ -91,13 +91,13 @@ class Searcher:
         self._lock = threading.RLock()
 
     def query_vector(self, text: str) -> np.ndarray:
-        """The normalised text vector of *text* (cached per query string)."""
+        """The normalised text vector of *text* in the embedder's query templates (cached per query string)."""
         with self._lock:
             v = self._qcache.get(text)
             if v is not None:
                 self._qcache.move_to_end(text)
                 return v
-        vec: np.ndarray = self.embedder.embed_text([text])[0].astype(np.float32)
+        vec: np.ndarray = embed_queries(self.embedder, [text])[0].astype(np.float32)
         with self._lock:
             self._qcache[text] = vec
             while len(self._qcache) > 256:
