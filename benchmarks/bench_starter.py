@@ -156,6 +156,23 @@ def speed(threads: int = 2, n: int = 64) -> None:
     emb.embed_text(captions * 10)
     dt = time.perf_counter() - t
     print(f"text: {len(captions) * 10 / dt:.1f} sentences/s")
+    # one search query: as typed (what speech and on-screen text embed) against the visual
+    # expert's query templates (vsearch.embed.base.embed_queries), fresh strings, interleaved
+    from vsearch.embed.base import embed_queries
+
+    plain, templated = [], []
+    for i in range(60):
+        q = f"{captions[i % len(captions)]} {i}"
+        t = time.perf_counter()
+        emb.embed_text([q])
+        plain.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        embed_queries(emb, [q + " again"])
+        templated.append(time.perf_counter() - t)
+    print(
+        f"one query: {1000 * np.median(plain):.1f} ms as typed, {1000 * np.median(templated):.1f} ms "
+        f"in the query templates {st.StarterEmbedder.query_templates} (medians of 60)"
+    )
 
 
 def devset(fps: float = 1.0) -> None:

@@ -12,7 +12,7 @@ it; the table reports the held-out mean and the fold-to-fold spread (min-max) fo
 beside every fixed value. ``--ablate`` prints the mechanisms alone and together.
 ``--templates`` compares query prompt templates (CLIP-style prompt engineering and
 ensembling on the query side, the bank embedded the same way), per fold and by
-leave-one-fold-out (docs/MODELS.md, "Query templates: tried, off").
+leave-one-fold-out (docs/MODELS.md, "Query templates"; "plain" is the query as typed, whatever the model ships).
 
 Query vectors and per-video vectors are cached between settings, so a grid takes seconds per
 value on an indexed library.
@@ -33,6 +33,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import numpy as np  # noqa: E402
 
 from vsearch import evaluate  # noqa: E402
+from vsearch.embed.base import query_templates  # noqa: E402
 from vsearch.query import bank as qbank  # noqa: E402
 from vsearch.query import calibrate, gating  # noqa: E402
 from vsearch.query.engine import QueryEngine  # noqa: E402
@@ -89,7 +90,7 @@ def apply(es: EvalSet, config: dict[str, object]) -> None:
     s = es.svc.searcher()
     assert s is not None
     if config.get("bank", True):
-        base = qbank.for_model(s.embedder.model_id, s.embedder.embed_text, es.svc.dirs.cache)
+        base = qbank.for_model(s.embedder.model_id, s.embedder.embed_text, es.svc.dirs.cache, query_templates(s.embedder))
         beta = float(config.get("beta", qbank.BETA))  # type: ignore[arg-type]
         want = qbank.QueryBank(base.vectors, beta) if beta != base.beta else base
     else:
@@ -157,6 +158,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
     "plain": ("{}",),
     "photo": ("a photo of {}",),  # the form of the starter's label prompts ("a photo of a {name}.")
     "ensemble": ("{}", "a photo of {}", "a video frame showing {}"),
+    "pair": ("{}", "a photo of {}"),
 }
 
 
