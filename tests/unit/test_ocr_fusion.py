@@ -66,3 +66,23 @@ def test_confident_text_outranks_the_best_visual_moment_and_weak_text_attaches_t
     out = fuse_text(vis, [_h(3, 2, 4, "SALE 50% OFF", 0.6), _h(2, 1, 2, "MAM", 0.1)])
     assert [m.video_id for m in out] == [3, 1, 2]  # visual order kept below the text
     assert out[0].source == "text" and out[2].screen_text is None and out[2].source == "visual"
+
+
+def test_a_strong_scene_keeps_its_span_when_a_word_read_inside_it_supports_it() -> None:
+    """'city street with a taxi': the street shot is a strong visual match (8-18 s) and 'TAXI' is
+    read in half a second of it. The result is the street shot, and its card says what was on
+    screen. The same text against a weak visual moment, or asked for in quotes, gives the text's
+    span. Without calibrated scores the rule is off."""
+    street = [_m(1, 8.0, 18.0, 0.71)]
+    taxi = [_h(1, 12.5, 13.0, "TAXI", 0.62)]
+    out = fuse_text(street, taxi, strong=0.5)
+    assert (out[0].start, out[0].end) == (8.0, 18.0)
+    assert out[0].source == "visual+text" and out[0].screen_text == "TAXI" and out[0].score > 0.71
+    weak = fuse_text([_m(1, 8.0, 18.0, 0.3)], taxi, strong=0.5)
+    assert (weak[0].start, weak[0].end) == (12.5, 13.0)
+    quoted = fuse_text(street, [replace(taxi[0], quoted=True)], quoted_query=True, strong=0.5)
+    assert (quoted[0].start, quoted[0].end) == (12.5, 13.0)
+    # a text span reaching outside the scene is not held by it: the text's span, as before
+    outside = fuse_text(street, [_h(1, 16.0, 20.0, "TAXI", 0.62)], strong=0.5)
+    assert (outside[0].start, outside[0].end) == (16.0, 20.0)
+    assert (fuse_text(street, taxi)[0].start, fuse_text(street, taxi)[0].end) == (12.5, 13.0)

@@ -94,15 +94,24 @@ def fuse_text(
     *,
     only_text: bool = False,
     quoted_query: bool = False,
+    strong: float | None = None,
     params: TextParams = DEFAULT,
 ) -> list[Moment]:
     """Join text hits with the other experts' moments (scores already confidences in [0, 1]).
+
+    A joined moment takes the span of the more confident expert, except that a moment which is
+    a strong match on its own (confidence >= *strong*) keeps its span when it holds the text's:
+    text read in a frame or two of a street scene ("TAXI") is evidence for the scene, not the
+    scene's extent, and OCR splits one title into several spans where it misreads it. An
+    unquoted query only: quotes ask for the words themselves.
 
     Args:
         moments: the visual/speech moments of the query, scores calibrated (``fuse()``'s output).
         hits: text hits of the query.
         only_text: rank the text hits alone, by confidence.
         quoted_query: the query has quoted phrases: moments whose text holds them come first.
+        strong: the calibrated confidence of a strong match (vsearch.query.calibrate), or None
+            when the other experts' scores are not calibrated (the rule above is then off).
         params: the knobs.
 
     Returns:
@@ -117,6 +126,7 @@ def fuse_text(
         return [_text_moment(hits[j], pt[j]) for j in order]
     # the gate scales the other experts' support everywhere, also where a weak text joins it
     scale = 1.0 - params.gate * max(pt, default=0.0)
+    own = [m.score for m in moments]  # before the gate: how sure the other experts are on their own
     moments = [replace(m, score=m.score * scale) for m in moments]
     pairs = []
     for i, m in enumerate(moments):
@@ -137,7 +147,9 @@ def fuse_text(
         used_h.add(j)
         m, h = moments[i], hits[j]
         src = m.source + "+text"
-        if pt[j] >= m.score:
+        holds = m.start <= h.start and h.end <= m.end
+        keep_span = strong is not None and not quoted_query and own[i] >= strong and holds
+        if pt[j] >= m.score and not keep_span:
             mo = replace(_text_moment(h, fused, src), text=m.text, duration=m.duration or h.duration, fps=m.fps or h.fps)
         else:
             mo = replace(m, score=fused, source=src, screen_text=h.text, screen_box=h.box)

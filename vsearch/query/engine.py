@@ -21,7 +21,7 @@ import numpy as np
 
 from vsearch.ocr.search import fuse_text
 from vsearch.ocr.text import query_patterns
-from vsearch.query import gating
+from vsearch.query import calibrate, gating
 from vsearch.query.bank import QueryBank
 from vsearch.query.calibrate import visual_confidence
 from vsearch.query.screen_text import ScreenTextSearcher
@@ -150,7 +150,8 @@ class QueryEngine:
             fused = fuse(visual, [], only=None, calibrate_on=FUSION_POOL, visual_calibrated=calibrated, weights=weights)
         if with_text:
             t_hits = self.text.hits(text, video_filter=keep)  # type: ignore[union-attr]  # with_speech/with_text: not None
-            fused = fuse_text(fused, t_hits, only_text=only == "text", quoted_query=quoted)
+            strong = calibrate.PARAMS.strong if calibrated else None
+            fused = fuse_text(fused, t_hits, only_text=only == "text", quoted_query=quoted, strong=strong)
         return top(_above(fused, floor), opts)
 
     def _weights(self, text: str, quoted: bool) -> dict[str, float] | None:
