@@ -85,6 +85,9 @@ class Moment:
         text: the spoken line that matched, when speech did.
         screen_text: the on-screen text that matched, when the text expert did.
         screen_box: where that text is, (x0, y0, x1, y1) as fractions of the frame.
+        screen_span: when that text was on screen, (start, end) in seconds: the moment's own
+            span or a part of it (a scene found by its look keeps its span around a word read
+            in a second of it), so the player frames the box only while the text is there.
         missing: the file was not found at the last scan (deleted, moved outside the library, or
             on a drive that is away): still listed, so it can be located, but it cannot play.
         similar: near-duplicates folded into this moment (the other loops of a looped clip,
@@ -104,6 +107,7 @@ class Moment:
     text: str | None = None
     screen_text: str | None = None
     screen_box: tuple[float, float, float, float] | None = None
+    screen_span: tuple[float, float] | None = None
     missing: bool = False
     similar: tuple[Moment, ...] = ()
 
@@ -143,6 +147,7 @@ class Moment:
             "text": self.text,
             "screen_text": self.screen_text,
             "screen_box": [round(v, 4) for v in self.screen_box] if self.screen_box else None,
+            **({"screen_span": [round(v, 3) for v in self.screen_span]} if self.screen_span else {}),
             **({"missing": True} if self.missing else {}),  # only when it is, so older readers see no change
         }
 

@@ -133,3 +133,24 @@ def test_the_player_frames_the_matched_text_and_the_box_toggles(qtbot, window: M
     # outside the moment the box goes away
     p.seek(max(0.0, m.start - 1.5))
     assert p.video.box() is None
+
+
+def test_the_box_is_framed_only_while_the_text_was_on_screen(qtbot, window: MainWindow) -> None:
+    """A scene found by its look keeps its span around a word read in part of it: the box belongs
+    to the text's own time, not to the whole moment (on moving footage it would frame the wrong
+    thing)."""
+    from dataclasses import replace
+
+    text_search(qtbot, window, '"EXIT"')
+    m = window.results.moment(0)
+    assert m.screen_span is not None and m.screen_span[0] <= m.start + 0.01
+    wide = replace(m, start=max(0.0, m.start - 3.0), end=m.end + 3.0, source="visual+text")
+    p = window.player
+    p.open_moment(wide, moments=[wide])
+    qtbot.waitUntil(lambda: p.pending_seek() is None, timeout=10_000)
+    p.seek(wide.start + 0.2)  # in the moment, before the text
+    assert p.video.box() is None
+    p.seek((m.screen_span[0] + m.screen_span[1]) / 2)
+    assert p.video.box() == m.screen_box
+    p.seek(wide.end - 0.1)  # in the moment, after the text
+    assert p.video.box() is None

@@ -12,7 +12,7 @@ from vsearch.types import Moment
 
 M = Moment(
     "/media/news.mp4", 4.0, 6.5, 0.97, 4.5, video_id=1, duration=24.0, fps=25, source="visual+text",
-    screen_text="SALE 50% OFF", screen_box=(0.3, 0.35, 0.7, 0.45),
+    screen_text="SALE 50% OFF", screen_box=(0.3, 0.35, 0.7, 0.45), screen_span=(4.5, 5.5),
 )
 
 
@@ -25,6 +25,7 @@ def test_csv_and_json_have_the_screen_text_and_json_round_trips_it(tmp_path: Pat
     assert r["screen_text"] == "SALE 50% OFF" and r["screen_box"] == [0.3, 0.35, 0.7, 0.45]
     _, (back,) = load_results_json(j)
     assert back.screen_text == M.screen_text and back.screen_box == M.screen_box
+    assert r["screen_span"] == [4.5, 5.5] and back.screen_span == (4.5, 5.5)
 
 
 def test_edl_comment_and_marker_names_say_what_was_on_screen(tmp_path: Path) -> None:

@@ -78,6 +78,7 @@ def test_a_strong_scene_keeps_its_span_when_a_word_read_inside_it_supports_it() 
     out = fuse_text(street, taxi, strong=0.5)
     assert (out[0].start, out[0].end) == (8.0, 18.0)
     assert out[0].source == "visual+text" and out[0].screen_text == "TAXI" and out[0].score > 0.71
+    assert out[0].screen_span == (12.5, 13.0)  # when the player frames the box
     weak = fuse_text([_m(1, 8.0, 18.0, 0.3)], taxi, strong=0.5)
     assert (weak[0].start, weak[0].end) == (12.5, 13.0)
     quoted = fuse_text(street, [replace(taxi[0], quoted=True)], quoted_query=True, strong=0.5)

@@ -207,6 +207,7 @@ def load_results_json(path: str | Path) -> tuple[str, list[Moment]]:
                 text=_text(text, "text", p, i) if isinstance(text, str) else None,
                 screen_text=_text(r["screen_text"], "screen_text", p, i) if isinstance(r.get("screen_text"), str) else None,
                 screen_box=_box(r.get("screen_box")),
+                screen_span=_span(r.get("screen_span")),
             )
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise UserError(f"{p}: result {i} is not a moment ({' '.join(repr(exc).split())[:200]})") from None
@@ -216,6 +217,17 @@ def load_results_json(path: str | Path) -> tuple[str, list[Moment]]:
             raise UserError(f"{p}: result {i} has a bad span {m.start}-{m.end}")
         moments.append(m)
     return query, moments
+
+
+def _span(v: object) -> tuple[float, float] | None:
+    """A results file's ``screen_span`` ([start, end] seconds), or None when absent or malformed."""
+    if not isinstance(v, list) or len(v) != 2:
+        return None
+    try:
+        a, b = float(v[0]), float(v[1])
+    except (TypeError, ValueError):
+        return None
+    return (a, b) if math.isfinite(a) and math.isfinite(b) and 0.0 <= a <= b else None
 
 
 def _box(v: object) -> tuple[float, float, float, float] | None:

@@ -84,7 +84,7 @@ def _text_moment(h: TextHit, score: float, source: str = "text") -> Moment:
         path=h.path, start=h.start, end=h.end, score=score,
         best_time=min(h.end, h.start + min(0.5, (h.end - h.start) / 2)),
         video_id=h.video_id, duration=h.duration, fps=h.fps, source=source,
-        screen_text=h.text, screen_box=h.box,
+        screen_text=h.text, screen_box=h.box, screen_span=(h.start, h.end),
     )
 
 
@@ -152,7 +152,7 @@ def fuse_text(
         if pt[j] >= m.score and not keep_span:
             mo = replace(_text_moment(h, fused, src), text=m.text, duration=m.duration or h.duration, fps=m.fps or h.fps)
         else:
-            mo = replace(m, score=fused, source=src, screen_text=h.text, screen_box=h.box)
+            mo = replace(m, score=fused, source=src, screen_text=h.text, screen_box=h.box, screen_span=(h.start, h.end))
         scored.append((h.quoted, fused, mo))
     for i, m in enumerate(moments):
         if i not in used_m:

@@ -210,8 +210,8 @@ class PlayerPanel(QWidget):
     rate, or as seconds (:meth:`set_timecode`).
 
     On-screen text: when the current match was found by the text expert, its box
-    (``Moment.screen_box``) is framed on the picture while the playhead is in the moment; the
-    Box button turns that off.
+    (``Moment.screen_box``) is framed on the picture while the playhead is in the moment and the
+    text was on screen (``Moment.screen_span``); the Box button turns that off.
 
     Signals:
         matchesExhausted(int): N pressed after the last mark (+1) or P before the first (-1):
@@ -850,11 +850,13 @@ class PlayerPanel(QWidget):
         self.trim_label.setText(f"in {self.time_text(s)}   out {self.time_text(e)}")
 
     def _update_box(self, seconds: float) -> None:
-        """Frame the matched on-screen text while the playhead is in its moment (and Box is on)."""
+        """Frame the matched on-screen text while the playhead is in its moment and the text is on screen (and Box is on)."""
         m = self.current_moment()
         box = None
         if m is not None and m.screen_box and self.box_btn.isChecked() and 0 <= self._current < len(self._marks):
             s, e = self._marks[self._current]
+            if m.screen_span is not None:  # the text's own time, within the (maybe trimmed) moment
+                s, e = max(s, m.screen_span[0] - BOX_SLACK), min(e, m.screen_span[1])
             if s <= seconds <= e + BOX_SLACK:
                 box = m.screen_box
         self.video.set_box(box)
