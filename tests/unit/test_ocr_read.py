@@ -191,3 +191,16 @@ def test_a_reading_that_differs_in_its_digits_starts_a_new_span() -> None:
         m.add(t, [(text, box, 0.9)])
     spans = [(sp.start, sp.end, sp.text) for sp in m.spans(200, 100)]
     assert spans == [(0.0, 1.0, "SCENE 12 TAKE 3"), (1.0, 2.0, "SCENE 12 TAKE 4")]
+
+
+@pytest.mark.parametrize(("style", "moving"), [("box", True), ("box", False), ("lower_third", True), ("corner", False)])
+def test_a_score_that_changes_one_digit_is_read_again(engine, style: str, moving: bool) -> None:  # noqa: ANN001
+    """A scoreboard: one digit of a long line changes. The line's crop hardly changes as a whole
+    (0.004 mean for the box), so it must be seen at character scale, or the old score is carried
+    to the end; on a still picture a small corner digit changes no tile of the frame enough."""
+    shown = [Overlay("HOME 1 - 0 AWAY", 0.0, 4.5, style), Overlay("HOME 2 - 0 AWAY", 4.5, 9.0, style)]
+    stats = ReadStats()
+    spans = read_frames(_frames(shown, 9.0, moving=moving), engine, interval=0.5, duration=9.0, stats=stats)
+    got = [(s.start, s.end, "".join(c for c in s.text if c.isdigit())) for s in spans]
+    assert got == [(0.0, 4.5, "10"), (4.5, 9.0, "20")], [(s.start, s.end, s.text) for s in spans]
+    assert stats.recognised <= 3  # the rest was carried or skipped, not read again

@@ -40,6 +40,12 @@ INTERVAL = 0.5  # seconds between read frames
 SHORT_SIDE = 540  # frames are decoded at most this high
 STATIC_DIFF = 0.03  # largest tile mean abs difference (0-1) of 160x90 grey thumbnails for an unchanged frame
 CROP_DIFF = 0.04  # a box whose 48x12 grey crop differs less than this keeps its recognised text
+#: ... and none of whose character-sized windows (FINE_H high, half as wide) changed by this
+#: much: one digit of a long boxed line ("HOME 1 - 0 AWAY" -> "HOME 2 - 0 AWAY") moves the whole
+#: crop's mean by 0.004 only (benchmarks/ocr_line_change.py; docs/OCR.md, "Digits")
+LOCAL_DIFF = CROP_DIFF
+FINE_H = 16  # height of a line's fine signature; its width keeps the line's aspect (<= FINE_W)
+FINE_W = 320
 MIN_CONFIDENCE = 0.6  # recogniser confidence below which a line is dropped (textures read as text)
 MIN_CHARS = 2  # letters/digits a line needs to be kept
 SAME_TEXT = 0.75  # similarity of keys above which two samples show the same text
@@ -123,6 +129,7 @@ class _Line:
     sig: np.ndarray
     text: str
     conf: float
+    fine: np.ndarray  # _fine_sig at rect: a changed character shows in local_change
 
 
 @dataclass(slots=True)
@@ -194,12 +201,12 @@ def _grow(r: tuple[float, float, float, float]) -> tuple[float, float, float, fl
 def _only_known_text(lit: list[tuple[float, float, float, float]], rgb: np.ndarray, state: _State) -> bool:
     """Whether the gate's lit areas are the last read frame's text, unchanged.
 
-    Every line of that frame must look as it did (its grey crop within CROP_DIFF), and every lit
+    Every line of that frame must look as it did (:func:`_looks_unchanged`), and every lit
     area must lie within the (grown) lines it touches: a new or longer line, or a changed one,
     sends the frame to the full detector.
     """
     for ln in state.lines:
-        if float(np.abs(_crop_sig(rgb, ln.rect) - ln.sig).mean()) >= CROP_DIFF:
+        if not _looks_unchanged(rgb, ln):
             return False
     grown = [_grow(ln.rect) for ln in state.lines]
     for r in lit:
@@ -210,6 +217,17 @@ def _only_known_text(lit: list[tuple[float, float, float, float]], rgb: np.ndarr
                 or r[2] > max(g[2] for g in near) or r[3] > max(g[3] for g in near):
             return False
     return True
+
+
+def _looks_unchanged(rgb: np.ndarray, ln: _Line) -> bool:
+    """Whether *ln*'s text still looks as it did, in *rgb* at the same place.
+
+    Its grey crop's mean difference is under CROP_DIFF and no character-sized window of it
+    changed by LOCAL_DIFF: a changed digit in a long boxed line is a small part of the crop.
+    """
+    if float(np.abs(_crop_sig(rgb, ln.rect) - ln.sig).mean()) >= CROP_DIFF:
+        return False
+    return local_change(_fine_sig(rgb, ln.rect), ln.fine) < LOCAL_DIFF
 
 
 def _rect(box: np.ndarray) -> tuple[float, float, float, float]:
@@ -223,6 +241,24 @@ def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
         return 0.0
     inter = iw * ih
     return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def _fine_sig(rgb: np.ndarray, rect: tuple[float, float, float, float]) -> np.ndarray:
+    """A line's grey crop at FINE_H pixels high and its own aspect: a character is a few columns wide."""
+    x0, y0, x1, y1 = (int(round(v)) for v in rect)
+    crop = rgb[max(0, y0) : max(y0 + 1, y1), max(0, x0) : max(x0 + 1, x1)]
+    h, w = crop.shape[:2]
+    return _thumb(crop, int(min(FINE_W, max(FINE_H, round(FINE_H * w / max(1, h))))), FINE_H)
+
+
+def local_change(a: np.ndarray, b: np.ndarray) -> float:
+    """The largest mean absolute difference of two fine signatures over a character-wide window (half their height)."""
+    if a.shape != b.shape:
+        b = cv2.resize(b, (a.shape[1], a.shape[0]), interpolation=cv2.INTER_AREA)
+    cols = np.abs(a - b).mean(axis=0)
+    win = min(len(cols), max(1, a.shape[0] // 2))  # a character is about half as wide as the line is high
+    sums = np.convolve(cols, np.ones(win, dtype=np.float32), mode="valid") / win
+    return float(sums.max()) if len(sums) else 0.0
 
 
 def _crop_sig(rgb: np.ndarray, rect: tuple[float, float, float, float]) -> np.ndarray:
@@ -334,8 +370,11 @@ def _read_one(rgb: np.ndarray, engine: TextReader, state: _State, stats: ReadSta
     th = _thumb(rgb, 160, 90)
     tiles = None if state.thumb is None else _tiles(th, state.thumb)
     if tiles is not None and float(tiles.max()) < STATIC_DIFF:
-        stats.skipped += 1
-        return state
+        # a still frame; its text too? a digit of small corner text changes no tile enough
+        if all(_looks_unchanged(rgb, ln) for ln in state.lines):
+            stats.skipped += 1
+            return state
+        tiles = None  # a line changed where no tile did: the gate looks at the whole frame
     regions = getattr(engine, "text_regions", None)
     if regions is not None:
         h, w = rgb.shape[:2]
@@ -360,14 +399,20 @@ def _read_one(rgb: np.ndarray, engine: TextReader, state: _State, stats: ReadSta
     for b in boxes:
         r = _rect(b)
         sig = _crop_sig(rgb, r)
+        fine = _fine_sig(rgb, r)
         reuse = next(
-            (p for p in state.lines if _iou(r, p.rect) > 0.7 and float(np.abs(sig - p.sig).mean()) < CROP_DIFF), None
+            (
+                p for p in state.lines
+                if _iou(r, p.rect) > 0.7 and float(np.abs(sig - p.sig).mean()) < CROP_DIFF
+                and local_change(_fine_sig(rgb, p.rect), p.fine) < LOCAL_DIFF
+            ),
+            None,
         )
         if reuse is not None:
-            lines.append(_Line(b, r, sig, reuse.text, reuse.conf))
+            lines.append(_Line(b, r, sig, reuse.text, reuse.conf, fine))
         else:
             todo.append(len(lines))
-            lines.append(_Line(b, r, sig, "", 0.0))
+            lines.append(_Line(b, r, sig, "", 0.0, fine))
     if todo:
         t0 = time.perf_counter()
         res = engine.recognise(rgb, [lines[i].box for i in todo])
