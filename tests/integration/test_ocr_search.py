@@ -117,3 +117,18 @@ def test_cancelled_reading_resumes_and_a_failed_read_is_reported(
         top = svc.search("half price sale", k=1, only="text")[0].to_dict()
     assert top["source"] == "text" and top["screen_text"].replace(" ", "").startswith("SALE50%")
     assert len(top["screen_box"]) == 4
+
+
+def test_a_scoreboard_is_found_at_the_score_asked_for(tmp_path: Path) -> None:
+    """Only one digit of the boxed line changes at each goal; each score is its own span, found
+    quoted at its own time (the line looked unchanged as a whole and the first score was carried
+    to the end before the reader looked at it character by character)."""
+    src = DEV if DEV.exists() else None
+    scores = [Overlay(f"HOME {a} - {b} AWAY", 3.0 * i, 3.0 * (i + 1), "box") for i, (a, b) in enumerate([(1, 0), (2, 0), (2, 1)])]
+    burn(tmp_path / "clips" / "match.mp4", scores, 9.0, source=src, source_start=40.0, size=(480, 270))
+    with Service(tmp_path / "lib", model="test-color") as svc:
+        svc.index([tmp_path / "clips"])
+        for ov in scores:
+            q = '"' + ov.text.replace("HOME ", "").replace(" AWAY", "") + '"'  # "2 - 0"
+            m = _top(svc, q, only="text")
+            assert abs(m.start - ov.start) <= 0.6 and abs(m.end - ov.end) <= 0.6, (q, m, svc.search(q, k=5, only="text"))
