@@ -132,3 +132,4 @@ def test_a_scoreboard_is_found_at_the_score_asked_for(tmp_path: Path) -> None:
             q = '"' + ov.text.replace("HOME ", "").replace(" AWAY", "") + '"'  # "2 - 0"
             m = _top(svc, q, only="text")
             assert abs(m.start - ov.start) <= 0.6 and abs(m.end - ov.end) <= 0.6, (q, m, svc.search(q, k=5, only="text"))
+

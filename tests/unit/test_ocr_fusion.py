@@ -87,3 +87,32 @@ def test_a_strong_scene_keeps_its_span_when_a_word_read_inside_it_supports_it() 
     outside = fuse_text(street, [_h(1, 16.0, 20.0, "TAXI", 0.62)], strong=0.5)
     assert (outside[0].start, outside[0].end) == (16.0, 20.0)
     assert (fuse_text(street, taxi)[0].start, fuse_text(street, taxi)[0].end) == (12.5, 13.0)
+
+
+def test_a_number_the_query_asks_for_outweighs_the_meaning_of_other_readings() -> None:
+    """'the test card's clock shows 00:00:05' against three readings of the extra set's test-card
+    clock, with the real sentence encoder: every timecode means about the same to it, and the one
+    that is not the asked-for time scores highest by meaning. The numbers decide."""
+    import numpy as np
+
+    from vsearch.ocr.search import number_share, numbers_in
+    from vsearch.ocr.text import key, query_patterns
+    from vsearch.speech.text import SentenceEncoder
+
+    q = "the test card's clock shows 00:00:05"
+    texts = ["00:00:00:00", "00:00:05;00", "00:00:10:00"]
+    enc = SentenceEncoder(device="cpu")
+    v = enc.encode([q, *texts])
+    sem = [float(np.dot(v[0], x)) for x in v[1:]]
+    assert max(range(3), key=lambda i: sem[i]) != 1  # the failure: by meaning, not the 05 reading
+    _, words = query_patterns(q)
+
+    def hit(i: int, numbers: bool) -> TextHit:
+        frac = sum(w.find(key(texts[i])) is not None for w in words) / len(words)
+        share = number_share(numbers_in(q), texts[i]) if numbers else 1.0
+        return _h(1, float(i), i + 0.5, texts[i], sem[i], words=frac, numbers=share)
+
+    assert max(range(3), key=lambda i: confidence(hit(i, False))) != 1  # words alone do not save it
+    assert max(range(3), key=lambda i: confidence(hit(i, True))) == 1
+    assert number_share(["3"], "SCENE 13 TAKE 4") == 0.0 and number_share(["12", "3"], "SCENE 12 TAKE 3") == 1.0
+    assert number_share([], "anything") == 1.0 and number_share(["2013"], "Hoolidays 12013") == 0.0

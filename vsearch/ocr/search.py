@@ -2,7 +2,9 @@
 
 Scores (docs/OCR.md explains the choices):
 
-* meaning: MiniLM cosine between the query and the span's text, ``pt = sigmoid((cos - center) / width)``;
+* meaning: MiniLM cosine between the query and the span's text, ``pt = sigmoid((cos - center) / width)``,
+  times the share of the query's unquoted numbers the span shows (MiniLM finds "00:00:00:00" as
+  like "the clock shows 00:00:05" as "00:00:05:00" is; a number is a fact, not a meaning);
 * words: the fraction f of the query's unquoted content words found in the span (slip-tolerant,
   ``vsearch.ocr.text``) lifts it by noisy-OR, ``pt = 1 - (1 - pt) * (1 - word_confidence * f)``;
 * quotes: only spans holding every quoted phrase are hits (quotes mean "these words must be on
@@ -20,6 +22,7 @@ nothing when no text matches.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from vsearch.speech.fusion import overlap, sigmoid
@@ -53,6 +56,8 @@ class TextHit:
         semantic: MiniLM cosine query <-> text (None: not computed).
         quoted: the span holds every quoted phrase of the query (False when the query has none).
         words: fraction of the query's unquoted content words found in the span.
+        numbers: fraction of the query's unquoted numbers (digit groups) that are digit groups of
+            the span's text; 1.0 when the query has none (:func:`number_share`).
         duration, fps: the video's.
     """
 
@@ -65,13 +70,30 @@ class TextHit:
     semantic: float | None = None
     quoted: bool = False
     words: float = 0.0
+    numbers: float = 1.0
     duration: float = 0.0
     fps: float = 0.0
 
 
+def numbers_in(text: str) -> list[str]:
+    """The digit groups of *text*, in order ("00:00:05" -> 00, 00, 05; "SCENE 12 TAKE 3" -> 12, 3)."""
+    return re.findall(r"\d+", text)
+
+
+def number_share(query_numbers: list[str], text: str) -> float:
+    """The share of *query_numbers* (distinct) that are digit groups of *text*; 1.0 for none.
+
+    Groups are compared whole: "3" is not in "SCENE 13", "2013" not in a misread "12013".
+    """
+    want = set(query_numbers)
+    if not want:
+        return 1.0
+    return len(want & set(numbers_in(text))) / len(want)
+
+
 def confidence(h: TextHit, p: TextParams = DEFAULT) -> float:
     """Calibrated confidence in [0, 1] that the span answers the query."""
-    pt = sigmoid((h.semantic - p.center) / p.width) if h.semantic is not None else 0.0
+    pt = sigmoid((h.semantic - p.center) / p.width) * h.numbers if h.semantic is not None else 0.0
     if h.words > 0:
         pt = 1.0 - (1.0 - pt) * (1.0 - p.word_confidence * h.words)
     if h.quoted:

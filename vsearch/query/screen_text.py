@@ -8,12 +8,13 @@ words count as the fraction found. Meaning is the MiniLM cosine, as for speech.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vsearch.ocr.search import TextHit
+from vsearch.ocr.search import TextHit, number_share, numbers_in
 from vsearch.ocr.text import Pattern, query_patterns, trigram_expr
 from vsearch.store.screen_text import ScreenTextStore
 
@@ -72,6 +73,7 @@ def text_hits(
     if words:
         pick |= _candidates(store, words)
     rows = store.spans(sorted(pick))
+    asked = numbers_in(re.sub(r'"[^"]*"?', " ", query))  # unquoted numbers: quotes have their own rule
     hits = []
     for sid, r in rows.items():
         if video_filter is not None and not video_filter(r.video_id):
@@ -83,7 +85,8 @@ def text_hits(
         hits.append(
             TextHit(
                 video_id=r.video_id, path=r.path, start=r.start, end=r.end, text=r.text, box=r.box,
-                semantic=all_sims.get(sid), quoted=quoted, words=frac, duration=r.duration, fps=r.fps,
+                semantic=all_sims.get(sid), quoted=quoted, words=frac, numbers=number_share(asked, r.text),
+                duration=r.duration, fps=r.fps,
             )
         )
     return hits
