@@ -156,9 +156,11 @@ def speed(threads: int = 2, n: int = 64) -> None:
     emb.embed_text(captions * 10)
     dt = time.perf_counter() - t
     print(f"text: {len(captions) * 10 / dt:.1f} sentences/s")
-    # one search query: as typed (what speech and on-screen text embed) against the visual
-    # expert's query templates (vsearch.embed.base.embed_queries), fresh strings, interleaved
-    from vsearch.embed.base import embed_queries
+    # one search query: as typed (what speech and on-screen text embed) against the query as typed
+    # and "a photo of" it in one batch (the templates tried in docs/MODELS.md), fresh strings, interleaved
+    from vsearch.embed.base import embed_templated
+
+    pair = ("{}", "a photo of {}")
 
     plain, templated = [], []
     for i in range(60):
@@ -167,11 +169,11 @@ def speed(threads: int = 2, n: int = 64) -> None:
         emb.embed_text([q])
         plain.append(time.perf_counter() - t)
         t = time.perf_counter()
-        embed_queries(emb, [q + " again"])
+        embed_templated(emb.embed_text, [q + " again"], pair)
         templated.append(time.perf_counter() - t)
     print(
         f"one query: {1000 * np.median(plain):.1f} ms as typed, {1000 * np.median(templated):.1f} ms "
-        f"in the query templates {st.StarterEmbedder.query_templates} (medians of 60)"
+        f"in the query templates {pair} (medians of 60)"
     )
 
 

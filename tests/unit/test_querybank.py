@@ -101,7 +101,6 @@ def test_the_starter_bank_ships_with_the_package_embedded_as_its_queries_are() -
     from vsearch.embed.starter import StarterEmbedder
 
     emb = StarterEmbedder()
-    assert query_templates(emb) == ("{}", "a photo of {}")
     path = qbank.shipped_path(emb.model_id, query_templates(emb))
     assert path.is_file(), "regenerate with python tools/querybank.py"
     vecs = np.load(path).astype(np.float32)
@@ -226,9 +225,10 @@ def test_the_hub_set_is_kept_beside_the_index_and_a_restart_does_not_search_the_
 
 
 def test_the_starter_embeds_a_searched_query_once_for_every_expert(monkeypatch) -> None:
-    """The visual expert embeds the query in its templates in one batch; speech, on-screen text and
-    gating then embed it as typed, which must come from memory, unchanged."""
-    from vsearch.embed.base import embed_queries
+    """The visual expert embeds the query in its templates in one batch (a templated model embeds
+    several forms at once); speech, on-screen text and gating then embed it as typed, which must
+    come from memory, unchanged, for every sentence of so small a batch."""
+    from vsearch.embed.base import embed_templated
     from vsearch.embed.starter import StarterEmbedder
 
     emb = StarterEmbedder()
@@ -236,10 +236,11 @@ def test_the_starter_embeds_a_searched_query_once_for_every_expert(monkeypatch) 
     real = emb._embed_uncached
     monkeypatch.setattr(emb, "_embed_uncached", lambda texts: (batches.append(list(texts)), real(texts))[1])
     q = "a dog jumps into the lake"
-    v = embed_queries(emb, [q])[0]
+    v = embed_templated(emb.embed_text, [q], ("{}", "a photo of {}"))[0]
     again = emb.embed_text([q])[0]
+    photo = emb.embed_text(["a photo of " + q])[0]
     assert batches == [[q, "a photo of " + q]]
     fresh = StarterEmbedder().embed_text([q])[0]
     assert np.allclose(again, fresh, atol=1e-6)
     both = StarterEmbedder().embed_text(["a photo of " + q])[0] + fresh
-    assert np.allclose(v, both / np.linalg.norm(both), atol=1e-5)
+    assert np.allclose(v, both / np.linalg.norm(both), atol=1e-5) and np.allclose(photo, both - fresh, atol=1e-5)
