@@ -30,10 +30,8 @@ from dataclasses import dataclass, replace
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-import numpy as np  # noqa: E402
-
 from vsearch import evaluate  # noqa: E402
-from vsearch.embed.base import query_templates  # noqa: E402
+from vsearch.embed.base import embed_templated, query_templates  # noqa: E402
 from vsearch.query import bank as qbank  # noqa: E402
 from vsearch.query import calibrate, gating  # noqa: E402
 from vsearch.query.engine import QueryEngine  # noqa: E402
@@ -162,19 +160,6 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _templated(embed: Callable, templates: tuple[str, ...]) -> Callable:
-    """An embed_text that embeds each text in every template and averages (normalised)."""
-
-    def embed_text(texts: list[str]) -> np.ndarray:
-        texts = list(texts)
-        v = np.asarray(embed([t.format(x) for x in texts for t in templates]), dtype=np.float32)
-        v = v.reshape(len(texts), len(templates), -1).mean(axis=1)
-        out: np.ndarray = v / np.linalg.norm(v, axis=1, keepdims=True)
-        return out
-
-    return embed_text
-
-
 def compare_templates(sets: list[EvalSet]) -> None:
     """Each template set on the query and the bank; per-fold objectives and the leave-one-fold-out choice."""
     folds = folds_of(sets)
@@ -184,11 +169,8 @@ def compare_templates(sets: list[EvalSet]) -> None:
             s = es.svc.searcher()
             assert s is not None
             plain = s.embedder.embed_text
-            embed = plain if templates == ("{}",) else _templated(plain, templates)
-            s.query_vector = lambda text, embed=embed: embed([text])[0]  # type: ignore[method-assign]
-            texts = qbank.sentences()
-            vecs = np.concatenate([embed(texts[i : i + 128]) for i in range(0, len(texts), 128)])
-            _set_bank(s, qbank.QueryBank(vecs.astype(np.float32), qbank.BETA))
+            s.query_vector = lambda text, plain=plain, t=templates: embed_templated(plain, [text], t)[0]  # type: ignore[method-assign]
+            _set_bank(s, qbank.QueryBank(qbank.embed(plain, templates), qbank.BETA))
         runs[name] = run(sets, {})
         print(table_row(name, runs[name], folds), flush=True)
     ids = lambda qs: [(es.name, q["id"]) for es, q in qs]  # noqa: E731

@@ -18,7 +18,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from vsearch.embed.base import embed_templated, query_templates  # noqa: E402
+from vsearch.embed.base import query_templates  # noqa: E402
 from vsearch.embed.starter import StarterEmbedder  # noqa: E402
 from vsearch.query import bank  # noqa: E402
 
@@ -27,8 +27,7 @@ def main() -> None:
     emb = StarterEmbedder()
     templates = query_templates(emb)
     target = bank.shipped_path(emb.model_id, templates)
-    texts = bank.sentences()
-    vecs = np.concatenate([embed_templated(emb.embed_text, texts[i : i + 256], templates) for i in range(0, len(texts), 256)])
+    vecs = bank.embed(emb.embed_text, templates)
     target.parent.mkdir(parents=True, exist_ok=True)
     np.save(target, vecs.astype(np.float16))
     for old in target.parent.glob("bank-*.npy"):

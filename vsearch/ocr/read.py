@@ -243,10 +243,15 @@ def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
+def _crop(rgb: np.ndarray, rect: tuple[float, float, float, float]) -> np.ndarray:
+    """The pixels of *rect* (at least one), clipped to the frame."""
+    x0, y0, x1, y1 = (int(round(v)) for v in rect)
+    return rgb[max(0, y0) : max(y0 + 1, y1), max(0, x0) : max(x0 + 1, x1)]
+
+
 def _fine_sig(rgb: np.ndarray, rect: tuple[float, float, float, float]) -> np.ndarray:
     """A line's grey crop at FINE_H pixels high and its own aspect: a character is a few columns wide."""
-    x0, y0, x1, y1 = (int(round(v)) for v in rect)
-    crop = rgb[max(0, y0) : max(y0 + 1, y1), max(0, x0) : max(x0 + 1, x1)]
+    crop = _crop(rgb, rect)
     h, w = crop.shape[:2]
     return _thumb(crop, int(min(FINE_W, max(FINE_H, round(FINE_H * w / max(1, h))))), FINE_H)
 
@@ -262,9 +267,7 @@ def local_change(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _crop_sig(rgb: np.ndarray, rect: tuple[float, float, float, float]) -> np.ndarray:
-    x0, y0, x1, y1 = (int(round(v)) for v in rect)
-    crop = rgb[max(0, y0) : max(y0 + 1, y1), max(0, x0) : max(x0 + 1, x1)]
-    return _thumb(crop, 48, 12)
+    return _thumb(_crop(rgb, rect), 48, 12)
 
 
 def blocks(lines: list[_Line]) -> list[Block]:

@@ -97,6 +97,11 @@ class Pattern:
         return best if best <= self.budget else None
 
 
+def unquoted(query: str) -> str:
+    """*query* without its quoted phrases (an unclosed quote runs to the end)."""
+    return re.sub(r'"[^"]*"?', " ", query)
+
+
 def query_patterns(query: str) -> tuple[list[Pattern], list[Pattern]]:
     """(quoted phrases, unquoted content words) of a query, as patterns.
 
@@ -104,8 +109,7 @@ def query_patterns(query: str) -> tuple[list[Pattern], list[Pattern]]:
     count towards a partial word match.
     """
     phrases = [Pattern(p) for p in quoted_phrases(query)]
-    rest = re.sub(r'"[^"]*"?', " ", query)
-    ws = list(dict.fromkeys(words(rest)))
+    ws = list(dict.fromkeys(words(unquoted(query))))
     content = [w for w in ws if w not in _STOPWORDS]
     return [p for p in phrases if p], [Pattern(w) for w in (content or ws)]
 

@@ -131,6 +131,12 @@ def bank_key(model_id: str, templates: Sequence[str] = ("{}",)) -> str:
     return h.hexdigest()[:16]
 
 
+def embed(embed_text: Callable[[Sequence[str]], np.ndarray], templates: Sequence[str] = ("{}",)) -> np.ndarray:
+    """The bank's sentences embedded as a model's queries are (in its *templates*): float32 [n, dim]."""
+    texts = sentences()
+    return np.concatenate([embed_templated(embed_text, texts[i : i + 256], templates) for i in range(0, len(texts), 256)])
+
+
 class QueryBank:
     """One model's embedded bank and the per-item normalisers computed from it.
 
@@ -222,8 +228,7 @@ def for_model(
                 except (OSError, ValueError) as e:
                     log.query.warning("ignoring unreadable query bank %s: %s", p, e)
         if vecs is None:
-            texts = sentences()
-            vecs = np.concatenate([embed_templated(embed_text, texts[i : i + 256], templates) for i in range(0, len(texts), 256)])
+            vecs = embed(embed_text, templates)
             if cache is not None:
                 try:
                     (cache / "querybank").mkdir(parents=True, exist_ok=True)

@@ -8,14 +8,13 @@ words count as the fraction found. Meaning is the MiniLM cosine, as for speech.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vsearch.ocr.search import TextHit, number_share, numbers_in
-from vsearch.ocr.text import Pattern, query_patterns, trigram_expr
+from vsearch.ocr.text import Pattern, query_patterns, trigram_expr, unquoted
 from vsearch.store.screen_text import ScreenTextStore
 
 if TYPE_CHECKING:
@@ -73,7 +72,7 @@ def text_hits(
     if words:
         pick |= _candidates(store, words)
     rows = store.spans(sorted(pick))
-    asked = numbers_in(re.sub(r'"[^"]*"?', " ", query))  # unquoted numbers: quotes have their own rule
+    asked = numbers_in(unquoted(query))  # unquoted numbers: quotes have their own rule
     hits = []
     for sid, r in rows.items():
         if video_filter is not None and not video_filter(r.video_id):
