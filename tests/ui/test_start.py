@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QEvent, QObject
 
 from tests.helpers.videos import make_video
 from vsearch.service import Service
-from vsearch.ui.main_window import MainWindow
+from vsearch.ui import main_window
+from vsearch.ui.main_window import WARM_UP_MESSAGE, MainWindow
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +62,80 @@ def test_the_text_tower_loads_at_start_and_a_query_typed_meanwhile_waits(
         assert svc.models_built == ["starter"]  # loaded once, by the warm-up
     finally:
         gate.set()
+        win.close()
+        svc.close()
+
+
+class _Paints(QObject):
+    """Records when a widget paints."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: list[float] = []
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Paint:
+            self.times.append(time.perf_counter())
+        return False
+
+
+def _held_warm_up(svc: Service, monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, list[float]]:
+    real_warm_up = svc.warm_up
+    gate = threading.Event()
+    started: list[float] = []
+
+    def held() -> bool:
+        started.append(time.perf_counter())
+        gate.wait(30)
+        return real_warm_up()
+
+    monkeypatch.setattr(svc, "warm_up", held)
+    return gate, started
+
+
+def test_the_index_loads_after_the_window_has_painted_and_the_status_bar_says_so(
+    qtbot, starter_library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # hnswlib holds Python's lock while it loads a large index: a window that had not painted
+    # before the load stayed blank for as long (docs/PERFORMANCE.md)
+    svc = Service(starter_library)
+    gate, started = _held_warm_up(svc, monkeypatch)
+    win = MainWindow(svc, autoplay=False, audio=False)
+    qtbot.addWidget(win)
+    paints = _Paints()
+    win.query.installEventFilter(paints)
+    refreshed: list[float] = []
+    win.libraryRefreshed.connect(lambda: refreshed.append(time.perf_counter()))
+    try:
+        qtbot.wait(300)
+        assert started == []  # not on screen yet: nothing is loaded
+        win.show()
+        qtbot.waitUntil(lambda: bool(started), timeout=5000)
+        assert paints.times and paints.times[0] < started[0]
+        # the folder list was read (and painted) first: not "No folders yet" during the load
+        assert refreshed and refreshed[0] < started[0] and win.library_ctrl.folders()
+        assert win.statusBar().currentMessage() == WARM_UP_MESSAGE
+        gate.set()
+        qtbot.waitUntil(lambda: win.statusBar().currentMessage() == "", timeout=30_000)
+    finally:
+        gate.set()
+        win.close()
+        svc.close()
+
+
+def test_a_window_that_is_not_shown_still_loads_the_index(
+    qtbot, starter_library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(main_window, "WARM_UP_AFTER_MS", 200)
+    svc = Service(starter_library)
+    gate, started = _held_warm_up(svc, monkeypatch)
+    gate.set()
+    win = MainWindow(svc, autoplay=False, audio=False)
+    qtbot.addWidget(win)
+    try:
+        qtbot.waitUntil(lambda: bool(started), timeout=5000)
+        qtbot.waitUntil(lambda: svc.models_built == ["starter"], timeout=30_000)
+    finally:
         win.close()
         svc.close()
 

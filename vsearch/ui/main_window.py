@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import QApplication, QTreeWidgetItem, QWidget
 
@@ -28,6 +28,9 @@ from vsearch.ui.main_view import WELCOME_TEXT, MainWindowView
 from vsearch.ui.protocols import AppService
 from vsearch.ui.results_model import MissingRole, MomentRole
 from vsearch.ui.workers import Failure, TaskRunner
+
+WARM_UP_MESSAGE = "Opening the search index…"
+WARM_UP_AFTER_MS = 1500  # the warm-up starts at the window's first paint, or this long after it was built
 
 
 class MainWindow(MainWindowView):
@@ -122,9 +125,16 @@ class MainWindow(MainWindowView):
             state_file, self, self.splitter, self.grid_btn, self.search_ctrl, self.seconds_action, self
         )
         self._wire()
-        # load the model's text tower and the vector index now, on the search thread: a query
-        # typed meanwhile queues behind it there instead of paying the load itself
-        self.search_tasks.submit(service.warm_up, on_error=self._on_warm_up_failed)
+        # load the model's text tower and the vector index soon, on the search thread: a query
+        # typed meanwhile queues behind it there instead of paying the load itself. Not before
+        # the window has painted once with the library's folders: hnswlib holds Python's lock
+        # while it loads a large index (1-4 s at 1M frames), and until then the window stayed
+        # blank, or showed "No folders yet" over a library of 1000 videos; at the latest after
+        # WARM_UP_AFTER_MS (a window started hidden, a slow status)
+        self._warm_up_started = False
+        self._warm_up_waits = {"paint", "library"}  # the view filters the search field's events
+        self.library_ctrl.refreshed.connect(lambda: self._warm_up_when("library"))
+        QTimer.singleShot(WARM_UP_AFTER_MS, self._start_warm_up)
         self.window_state.restore()
         self._update_empty_state()
         self.library_ctrl.refresh()
@@ -229,8 +239,34 @@ class MainWindow(MainWindowView):
             on_error=self.messages.report,
         )
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        """The search field's first paint (the window is on screen) starts the warm-up."""
+        if watched is self.query and event.type() == QEvent.Type.Paint and not self._warm_up_started:
+            self._warm_up_when("paint")
+        return super().eventFilter(watched, event)
+
+    def _warm_up_when(self, what: str) -> None:
+        self._warm_up_waits.discard(what)
+        if not self._warm_up_waits and not self._warm_up_started:
+            QTimer.singleShot(0, self._start_warm_up)  # after this paint has reached the screen
+
+    @Slot()
+    def _start_warm_up(self) -> None:
+        if self._warm_up_started or self._closing:
+            return
+        self._warm_up_started = True
+        self.statusBar().showMessage(WARM_UP_MESSAGE)
+        self.repaint()  # now: the index load that follows may keep the window from painting for a while
+        self.search_tasks.submit(self.service.warm_up, on_done=self._on_warm_up_done, on_error=self._on_warm_up_failed)
+
+    def _on_warm_up_done(self, _result: object = None) -> None:
+        bar = self.statusBar()
+        if bar.currentMessage() == WARM_UP_MESSAGE:
+            bar.clearMessage()
+
     def _on_warm_up_failed(self, failure: Failure) -> None:
         # not the user's business yet: the first search meets the same problem and reports it
+        self._on_warm_up_done()
         log.ui.warning("loading the model ahead of the first search failed: %s", failure.message)
 
     @Slot()
