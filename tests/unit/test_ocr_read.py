@@ -204,3 +204,56 @@ def test_a_score_that_changes_one_digit_is_read_again(engine, style: str, moving
     got = [(s.start, s.end, "".join(c for c in s.text if c.isdigit())) for s in spans]
     assert got == [(0.0, 4.5, "10"), (4.5, 9.0, "20")], [(s.start, s.end, s.text) for s in spans]
     assert stats.recognised <= 3  # the rest was carried or skipped, not read again
+
+
+def test_a_growing_cut_or_scrolling_text_stays_one_span_named_by_its_longest_reading() -> None:
+    """A ticker, a title typed out, a block losing a line: read as a new string at every sample."""
+    m = SpanMerger(0.5, 10.0)
+    readings = ["ST", "STOCK", "STOCKS RISE AS I", "STOCKS RISE AS MARK",  # entering: the edge letter misread
+                "STOCKS RISE AS MARKETS RALLY", "STOCKS RISE AS MARKETS RALLY", "CKS RISE AS MARKETS RALLY",
+                "AS MARKETS RALLY"]  # leaving
+    for i, text in enumerate(readings):
+        x = 400.0 - 60 * i
+        m.add(0.5 * i, [(text, (x, 240.0, x + 12.0 * len(text), 262.0), 0.95)])
+    spans = [(sp.start, sp.end, sp.text) for sp in m.spans(480, 270)]
+    assert spans == [(0.0, 4.0, "STOCKS RISE AS MARKETS RALLY")]
+
+
+def test_text_put_in_front_or_a_changed_number_is_not_a_continuation() -> None:
+    from vsearch.ocr.read import continues
+
+    assert continues("pressstartvp9", "pressstart")  # a block that lost its second line
+    assert continues("stocksriseas", "riseasmarkets")  # a window sliding along a long ticker
+    assert not continues("vp9", "pressstartvp9")  # a caption joined above a logo: new text
+    assert not continues("home1", "home12") and not continues("score10", "score1")  # a score changed
+    assert not continues("000007", "000008")  # a clock
+    m = SpanMerger(0.5, 3.0)
+    box = (10.0, 10.0, 100.0, 30.0)
+    for t, text in [(0.0, "HOME 1"), (0.5, "HOME 1"), (1.0, "HOME 12"), (1.5, "HOME 12")]:
+        m.add(t, [(text, box, 0.9)])
+    assert [(sp.start, sp.text) for sp in m.spans(200, 100)] == [(0.0, "HOME 1"), (1.0, "HOME 12")]
+
+
+def test_a_ticker_crossing_the_frame_is_one_span_from_entering_to_leaving(engine) -> None:  # noqa: ANN001
+    """Real OCR on a line of text that moves 30 px a sample from the right edge across the frame."""
+    from PIL import ImageDraw
+
+    from tests.helpers.screen_text import _font
+
+    text, font = "STOCKS RISE AS MARKETS RALLY", _font(20)
+    rng = np.random.default_rng(0)
+
+    def frames():  # noqa: ANN202
+        for i in range(36):  # 18 s
+            img = Image.fromarray(_moving_background(480, 270, 10 * i, rng))
+            if 4 <= i < 32:  # from 2.0 s to 16.0 s
+                d = ImageDraw.Draw(img)
+                x = 480 - 30 * (i - 4)
+                d.rectangle((0, 236, 479, 262), fill=(0, 0, 0))
+                d.text((x, 238), text, font=font, fill=(255, 230, 0))
+            yield 0.5 * i, np.asarray(img)
+
+    spans = read_frames(frames(), engine, interval=0.5, duration=18.0)
+    s = _find(spans, "markets rally")
+    assert s.start <= 3.0 and s.end >= 15.0, [(x.start, x.end, x.text) for x in spans]
+    assert key(s.text) == key(text)

@@ -33,7 +33,7 @@ import cv2
 import numpy as np
 
 from vsearch.ocr.respace import respace
-from vsearch.ocr.text import key
+from vsearch.ocr.text import fold, key, words
 from vsearch.types import CancelToken, VideoInfo
 
 INTERVAL = 0.5  # seconds between read frames
@@ -142,6 +142,8 @@ class _Track:
     key: str
     misses: int = 0
     ended: bool = field(default=False)
+    latest: str = ""  # the last sample's reading, letters and digits (a moving or growing text: continues())
+    moving: bool = False  # it continued a growing, shrinking or moving text: named by its longest reading
 
 
 def similarity(a: str, b: str) -> float:
@@ -157,6 +159,50 @@ def similarity(a: str, b: str) -> float:
             cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
         prev = cur
     return 1.0 - prev[-1] / max(len(a), len(b))
+
+
+def continues(before: str, after: str) -> bool:
+    """Whether the text *after* is the text *before* moved on: revealed further, cut, scrolled.
+
+    Both are a reading's letters and digits, lower case, not folded (``"".join(words(text))``).
+    A ticker crossing the frame, a title typed out letter by letter or a block that loses a line
+    is read as a new string at every sample ("st", "stocks rise", ..., "cksriseasmarketsrally"),
+    which SAME_TEXT cannot follow. It continues when *after* extends *before* at its end, keeps
+    its beginning or its end, or (a window sliding along a long ticker) begins with an end of
+    *before* at least half as long as the shorter; the look-alikes keys fold are folded here too,
+    and the letter cut by the frame's edge may be misread. Not when text was put in front (a new
+    line above a known one: a logo joined to a caption), and not when a number grew or shrank at
+    the cut ("home 1" -> "home 12" is a score that changed).
+    """
+    if before == after or min(len(before), len(after)) < 2:
+        return False
+    b, a = fold(before), fold(after)
+
+    def number_cut(x: str, i: int, y: str, j: int) -> bool:  # x[i] and y[j] would join one number
+        return 0 <= i < len(x) and 0 <= j < len(y) and x[i].isdigit() and y[j].isdigit()
+
+    if a.startswith(b):  # revealed further / entering
+        return not number_cut(before, len(before) - 1, after, len(before))
+    if b.startswith(a):  # cut at the end
+        return not number_cut(after, len(after) - 1, before, len(after))
+    if b.endswith(a):  # cut at the start / leaving
+        return not number_cut(after, 0, before, len(before) - len(after) - 1)
+    # the letter cut by the frame's edge is often misread ("stocksriseasi" for "...as m")
+    if len(b) > 3 and before[-1].isalpha() and a.startswith(b[:-1]):
+        return True
+    if len(a) > 3 and after[0].isalpha() and b.endswith(a[1:]):
+        return True
+    need = max(4, (min(len(b), len(a)) + 1) // 2)
+    for n in range(min(len(b), len(a)) - 1, need - 1, -1):
+        if b.endswith(a[:n]):
+            return not number_cut(after, 0, before, len(before) - n - 1)
+    return False
+
+
+def _same_line(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    """Whether two rects share at least half the height of the lower one (the same band of the frame)."""
+    overlap = min(a[3], b[3]) - max(a[1], b[1])
+    return overlap >= 0.5 * min(a[3] - a[1], b[3] - b[1]) > 0
 
 
 def _digits(k: str) -> str:
@@ -309,6 +355,7 @@ class SpanMerger:
         used: set[int] = set()
         for text, rect, conf in items:
             k = key(text)
+            raw = "".join(words(text))
             best, best_s = None, SAME_TEXT
             for i, tr in enumerate(self.open):
                 if i in used:
@@ -316,13 +363,20 @@ class SpanMerger:
                 s = similarity(k, tr.key)
                 if s >= best_s and (_iou(rect, tr.rect) > 0.2 or s >= 0.95) and _digits(k) == _digits(tr.key):
                     best, best_s = i, s
+            moved = False
             if best is None:
-                self.open.append(_Track(t, t, {text: conf}, [conf], rect, k))
+                for i, tr in enumerate(self.open):
+                    if i not in used and _same_line(rect, tr.rect) and (raw == tr.latest or continues(tr.latest, raw)):
+                        best, moved = i, True
+                        break
+            if best is None:
+                self.open.append(_Track(t, t, {text: conf}, [conf], rect, k, latest=raw))
                 used.add(len(self.open) - 1)
                 continue
             tr = self.open[best]
             used.add(best)
-            tr.last, tr.misses, tr.rect = t, 0, rect
+            tr.last, tr.misses, tr.rect, tr.latest = t, 0, rect, raw
+            tr.moving = tr.moving or moved
             tr.readings[text] = tr.readings.get(text, 0.0) + conf
             tr.confs.append(conf)
             tr.key = key(max(tr.readings, key=tr.readings.__getitem__))
@@ -349,12 +403,19 @@ class SpanMerger:
                 TextSpan(
                     start=round(tr.start, 3),
                     end=round(max(end, tr.start + 0.04), 3),
-                    text=respace(max(tr.readings, key=tr.readings.__getitem__)),
+                    text=respace(_name(tr)),
                     box=(x0 / width, y0 / height, x1 / width, y1 / height),
                     confidence=float(np.mean(tr.confs)),
                 )
             )
         return out
+
+
+def _name(tr: _Track) -> str:
+    """A span's text: its most confident reading, or for a moving text the longest (the most of it seen at once)."""
+    if tr.moving:
+        return max(tr.readings, key=lambda r: (len(key(r)), tr.readings[r]))
+    return max(tr.readings, key=tr.readings.__getitem__)
 
 
 @dataclass(slots=True)

@@ -31,6 +31,11 @@ def words(text: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFKC", text).lower())
 
 
+def fold(text: str) -> str:
+    """*text* with the look-alikes folded as keys fold them (o/0, i/l/1), character for character."""
+    return text.translate(_FOLD)
+
+
 def key(text: str) -> str:
     """The matching key of a text: its letters and digits, lower case, look-alikes folded."""
     return "".join(words(text)).translate(_FOLD)
