@@ -227,6 +227,18 @@ def test_text_put_in_front_or_a_changed_number_is_not_a_continuation() -> None:
     assert not continues("vp9", "pressstartvp9")  # a caption joined above a logo: new text
     assert not continues("home1", "home12") and not continues("score10", "score1")  # a score changed
     assert not continues("000007", "000008")  # a clock
+    # a caption sliding in from the left grows at its start: the same line only at the same height
+    assert continues("apatel", "mayapatel", prepended=True) and not continues("apatel", "mayapatel")
+    slide = SpanMerger(0.5, 3.0)
+    for t, text, rect in [(0.0, "A PATEL", (0.0, 200.0, 60.0, 220.0)), (0.5, "MAYA PATEL", (30.0, 200.0, 120.0, 221.0)),
+                          (1.0, "MAYA PATEL", (30.0, 200.0, 120.0, 221.0))]:
+        slide.add(t, [(text, rect, 0.9)])
+    assert [(sp.start, sp.end, sp.text) for sp in slide.spans(200, 300)] == [(0.0, 1.5, "MAYA PATEL")]
+    # ... while a line joined above a logo moves the block's top: a new span
+    logo = SpanMerger(0.5, 3.0)
+    for t, text, rect in [(0.0, "VP9", (60.0, 250.0, 100.0, 290.0)), (0.5, "PRESS START VP9", (40.0, 225.0, 130.0, 290.0))]:
+        logo.add(t, [(text, rect, 0.9)])
+    assert [key(sp.text) for sp in logo.spans(200, 300)] == ["vp9", "pressstartvp9"]
     m = SpanMerger(0.5, 3.0)
     box = (10.0, 10.0, 100.0, 30.0)
     for t, text in [(0.0, "HOME 1"), (0.5, "HOME 1"), (1.0, "HOME 12"), (1.5, "HOME 12")]:

@@ -161,7 +161,7 @@ def similarity(a: str, b: str) -> float:
     return 1.0 - prev[-1] / max(len(a), len(b))
 
 
-def continues(before: str, after: str) -> bool:
+def continues(before: str, after: str, *, prepended: bool = False) -> bool:
     """Whether the text *after* is the text *before* moved on: revealed further, cut, scrolled.
 
     Both are a reading's letters and digits, lower case, not folded (``"".join(words(text))``).
@@ -170,9 +170,10 @@ def continues(before: str, after: str) -> bool:
     which SAME_TEXT cannot follow. It continues when *after* extends *before* at its end, keeps
     its beginning or its end, or (a window sliding along a long ticker) begins with an end of
     *before* at least half as long as the shorter; the look-alikes keys fold are folded here too,
-    and the letter cut by the frame's edge may be misread. Not when text was put in front (a new
-    line above a known one: a logo joined to a caption), and not when a number grew or shrank at
-    the cut ("home 1" -> "home 12" is a score that changed).
+    and the letter cut by the frame's edge may be misread. Text put in front continues only with
+    *prepended* (the caller's judgement that it is the same line revealed leftwards, a caption
+    sliding in from the left, not a new line above a known one: a caption joined to a logo); and
+    never when a number grew or shrank at the cut ("home 1" -> "home 12" is a score that changed).
     """
     if before == after or min(len(before), len(after)) < 2:
         return False
@@ -187,6 +188,8 @@ def continues(before: str, after: str) -> bool:
         return not number_cut(after, len(after) - 1, before, len(after))
     if b.endswith(a):  # cut at the start / leaving
         return not number_cut(after, 0, before, len(before) - len(after) - 1)
+    if prepended and a.endswith(b):  # revealed leftwards / entering from the left
+        return not number_cut(after, len(after) - len(before) - 1, before, 0)
     # the letter cut by the frame's edge is often misread ("stocksriseasi" for "...as m")
     if len(b) > 3 and before[-1].isalpha() and a.startswith(b[:-1]):
         return True
@@ -366,7 +369,13 @@ class SpanMerger:
             moved = False
             if best is None:
                 for i, tr in enumerate(self.open):
-                    if i not in used and _same_line(rect, tr.rect) and (raw == tr.latest or continues(tr.latest, raw)):
+                    if i in used or not _same_line(rect, tr.rect):
+                        continue
+                    # text in front of a known one is the same line only at the same height (top
+                    # and bottom within a fifth of it): a line joined above moves the top
+                    h = tr.rect[3] - tr.rect[1]
+                    level = abs(rect[1] - tr.rect[1]) <= 0.2 * h and abs(rect[3] - tr.rect[3]) <= 0.2 * h
+                    if raw == tr.latest or continues(tr.latest, raw, prepended=level):
                         best, moved = i, True
                         break
             if best is None:
