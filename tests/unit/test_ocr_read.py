@@ -269,3 +269,29 @@ def test_a_ticker_crossing_the_frame_is_one_span_from_entering_to_leaving(engine
     s = _find(spans, "markets rally")
     assert s.start <= 3.0 and s.end >= 15.0, [(x.start, x.end, x.text) for x in spans]
     assert key(s.text) == key(text)
+
+
+def test_a_faint_label_the_gate_does_not_see_stays_read_after_larger_text_has_gone(engine) -> None:  # noqa: ANN001
+    """A small thin label over bright footage at 960x540: the 384 px gate's map misses it on most
+    frames, the detector reads it on all. It was read only while the headline shared the frame."""
+    from PIL import ImageDraw
+
+    from tests.helpers.screen_text import _font
+
+    rng = np.random.default_rng(0)
+
+    def frames():  # noqa: ANN202
+        for i in range(16):  # 8 s
+            bg = np.clip(_moving_background(960, 540, 10 * i, rng).astype(int) + 90, 0, 255).astype(np.uint8)
+            img = Image.fromarray(bg)
+            d = ImageDraw.Draw(img)
+            d.text((860, 20), "CAM B", font=_font(20, bold=False), fill=(235, 235, 235))
+            if i < 4:  # the headline for the first 2 s
+                d.rectangle((100, 400, 860, 480), fill=(180, 20, 20))
+                d.text((130, 410), "BREAKING NEWS", font=_font(56), fill=(255, 255, 255))
+            yield 0.5 * i, np.asarray(img)
+
+    spans = read_frames(frames(), engine, interval=0.5, duration=8.0)
+    cam = [s for s in spans if key(s.text) == key("CAM B")]
+    assert cam and cam[0].start == 0.0 and cam[-1].end >= 7.0, [(s.start, s.end, s.text) for s in spans]
+    assert sum(s.end - s.start for s in cam) >= 7.0

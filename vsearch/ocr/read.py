@@ -130,6 +130,7 @@ class _Line:
     text: str
     conf: float
     fine: np.ndarray  # _fine_sig at rect: a changed character shows in local_change
+    blind: bool = False  # the gate did not light it (small, thin or faint text): see _read_one
 
 
 @dataclass(slots=True)
@@ -266,6 +267,10 @@ def _only_known_text(lit: list[tuple[float, float, float, float]], rgb: np.ndarr
                 or r[2] > max(g[2] for g in near) or r[3] > max(g[3] for g in near):
             return False
     return True
+
+
+def _overlaps(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _looks_unchanged(rgb: np.ndarray, ln: _Line) -> bool:
@@ -449,14 +454,20 @@ def _read_one(rgb: np.ndarray, engine: TextReader, state: _State, stats: ReadSta
             return state
         tiles = None  # a line changed where no tile did: the gate looks at the whole frame
     regions = getattr(engine, "text_regions", None)
+    gated: list[tuple[float, float, float, float]] | None = None  # what the gate lit, where it looked
+    part = None
     if regions is not None:
         h, w = rgb.shape[:2]
         part = None if tiles is None else _changed_part(tiles, w, h)
         t0 = time.perf_counter()
-        lit = regions(rgb, part)
+        gated = lit = regions(rgb, part)
         stats.gate_s += time.perf_counter() - t0
         stats.gate_area += 1.0 if part is None else (part[2] - part[0]) * (part[3] - part[1]) / (w * h)
-        if not lit and (part is None or not state.lines):  # no text anywhere
+        # no text anywhere (the gate saw the whole frame, or there was no text before); unless the
+        # last frame showed text the gate does not see (small, thin or faint: a 30 px label on
+        # 1080p footage never lit it, and was read only while larger text shared the frame): then
+        # the detector decides whether it is gone
+        if not lit and (part is None or not state.lines) and not any(ln.blind for ln in state.lines):
             stats.gated += 1
             return _State(th, [], [])
         if state.lines and _only_known_text(lit, rgb, state):
@@ -481,11 +492,17 @@ def _read_one(rgb: np.ndarray, engine: TextReader, state: _State, stats: ReadSta
             ),
             None,
         )
+        # blind: the gate did not light it here, or did not light it before at this place (the
+        # gate's map flickers around its threshold for such text: once blind, blind)
+        blind = gated is not None and (
+            any(p.blind and _iou(r, p.rect) > 0.5 for p in state.lines)
+            or ((part is None or _overlaps(r, part)) and not any(_overlaps(r, x) for x in gated))
+        )
         if reuse is not None:
-            lines.append(_Line(b, r, sig, reuse.text, reuse.conf, fine))
+            lines.append(_Line(b, r, sig, reuse.text, reuse.conf, fine, blind))
         else:
             todo.append(len(lines))
-            lines.append(_Line(b, r, sig, "", 0.0, fine))
+            lines.append(_Line(b, r, sig, "", 0.0, fine, blind))
     if todo:
         t0 = time.perf_counter()
         res = engine.recognise(rgb, [lines[i].box for i in todo])
