@@ -241,7 +241,7 @@ class MainWindow(MainWindowView):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         """The search field's first paint (the window is on screen) starts the warm-up."""
-        if watched is self.query and event.type() == QEvent.Type.Paint and not self._warm_up_started:
+        if watched is self.query and event.type() == QEvent.Type.Paint and not getattr(self, "_warm_up_started", True):
             self._warm_up_when("paint")
         return super().eventFilter(watched, event)
 
