@@ -215,8 +215,11 @@ def test_a_growing_cut_or_scrolling_text_stays_one_span_named_by_its_longest_rea
     for i, text in enumerate(readings):
         x = 400.0 - 60 * i
         m.add(0.5 * i, [(text, (x, 240.0, x + 12.0 * len(text), 262.0), 0.95)])
-    spans = [(sp.start, sp.end, sp.text) for sp in m.spans(480, 270)]
-    assert spans == [(0.0, 4.0, "STOCKS RISE AS MARKETS RALLY")]
+    spans = m.spans(480, 270)
+    assert [(sp.start, sp.end, sp.text) for sp in spans] == [(0.0, 4.0, "STOCKS RISE AS MARKETS RALLY")]
+    # its box is the band the ticker crossed, not where it was last seen
+    x0, y0, x1, y1 = spans[0].box
+    assert x0 == 0.0 and x1 > 0.9 and y0 == pytest.approx(240 / 270) and y1 == pytest.approx(262 / 270)
 
 
 def test_text_put_in_front_or_a_changed_number_is_not_a_continuation() -> None:

@@ -145,6 +145,7 @@ class _Track:
     ended: bool = field(default=False)
     latest: str = ""  # the last sample's reading, letters and digits (a moving or growing text: continues())
     moving: bool = False  # it continued a growing, shrinking or moving text: named by its longest reading
+    span_rect: tuple[float, float, float, float] | None = None  # every rect it had (a moving text's box)
 
 
 def similarity(a: str, b: str) -> float:
@@ -389,6 +390,8 @@ class SpanMerger:
                 continue
             tr = self.open[best]
             used.add(best)
+            u = tr.span_rect or tr.rect
+            tr.span_rect = (min(u[0], rect[0]), min(u[1], rect[1]), max(u[2], rect[2]), max(u[3], rect[3]))
             tr.last, tr.misses, tr.rect, tr.latest = t, 0, rect, raw
             tr.moving = tr.moving or moved
             tr.readings[text] = tr.readings.get(text, 0.0) + conf
@@ -412,13 +415,14 @@ class SpanMerger:
             end = tr.last + self.interval
             if self.duration > 0:
                 end = min(end, self.duration)
-            x0, y0, x1, y1 = tr.rect
+            # a moving text's box is where it went (a ticker's band), anything else's its last place
+            x0, y0, x1, y1 = tr.span_rect if tr.moving and tr.span_rect else tr.rect
             out.append(
                 TextSpan(
                     start=round(tr.start, 3),
                     end=round(max(end, tr.start + 0.04), 3),
                     text=respace(_name(tr)),
-                    box=(x0 / width, y0 / height, x1 / width, y1 / height),
+                    box=(max(0.0, x0 / width), max(0.0, y0 / height), min(1.0, x1 / width), min(1.0, y1 / height)),
                     confidence=float(np.mean(tr.confs)),
                 )
             )
