@@ -230,6 +230,7 @@ class Indexer:
                 if model is not None:
                     self._open_ann(model)  # a cache that does not match SQLite is repaired here too
                     self._save_ann()
+                    self._activate_if_complete(model, stats)  # a run killed after its last video
                 return stats
             emb = self.embedder
             if model is None or model.model_id != emb.model_id:
@@ -241,11 +242,15 @@ class Indexer:
                 self._run(work, stats, progress, cancel)
             finally:
                 self._save_ann()
-            if not stats.cancelled and model.state == "building":
-                done, total = self.library.model_coverage(model.id)
-                if done >= total:
-                    self.library.activate_model(model.id)
+            self._activate_if_complete(model, stats)
         return stats
+
+    def _activate_if_complete(self, model: ModelRow, stats: IndexStats) -> None:
+        """A model being built becomes the active one once every video has its vectors."""
+        if not stats.cancelled and model.state == "building":
+            done, total = self.library.model_coverage(model.id)
+            if done >= total:
+                self.library.activate_model(model.id)
 
     def _open_ann(self, model: ModelRow) -> None:
         """The model's index, made to agree with SQLite (a damaged or lying cache is rebuilt)."""

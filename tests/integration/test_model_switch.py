@@ -104,3 +104,36 @@ def test_kill_mid_switch_resumes_cleanly(tmp_path: Path) -> None:
         assert st.model == "tiny-random" and st.pending == 0
         done, total = svc.library.model_coverage(svc.library.model_by_name("tiny-random").id)
         assert done == total == 6
+
+
+def test_a_switch_killed_after_its_last_video_is_finished_by_the_next_run(tmp_path: Path) -> None:
+    """The kill landed after the new model's last vectors were written, before it was made active.
+
+    The next run had nothing left to embed and returned early, so the library kept answering with
+    the old model for ever (seen once as a flaky test_kill_mid_switch_resumes_cleanly on a busy
+    machine: the small switch finished its videos before the kill).
+    """
+    import sqlite3
+
+    folder = tmp_path / "v"
+    folder.mkdir()
+    for i in range(2):
+        make_video(folder / f"v{i}.mp4", segments=[("red", 2.0), ("blue", 2.0)])
+    lib = tmp_path / "lib"
+    with Service(lib, model="test-color") as svc:
+        svc.index([folder])
+    with Service(lib, model="tiny-random") as svc:
+        svc.index()
+        assert svc.status().model == "tiny-random"
+    # back to the moment before the activation: every vector written, the switch not finished
+    c = sqlite3.connect(lib / "library.sqlite3")
+    with c:
+        c.execute("UPDATE models SET state = 'building' WHERE name = 'tiny-random'")
+        c.execute("UPDATE models SET state = 'active' WHERE name = 'test-color'")
+    c.close()
+    with Service(lib) as svc:
+        assert svc.status().model == "test-color"
+        stats = svc.index()
+        assert not stats.cancelled and stats.failed == 0
+        assert svc.status().model == "tiny-random"
+        assert svc.search("red", k=3)
