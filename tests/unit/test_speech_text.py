@@ -9,13 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vsearch.speech.text import SentenceEncoder, fts_coverage, fts_query, quoted_phrases
+from vsearch.speech.text import SentenceEncoder, fts_coverage, fts_query, quoted_phrases, slip_query
 
 LINES = [
     "My grandmother baked a chocolate cake for the party.",
     "Please turn off the lights before leaving the office.",
     "The cake was chocolate, not vanilla.",
     "Café au lait costs two euros.",
+    "I left the spare key under the blue flower part by the door.",  # Whisper's "pot" -> "part"
 ]
 
 
@@ -121,3 +122,29 @@ def test_encoder_gives_unit_384d_vectors_and_ranks_paraphrase_first() -> None:
     assert v.shape == (3, 384) and v.dtype == np.float32
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
     assert v[2] @ v[0] > v[2] @ v[1] + 0.2
+
+
+def slips(db: sqlite3.Connection, user_text: str) -> list[int]:
+    expr, _ = slip_query(user_text)
+    return [r[0] for r in db.execute("SELECT rowid FROM seg WHERE seg MATCH ?", (expr,))] if expr else []
+
+
+def test_a_long_quote_still_finds_a_sentence_with_one_word_misheard(db: sqlite3.Connection) -> None:
+    assert match(db, '"under the blue flower pot"') == []  # exact: the recogniser heard "part"
+    assert slips(db, '"under the blue flower pot"') == [4]
+    assert slip_query('"under the blue flower pot"')[1] == pytest.approx(0.8)  # weighed below exact
+    assert slips(db, '"the spare key under"') == [4]  # exact is a slip match too
+    assert slips(db, '"under a green flower pot"') == []  # two words wrong
+    assert slips(db, '"blue flower pot"') == []  # short phrases stay exact
+    assert slips(db, '"key under the" "flower pot"') == []  # every phrase must match: the short one is exact
+    assert slip_query("no quotes at all") == ("", 1.0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_any_input_is_a_valid_slip_expression(text: str) -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE seg USING fts5(text)")
+    conn.execute("INSERT INTO seg(text) VALUES ('some words here and there')")
+    slips(conn, text)
+    slips(conn, '"' + text + ' one two three four"')

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from vsearch.speech.fusion import SpeechHit
-from vsearch.speech.text import SentenceEncoder, coverage_of, fts_query
+from vsearch.speech.text import SentenceEncoder, coverage_of, fts_query, slip_query
 from vsearch.store.speech import SpeechStore
 
 SEMANTIC_TOP = 50  # sentences kept by MiniLM cosine (FTS matches are kept on top of these)
@@ -40,6 +40,13 @@ class SpeechSearcher:
         expr = fts_query(text)
         fts = self.store.match_text(expr) if expr else {}
         coverage = coverage_of(text)
+        slipped: dict[int, float] = {}  # span id -> coverage of a quote matched with one word misheard
+        loose, slip_coverage = slip_query(text)
+        if loose:
+            for sid, bm in self.store.match_text(loose).items():
+                if sid not in fts:
+                    fts[sid] = bm
+                    slipped[sid] = slip_coverage
         pick = {int(i) for i in np.argsort(-sims)[:SEMANTIC_TOP]}
         pick.update(i for i, s in enumerate(spans) if s.id in fts)
         out = []
@@ -57,7 +64,7 @@ class SpeechSearcher:
                     semantic=float(sims[i]),
                     fts=s.id in fts,
                     bm25=fts.get(s.id),
-                    coverage=coverage(s.text) if s.id in fts else 0.0,
+                    coverage=slipped.get(s.id, coverage(s.text)) if s.id in fts else 0.0,
                     duration=s.duration,
                     fps=s.fps,
                 )

@@ -124,6 +124,42 @@ def fts_query(user_text: str, *, prefix: bool = True) -> str:
     return " OR ".join(_quote(w) + ("*" if prefix and len(w) >= 3 else "") for w in terms)
 
 
+SLIP_WORDS = 4  # a quoted phrase of at least this many words still matches with one word misheard
+
+
+def slip_query(user_text: str) -> tuple[str, float]:
+    """An FTS5 expression for the quoted phrases with one misheard word each, and its coverage.
+
+    Speech recognition swaps a word for one that sounds alike ("under the blue flower part" for
+    "... flower pot", "a settler in Paris" for "a cellar"), and an exact phrase then finds
+    nothing: a user who quotes what was said gets the footage instead. A phrase of SLIP_WORDS
+    words or more also matches as its words with any one of them replaced (or dropped): the
+    words before it and after it, one token apart (FTS5 ``NEAR``). Shorter phrases stay exact.
+    The coverage, (n - 1) / n of the shortest such phrase, weighs the match below an exact one.
+
+    Returns:
+        ("", 1.0) when no quoted phrase is long enough.
+    """
+    phrases = [p.split() for p in quoted_phrases(user_text)]
+    if not any(len(w) >= SLIP_WORDS for w in phrases):
+        return "", 1.0
+    groups, coverage = [], 1.0
+    for words in phrases:
+        if len(words) < SLIP_WORDS:
+            groups.append(_quote(" ".join(words)))
+            continue
+        coverage = min(coverage, (len(words) - 1) / len(words))
+        variants = []
+        for i in range(len(words)):
+            left, right = " ".join(words[:i]), " ".join(words[i + 1 :])
+            if left and right:
+                variants.append(f"NEAR({_quote(left)} {_quote(right)}, 1)")
+            else:
+                variants.append(_quote(left or right))
+        groups.append("(" + " OR ".join(variants) + ")")
+    return " AND ".join(groups), coverage
+
+
 def _terms(user_text: str) -> list[str]:
     """The words of an unquoted query that fts_query ORs.
 
