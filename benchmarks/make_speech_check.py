@@ -43,7 +43,7 @@ CLIPS = [
         ("a1", 1.0, "en-gb", 160, "The bridge on the north road will be closed for repairs until Friday."),
         ("a2", 9.0, "en-us+f3", 150, "I left the spare key under the blue flower pot by the door."),
         ("a3", 15.0, "en-us+f3", 150, "Could you feed the cat while I am away?"),
-        ("a4", 20.0, "en-gb", 160, "Of course, and I will water the plants as well."),
+        ("a4", 17.6, "en-gb", 160, "Of course, and I will water the plants as well."),
     ]),
     ("v02.mp4", "d03.mp4", 10.0, "chord", [
         ("b1", 1.5, "en-us", 185, "The meeting has been moved to half past three in the large conference room."),
@@ -53,7 +53,7 @@ CLIPS = [
     ("v03.mp4", "d04.mp4", 5.0, None, [
         ("c1", 1.0, "en-us+f3", 165, "My brother bought a red tractor for the farm last spring."),
         ("c2", 9.0, "en-gb", 150, "Nobody expected the old film to be found in a cellar in Paris."),
-        ("c3", 14.2, "en-gb", 150, "It had been lost for almost a hundred years."),
+        ("c3", 13.3, "en-gb", 150, "It had been lost for almost a hundred years."),
         ("c4", 21.0, "en-us+f3", 165, "Turn left at the bakery and the museum is on your right."),
     ]),
 ]
