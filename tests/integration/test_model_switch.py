@@ -11,14 +11,21 @@ from vsearch.service import Service
 from vsearch.types import CancelToken
 
 
-def test_switch_keeps_old_index_until_new_is_complete(tmp_path: Path) -> None:
+def _library(tmp_path: Path, videos: int, seconds: float) -> tuple[Path, Path]:
+    """A folder of red-then-blue videos indexed with the test-color model: (folder, library)."""
     folder = tmp_path / "v"
     folder.mkdir()
-    for i in range(4):
-        make_video(folder / f"v{i}.mp4", segments=[("red", 3.0), ("blue", 3.0)])
+    for i in range(videos):
+        make_video(folder / f"v{i}.mp4", segments=[("red", seconds), ("blue", seconds)])
     lib = tmp_path / "lib"
     with Service(lib, model="test-color") as svc:
         svc.index([folder])
+    return folder, lib
+
+
+def test_switch_keeps_old_index_until_new_is_complete(tmp_path: Path) -> None:
+    _, lib = _library(tmp_path, 4, 3.0)
+    with Service(lib, model="test-color") as svc:
         before = svc.search("red", k=3)
     # start the switch to another model and stop it part-way (as a kill or Ctrl-C would)
     with Service(lib, model="tiny-random") as svc:
@@ -66,13 +73,8 @@ def test_kill_mid_switch_resumes_cleanly(tmp_path: Path) -> None:
     import sys
     import time
 
-    folder = tmp_path / "v"
-    folder.mkdir()
-    for i in range(6):
-        make_video(folder / f"v{i}.mp4", segments=[("red", 4.0), ("blue", 4.0)])
-    lib = tmp_path / "lib"
+    _, lib = _library(tmp_path, 6, 4.0)
     with Service(lib, model="test-color") as svc:
-        svc.index([folder])
         before = svc.search("red", k=3)
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     proc = subprocess.Popen(
@@ -115,13 +117,7 @@ def test_a_switch_killed_after_its_last_video_is_finished_by_the_next_run(tmp_pa
     """
     import sqlite3
 
-    folder = tmp_path / "v"
-    folder.mkdir()
-    for i in range(2):
-        make_video(folder / f"v{i}.mp4", segments=[("red", 2.0), ("blue", 2.0)])
-    lib = tmp_path / "lib"
-    with Service(lib, model="test-color") as svc:
-        svc.index([folder])
+    _, lib = _library(tmp_path, 2, 2.0)
     with Service(lib, model="tiny-random") as svc:
         svc.index()
         assert svc.status().model == "tiny-random"
