@@ -145,7 +145,7 @@ class _Track:
     ended: bool = field(default=False)
     latest: str = ""  # the last sample's reading, letters and digits (a moving or growing text: continues())
     moving: bool = False  # it continued a growing, shrinking or moving text: named by its longest reading
-    span_rect: tuple[float, float, float, float] | None = None  # every rect it had (a moving text's box)
+    span_rect: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # every rect it had (a moving text's box)
 
 
 def similarity(a: str, b: str) -> float:
@@ -261,7 +261,7 @@ def _only_known_text(lit: list[tuple[float, float, float, float]], rgb: np.ndarr
             return False
     grown = [_grow(ln.rect) for ln in state.lines]
     for r in lit:
-        near = [g for g in grown if g[0] < r[2] and r[0] < g[2] and g[1] < r[3] and r[1] < g[3]]
+        near = [g for g in grown if _overlaps(g, r)]
         if not near:
             return False
         if r[0] < min(g[0] for g in near) or r[1] < min(g[1] for g in near) \
@@ -385,12 +385,12 @@ class SpanMerger:
                         best, moved = i, True
                         break
             if best is None:
-                self.open.append(_Track(t, t, {text: conf}, [conf], rect, k, latest=raw))
+                self.open.append(_Track(t, t, {text: conf}, [conf], rect, k, latest=raw, span_rect=rect))
                 used.add(len(self.open) - 1)
                 continue
             tr = self.open[best]
             used.add(best)
-            u = tr.span_rect or tr.rect
+            u = tr.span_rect
             tr.span_rect = (min(u[0], rect[0]), min(u[1], rect[1]), max(u[2], rect[2]), max(u[3], rect[3]))
             tr.last, tr.misses, tr.rect, tr.latest = t, 0, rect, raw
             tr.moving = tr.moving or moved
@@ -416,7 +416,7 @@ class SpanMerger:
             if self.duration > 0:
                 end = min(end, self.duration)
             # a moving text's box is where it went (a ticker's band), anything else's its last place
-            x0, y0, x1, y1 = tr.span_rect if tr.moving and tr.span_rect else tr.rect
+            x0, y0, x1, y1 = tr.span_rect if tr.moving else tr.rect
             out.append(
                 TextSpan(
                     start=round(tr.start, 3),
