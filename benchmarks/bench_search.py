@@ -111,15 +111,23 @@ class SyntheticTextEmbedder:
     image_size = 224
     device = "cpu"
 
-    def __init__(self, nvid: int, text_model: str = "tiny-random", precision: str | None = None) -> None:
+    def __init__(
+        self, nvid: int, text_model: str = "tiny-random", precision: str | None = None, torch_text: bool = False
+    ) -> None:
+        from vsearch.embed.arch import TINY_ARCH
         from vsearch.embed.clip import ClipEmbedder
         from vsearch.embed.registry import load_embedder
 
         self.topics = library_topics(nvid)
-        if text_model in ("tiny-random", "starter"):
+        # torch_text: an open_clip tower encodes in torch (as before vsearch/embed/clip_text.py),
+        # else in numpy from the tower file export_text_tower() wrote
+        cache = None if torch_text else True
+        if text_model == "tiny-random":
+            self.tiny = ClipEmbedder(TINY_ARCH, None, device="cpu", precision=precision, text_cache=cache)
+        elif text_model == "starter":
             self.tiny = load_embedder(text_model, models_dir=OUT / "models", device="cpu")
         else:  # an open_clip architecture with random weights (speed does not depend on them)
-            self.tiny = ClipEmbedder(text_model, None, device="cpu", precision=precision)
+            self.tiny = ClipEmbedder(text_model, None, device="cpu", precision=precision, text_cache=cache)
         self.tiny.embed_text(["warm up"])
         self.text_in_torch = getattr(self.tiny, "text_in_torch", False)  # as the app's embedder says
         self.cen = centres()
@@ -408,7 +416,9 @@ def path_recall(folder: Path, nq: int = 200, k: int = 10) -> float:
     return float(np.mean([len(set(g) & set(tr)) / k for g, tr in zip(got, truth, strict=True)]))
 
 
-def child(folder: str, nq: int, text_model: str = "tiny-random", precision: str | None = None) -> None:
+def child(
+    folder: str, nq: int, text_model: str = "tiny-random", precision: str | None = None, torch_text: bool = False
+) -> None:
     """Run in a fresh process: start-up to first result, warm latency, peak and steady RSS."""
     t0 = time.perf_counter()
     mem = {"python": _rss_mb()}
@@ -418,7 +428,7 @@ def child(folder: str, nq: int, text_model: str = "tiny-random", precision: str 
     svc = Service(folder, model=MODEL_NAME, device="cpu", readonly=True)
     nframes = json.loads((Path(folder) / "built.json").read_text())["frames"]
     svc._embedders[MODEL_NAME] = SyntheticTextEmbedder(
-        max(1, nframes // FRAMES_PER_VIDEO), text_model, precision
+        max(1, nframes // FRAMES_PER_VIDEO), text_model, precision, torch_text
     )
     mem["text_model"] = _rss_mb()
     t_open = time.perf_counter() - t0
@@ -448,7 +458,8 @@ def child(folder: str, nq: int, text_model: str = "tiny-random", precision: str 
                 "p95_ms": float(np.percentile(lat, 95)),
                 "text_p50_ms": float(np.percentile(text_ms, 50)),
                 "text_p95_ms": float(np.percentile(text_ms, 95)),
-                "text_model": text_model + (f" {precision}" if precision else ""),
+                "text_model": text_model + (f" {precision}" if precision else "") + (" torch" if torch_text else ""),
+                "heavy_imported": sorted(m for m in ("torch", "open_clip") if m in sys.modules),
                 "peak_rss_mb": rss,
                 "steady_rss_mb": mem["steady"],
                 "rss_steps_mb": mem,
@@ -466,9 +477,27 @@ def _rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_child(folder: Path, nq: int, text_model: str = "tiny-random", precision: str | None = None) -> dict:
+def export_text_tower(text_model: str) -> None:
+    """Write an open_clip tower's numpy file (vsearch/embed/clip_text.py) in a process of its own,
+    as the first search with a model does, so that the measured process finds it."""
+    if text_model == "starter":
+        return
+    arch = "TINY_ARCH" if text_model == "tiny-random" else repr(text_model)
+    code = (
+        "from vsearch.embed.arch import TINY_ARCH\n"
+        "from vsearch.embed.clip import ClipEmbedder\n"
+        f"ClipEmbedder({arch}, None, device='cpu').embed_text(['warm up'])\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def run_child(
+    folder: Path, nq: int, text_model: str = "tiny-random", precision: str | None = None, torch_text: bool = False
+) -> dict:
+    if not torch_text:
+        export_text_tower(text_model)
     t0 = time.perf_counter()
-    extra = ["--precision", precision] if precision else []
+    extra = (["--precision", precision] if precision else []) + (["--torch-text"] if torch_text else [])
     res = subprocess.run(
         [
             sys.executable,
@@ -522,7 +551,9 @@ def text_models(n: int = 30) -> None:
     from vsearch.embed.registry import load_embedder
 
     for label, make in (
-        ("ViT-B-32 text tower (random weights)", lambda: ClipEmbedder("ViT-B-32", None, device="cpu")),
+        ("ViT-B-32 text tower, numpy (random weights)", lambda: ClipEmbedder("ViT-B-32", None, device="cpu")),
+        ("ViT-B-32 text tower, torch auto precision", lambda: ClipEmbedder("ViT-B-32", None, device="cpu", text_cache=None)),
+        ("ViT-B-32 text tower, torch fp32", lambda: ClipEmbedder("ViT-B-32", None, device="cpu", precision="fp32", text_cache=None)),
         ("starter", lambda: load_embedder("starter", models_dir=OUT / "models", device="cpu")),
         ("tiny-random", lambda: load_embedder("tiny-random", models_dir=OUT / "models", device="cpu")),
     ):
@@ -559,6 +590,10 @@ def main() -> None:
         "--precision", default=None, help="of an open_clip --text-model: auto (default), fp32, bf16"
     )
     ap.add_argument(
+        "--torch-text", action="store_true",
+        help="an open_clip text tower encodes queries in torch, not numpy (the way before vsearch/embed/clip_text.py)",
+    )
+    ap.add_argument(
         "--searcher-recall", type=int, nargs="*", default=[],
         help="library sizes: frame and video recall of what a search scores (the candidate videos' frames)",
     )
@@ -570,7 +605,7 @@ def main() -> None:
     ap.add_argument("--reopen-child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.child, args.queries, args.text_model, args.precision)
+        child(args.child, args.queries, args.text_model, args.precision, args.torch_text)
         return
     if args.reopen_child:
         reopen_child(args.reopen_child, args.text_model)
@@ -581,7 +616,7 @@ def main() -> None:
     print(f"{os.cpu_count()} CPUs, {_load()}")
     for n in args.sizes:
         folder = build(n)
-        d = run_child(folder, args.queries, args.text_model, args.precision)
+        d = run_child(folder, args.queries, args.text_model, args.precision, args.torch_text)
         curve = recall_curve(folder, [EF_SEARCH])
         prec = path_recall(folder)
         vrec = f"{curve[0][2]:.3f}"

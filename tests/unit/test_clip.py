@@ -192,9 +192,11 @@ def test_bfloat16_finds_what_float32_finds() -> None:
 
 
 def test_searching_holds_only_the_text_tower_until_images_are_embedded() -> None:
-    """A search-only process does not keep the image tower in memory; indexing later still works."""
-    text_first = ClipEmbedder(TINY_ARCH, None, device="cpu", precision="fp32")
-    fresh = ClipEmbedder(TINY_ARCH, None, device="cpu", precision="fp32")
+    """A search-only process does not keep the image tower in memory; indexing later still works.
+
+    (Text in torch: without a cache folder for the numpy tower, vsearch/embed/clip_text.py.)"""
+    text_first = ClipEmbedder(TINY_ARCH, None, device="cpu", precision="fp32", text_cache=None)
+    fresh = ClipEmbedder(TINY_ARCH, None, device="cpu", precision="fp32", text_cache=None)
     q = text_first.embed_text(["a red car"])
     assert text_first._model.visual is None
     imgs = frames(3)

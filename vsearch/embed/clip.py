@@ -13,7 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from vsearch.embed.arch import TINY_ARCH, is_pretrained_tag, model_config, pretrained_config
+from vsearch.embed import clip_text
+from vsearch.embed.arch import (
+    TINY_ARCH,
+    ensure_bundled_configs,
+    is_pretrained_tag,
+    model_config,
+    pretrained_config,
+    pretrained_tags,
+)
 from vsearch.embed.base import pick_device, pick_precision, torch_dtype
 from vsearch.embed.weights import file_digest, find_pretrained_weights, first_line
 from vsearch.errors import EnvironmentProblem, ModelMissing, UserError, WeightsMissing
@@ -21,6 +29,14 @@ from vsearch.log import embed as log
 
 #: Version of this module's image preprocessing; part of every model_id.
 PREPROCESS_VERSION = "pp1"
+#: open_clip's ``PreprocessCfg()`` defaults (OpenAI's mean and std), for tags that name none;
+#: here so that building an embedder imports no open_clip (tests/unit/test_clip_text.py checks them)
+PREPROCESS_DEFAULTS: dict[str, Any] = {
+    "mean": (0.48145466, 0.4578275, 0.40821073),
+    "std": (0.26862954, 0.26130258, 0.27577711),
+    "interpolation": "bicubic",
+    "resize_mode": "shortest",
+}
 
 __all__ = ["PREPROCESS_VERSION", "TINY_ARCH", "ClipEmbedder"]
 
@@ -59,8 +75,6 @@ class ClipEmbedder:
         weights_path: the checkpoint file loaded, or None for random weights.
     """
 
-    text_in_torch = True  # a process searching with it keeps BLAS on one thread (vsearch/threads.py)
-
     def __init__(
         self,
         arch: str,
@@ -72,14 +86,20 @@ class ClipEmbedder:
         cache_dir: Path | None = None,
         threads: int | None = None,
         seed: int = 0,
+        text_cache: Path | None | bool = True,
     ) -> None:
-        import open_clip
+        """Locate the weights; *text_cache* is the numpy text tower's cache folder.
 
+        True: the home's cache folder; None or False: none, so torch always encodes text.
+        """
         cfg = model_config(arch)
         self.arch = arch
         self.batch_size = max(1, int(batch_size))
-        self.device = pick_device(device)
-        self.precision = pick_precision(self.device, precision)
+        # resolved on first use: asking torch about GPUs imports it, which a search need not do
+        self._device_req = device
+        self._precision_req = precision
+        self._device: str | None = None
+        self._precision: str | None = None
         self.threads = threads
         self._seed = seed
         self._force_quick_gelu = False
@@ -117,7 +137,7 @@ class ClipEmbedder:
             self.weights_path = str(path.resolve())
             weights_id = f"sha256-{file_digest(path)}"
         else:
-            tags = ", ".join(open_clip.list_pretrained_tags_by_model(arch)) or "none"
+            tags = ", ".join(pretrained_tags(arch)) or "none"
             raise UserError(
                 f"unknown pretrained tag {pretrained!r} for {arch} (known tags: {tags}); or give a checkpoint file"
             )
@@ -127,19 +147,43 @@ class ClipEmbedder:
         self.image_size = int(size[0] if isinstance(size, (list, tuple)) else size)
         self.dim = int(cfg["embed_dim"])
         self.model_id = f"openclip:{arch}:{weights_id}:{PREPROCESS_VERSION}"
-        from open_clip.transform import PreprocessCfg
-
-        defaults = PreprocessCfg()
-        self._mean = tuple(self._pp.get("mean", defaults.mean))
-        self._std = tuple(self._pp.get("std", defaults.std))
-        self._interp = self._pp.get("interpolation", defaults.interpolation)
-        self._resize_mode = self._pp.get("resize_mode", defaults.resize_mode)
+        self._mean = tuple(self._pp.get("mean", PREPROCESS_DEFAULTS["mean"]))
+        self._std = tuple(self._pp.get("std", PREPROCESS_DEFAULTS["std"]))
+        self._interp = self._pp.get("interpolation", PREPROCESS_DEFAULTS["interpolation"])
+        self._resize_mode = self._pp.get("resize_mode", PREPROCESS_DEFAULTS["resize_mode"])
         self._timm_vision = "timm_model_name" in vision
         self._channels_last = False
         self._model: Any = None
         self._has_images = False
         self._tokenizer: Any = None
         self._load_lock = threading.Lock()
+        #: the text tower in numpy (vsearch.embed.clip_text) once exported for this model;
+        #: False after this process found it cannot be (then torch encodes text)
+        self._np_text: clip_text.TextTower | None | bool = None
+        self._text_cache = text_cache
+
+    @property
+    def device(self) -> str:
+        """The torch device ('auto' resolved on first read, which imports torch)."""
+        if self._device is None:
+            self._device = pick_device(self._device_req)
+        return self._device
+
+    @device.setter
+    def device(self, value: str) -> None:
+        self._device = value
+
+    @property
+    def precision(self) -> str:
+        """The torch model's precision ('auto' resolved on first read); numpy text is float32."""
+        if self._precision is None:
+            self._precision = pick_precision(self.device, self._precision_req)
+        return self._precision
+
+    @property
+    def text_in_torch(self) -> bool:
+        """Whether queries are encoded by torch here (else by numpy: see vsearch.embed.clip_text)."""
+        return self._numpy_text() is None
 
     # -- loading -------------------------------------------------------------------------
 
@@ -169,14 +213,7 @@ class ClipEmbedder:
         if self.threads:
             torch.set_num_threads(int(self.threads))
         log.info("loading %s on %s (%s)", self.model_id, self.device, self.precision)
-        quiet = _QuietRandomInit() if self.weights_path is None else None
-        if quiet is not None:
-            logging.getLogger().addFilter(quiet)
-        try:
-            model = self._create(open_clip, torch)
-        finally:
-            if quiet is not None:
-                logging.getLogger().removeFilter(quiet)
+        model = self._create(open_clip, torch)
         model.eval()
         if self._timm_vision:
             self._prepare_conv_tower(model, torch)
@@ -200,15 +237,26 @@ class ClipEmbedder:
         model.visual.to(memory_format=torch.channels_last)
         self._channels_last = True
 
-    def _create(self, open_clip: Any, torch: Any) -> Any:
+    def _create(self, open_clip: Any, torch: Any, precision: str | None = None, device: str | None = None) -> Any:
+        quiet = _QuietRandomInit() if self.weights_path is None else None
+        if quiet is not None:
+            logging.getLogger().addFilter(quiet)
+        try:
+            return self._create_model(open_clip, torch, precision, device)
+        finally:
+            if quiet is not None:
+                logging.getLogger().removeFilter(quiet)
+
+    def _create_model(self, open_clip: Any, torch: Any, precision: str | None, device: str | None) -> Any:
+        ensure_bundled_configs()  # model_config() may have read the tiny config without open_clip
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self._seed)
             try:
                 model = open_clip.create_model(
                     self.arch,
                     pretrained=self.weights_path,
-                    precision=self.precision,
-                    device=self.device,
+                    precision=precision or self.precision,
+                    device=device or self.device,
                     force_quick_gelu=self._force_quick_gelu,
                     require_pretrained=self.weights_path is not None,
                 )
@@ -294,11 +342,25 @@ class ClipEmbedder:
         return np.concatenate(out)
 
     def embed_text(self, texts: Sequence[str]) -> np.ndarray:
-        """Sentences -> float32 [N, dim], each row L2-normalised."""
-        import torch
+        """Sentences -> float32 [N, dim], each row L2-normalised.
 
+        In numpy where this model's text tower can be exported (the first call with a cache
+        folder that lacks it exports it, with torch: vsearch.embed.clip_text), so a later
+        process that searches imports no torch; in torch for towers it cannot reproduce.
+        """
         if len(texts) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
+        tower = self._numpy_text()
+        if tower is None and self._np_text is None:
+            self._export_text()  # once per model and cache folder; the same vectors in every process
+            tower = self._numpy_text()
+        if tower is not None:
+            return tower.encode(list(texts), self.batch_size)
+        return self._torch_text(texts)
+
+    def _torch_text(self, texts: Sequence[str]) -> np.ndarray:
+        import torch
+
         model = self._ensure_model(images=False)
         tok = self._ensure_tokenizer()
         out = []
@@ -307,6 +369,64 @@ class ClipEmbedder:
                 ids = tok(list(texts[i : i + self.batch_size])).to(self.device)
                 out.append(self._finish(self._encode_text(model, ids)))
         return np.concatenate(out)
+
+    def _cache_folder(self) -> Path | None:
+        if self._text_cache is True:
+            from vsearch import paths
+
+            return paths.home().cache
+        return self._text_cache or None
+
+    def _numpy_text(self) -> clip_text.TextTower | None:
+        """The exported numpy text tower, if there is one (looked up once per process)."""
+        t = self._np_text
+        if t is None:
+            t = clip_text.load(self._cache_folder(), self.model_id)
+            if t is not None:
+                self._np_text = t
+        return t if isinstance(t, clip_text.TextTower) else None
+
+    def _export_text(self) -> None:
+        """Write this model's text tower for numpy, from a float32 copy of it, and use it from now on.
+
+        The copy is float32 whatever this embedder's precision (a bfloat16 tower would carry its
+        rounding into every later query); it is checked against the numpy result before the
+        file is used (clip_text.export). Any failure leaves torch encoding text; it is not retried
+        in this process.
+        """
+        cache = self._cache_folder()
+        if cache is None:
+            self._np_text = False
+            return
+        try:
+            import open_clip
+            import torch
+
+            with self._load_lock:
+                ref = self._create(open_clip, torch, precision="fp32", device="cpu")
+            ref.visual = None
+            ref.eval()
+            tok = self._ensure_tokenizer()
+
+            def vectors(texts: Sequence[str]) -> np.ndarray:
+                with torch.inference_mode():
+                    return self._finish(self._encode_text(ref, tok(list(texts))))
+
+            why = clip_text.export(ref, tok, self.model_id, clip_text.tower_path(cache, self.model_id), vectors)
+        except Exception as exc:  # noqa: BLE001 - an optimisation: torch keeps working without it
+            why = first_line(exc)
+        if why is not None:
+            log.info("text tower of %s stays in torch: %s", self.model_id, why)
+            self._np_text = False
+            return
+        self._np_text = None
+        if self._numpy_text() is None:
+            self._np_text = False
+        else:
+            log.info("text tower of %s exported for numpy", self.model_id)
+            with self._load_lock:
+                if not self._has_images:
+                    self._model = None  # searching needs only the numpy tower now
 
     @staticmethod
     def _encode_text(model: Any, ids: Any) -> Any:
