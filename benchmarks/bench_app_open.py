@@ -2,7 +2,7 @@
 
 Usage::
 
-    QT_QPA_PLATFORM=offscreen python benchmarks/bench_app_open.py [--size 1000000] [--cold] [--runs 3]
+    QT_QPA_PLATFORM=offscreen python benchmarks/bench_app_open.py [--size 1000000] [--cold] [--runs 3] [--torch-text]
 
 Each run is a fresh process that builds the app's main window on bench_search.py's synthetic
 library (``benchmarks/out/search_<size>``, built by ``bench_search.py --sizes <size>``) with its
@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
-def child(folder: Path) -> None:
+def child(folder: Path, torch_text: bool = False) -> None:
     import numpy as np
     from bench_search import FRAMES_PER_VIDEO, MODEL_NAME, SyntheticTextEmbedder
     from PySide6.QtCore import QTimer
@@ -50,7 +50,7 @@ def child(folder: Path) -> None:
     app = create_app([])
     svc = Service(folder, model=MODEL_NAME, device="cpu")
     nframes = json.loads((folder / "built.json").read_text())["frames"]
-    svc._embedders[MODEL_NAME] = SyntheticTextEmbedder(max(1, nframes // FRAMES_PER_VIDEO))
+    svc._embedders[MODEL_NAME] = SyntheticTextEmbedder(max(1, nframes // FRAMES_PER_VIDEO), torch_text=torch_text)
     times: dict[str, float] = {}
     warm = svc.warm_up
 
@@ -86,7 +86,7 @@ def child(folder: Path) -> None:
         app.exec()
         window.close()
     gap = float(np.diff(ticks).max()) if len(ticks) > 1 else float("nan")
-    print(json.dumps({**times, "pause": gap}))
+    print(json.dumps({**times, "pause": gap, "torch": "torch" in sys.modules}))
     svc.close()
 
 
@@ -95,13 +95,19 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--cold", action="store_true")
+    ap.add_argument(
+        "--torch-text", action="store_true", help="the tiny tower encodes in torch (imported), not numpy"
+    )
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(Path(args.child))
+        child(Path(args.child), args.torch_text)
         return
     from bench_gil import evict
-    from bench_search import OUT
+    from bench_search import OUT, export_text_tower
+
+    if not args.torch_text:
+        export_text_tower("tiny-random")  # as a first search would have
 
     folder = OUT / f"search_{args.size}"
     if not (folder / "built.json").exists():
@@ -112,14 +118,15 @@ def main() -> None:
         if args.cold:
             evict(folder / "ann")
         out = subprocess.run(
-            [sys.executable, __file__, "--child", str(folder)], env=env, capture_output=True, text=True, check=True
+            [sys.executable, __file__, "--child", str(folder), *(["--torch-text"] if args.torch_text else [])],
+            env=env, capture_output=True, text=True, check=True,
         ).stdout
         r = json.loads(out.strip().splitlines()[-1])
         rows.append(r)
         print(
             f"run {i + 1}: from building the window (at {r['start']:.2f} s, after the synthetic model): shown "
             f"{r['shown'] - r['start']:.2f} s, event loop running {r['up'] - r['start']:.2f} s, ready for a search "
-            f"{r['ready'] - r['start']:.2f} s; longest pause after it was up {r['pause']:.2f} s  [load {os.getloadavg()[0]:.1f}]",
+            f"{r['ready'] - r['start']:.2f} s; longest pause after it was up {r['pause']:.2f} s; torch imported: {r['torch']}  [load {os.getloadavg()[0]:.1f}]",
             flush=True,
         )
     med = {k: statistics.median(r[k] - (r["start"] if k != "pause" else 0.0) for r in rows) for k in ("up", "ready", "pause")}
